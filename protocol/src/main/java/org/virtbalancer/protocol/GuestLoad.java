@@ -1,0 +1,22 @@
+package org.virtbalancer.protocol;
+
+/**
+ * One guest's load over the last interval.
+ *
+ * @param guest           domain name
+ * @param cpuCores        CPU used, in cores (1.0 = one core busy)
+ * @param memoryMiB       memory in use
+ * @param dirtyRateMiBps  page-dirty rate, MiB/s (drives live-migration convergence)
+ * @param netMiBps        network throughput
+ * @param diskMiBps       disk throughput
+ */
+public record GuestLoad(String guest, double cpuCores, long memoryMiB, double dirtyRateMiBps, double netMiBps, double diskMiBps) {
+    public GuestLoad {
+        Check.name("guest", guest);
+        Check.nonNegative("cpuCores", cpuCores);
+        Check.nonNegative("memoryMiB", memoryMiB);
+        Check.nonNegative("dirtyRateMiBps", dirtyRateMiBps);
+        Check.nonNegative("netMiBps", netMiBps);
+        Check.nonNegative("diskMiBps", diskMiBps);
+    }
+}

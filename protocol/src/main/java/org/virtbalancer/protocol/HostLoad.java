@@ -1,0 +1,27 @@
+package org.virtbalancer.protocol;
+
+import java.util.List;
+
+/**
+ * A host's load sample, published every interval to the {@code host-load} topic.
+ *
+ * @param host       host id
+ * @param intervalMs length of the interval the sample covers
+ * @param cpuCores   CPU used on the host, in cores
+ * @param memoryMiB  memory in use on the host
+ * @param netMiBps   network throughput
+ * @param diskMiBps  disk throughput
+ * @param guests     per-guest load of the running guests
+ */
+public record HostLoad(String host, long intervalMs, double cpuCores, long memoryMiB, double netMiBps, double diskMiBps,
+                       List<GuestLoad> guests) implements Message {
+    public HostLoad {
+        Check.name("host", host);
+        Check.positive("intervalMs", intervalMs);
+        Check.nonNegative("cpuCores", cpuCores);
+        Check.nonNegative("memoryMiB", memoryMiB);
+        Check.nonNegative("netMiBps", netMiBps);
+        Check.nonNegative("diskMiBps", diskMiBps);
+        guests = Check.list("guests", guests);
+    }
+}
