@@ -1,5 +1,6 @@
 package org.virtbalancer.protocol;
 
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -43,4 +44,24 @@ public record Topics(String prefix) {
     public String decisions() { return prefix + "decisions"; }
 
     public String deadLetter() { return prefix + "dead-letter"; }
+
+    /**
+     * A topic to create when missing.
+     *
+     * @param name      topic name
+     * @param compacted keep the latest record per key forever (cleanup.policy=compact)
+     */
+    public record Spec(String name, boolean compacted) {}
+
+    /** The shared topics every process may need (not the per-host command topics). */
+    public List<Spec> shared() {
+        return List.of(new Spec(inventory(), true), new Spec(hostLoad(), false), new Spec(domainEvents(), false),
+                new Spec(commandResults(), false), new Spec(control(), true), new Spec(decisions(), false),
+                new Spec(deadLetter(), false));
+    }
+
+    /** The command topic of {@code host}. */
+    public Spec commandsSpec(String host) {
+        return new Spec(commands(host), false);
+    }
 }
