@@ -41,8 +41,7 @@ public final class Codec {
         this.maxBytes = maxBytes;
         JsonMapper m = JsonMapper.builder()
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-                .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
-                .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+                                .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
@@ -151,6 +150,11 @@ public final class Codec {
             if (cause != null) {
                 throw cause.under(prefixOf(e, true));
             }
+            String missing = missingProperty(e);
+            if (missing != null) {
+                String at = prefixOf(e, false);
+                throw new InvalidMessageException(at.endsWith("." + missing) ? at : at + "." + missing, "is required but missing");
+            }
             throw new InvalidMessageException(prefixOf(e, false), describe(e));
         } catch (JsonProcessingException e) {
             throw new InvalidMessageException("body", firstLine(e.getOriginalMessage()));
@@ -193,13 +197,18 @@ public final class Codec {
         return sb.toString();
     }
 
-    private static String describe(JsonMappingException e) {
+    private static String missingProperty(JsonMappingException e) {
         String msg = e.getOriginalMessage();
-        if (msg != null && msg.startsWith("Missing required creator property")) {
+        if (msg != null && msg.contains("Missing required creator property")) {
             int a = msg.indexOf('\'');
             int b = msg.indexOf('\'', a + 1);
-            return "field '" + (a >= 0 && b > a ? msg.substring(a + 1, b) : "?") + "' is required but missing";
+            return a >= 0 && b > a ? msg.substring(a + 1, b) : null;
         }
+        return null;
+    }
+
+    private static String describe(JsonMappingException e) {
+        String msg = e.getOriginalMessage();
         if (e instanceof InvalidFormatException ife && ife.getTargetType() != null && ife.getTargetType().isEnum()) {
             return "'" + Check.abbreviate(String.valueOf(ife.getValue())) + "' is not one of "
                     + Arrays.stream(ife.getTargetType().getEnumConstants()).map(String::valueOf)

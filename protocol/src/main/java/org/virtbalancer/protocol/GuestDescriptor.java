@@ -1,5 +1,7 @@
 package org.virtbalancer.protocol;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 import java.util.List;
 import java.util.Map;
 
@@ -18,7 +20,7 @@ import java.util.Map;
  * @param filesystemPassthrough whether a host directory is passed through
  * @param labels                operator metadata (pinned, affinity group, …)
  */
-public record GuestDescriptor(String name, String uuid, GuestState state, boolean persistent, int vcpus, long memoryMiB,
+public record GuestDescriptor(String name, String uuid, GuestState state, @JsonProperty(required = true) boolean persistent, int vcpus, long memoryMiB,
                               String cpuMode, List<Disk> disks, List<String> hostDevices, boolean filesystemPassthrough,
                               Map<String, String> labels) {
     public GuestDescriptor {

@@ -1,5 +1,7 @@
 package org.virtbalancer.protocol;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 /**
  * One guest's load over the last interval.
  *
@@ -10,7 +12,8 @@ package org.virtbalancer.protocol;
  * @param netMiBps        network throughput
  * @param diskMiBps       disk throughput
  */
-public record GuestLoad(String guest, double cpuCores, long memoryMiB, double dirtyRateMiBps, double netMiBps, double diskMiBps) {
+public record GuestLoad(String guest, @JsonProperty(required = true) double cpuCores, @JsonProperty(required = true) long memoryMiB, @JsonProperty(required = true) double dirtyRateMiBps,
+                        @JsonProperty(required = true) double netMiBps, @JsonProperty(required = true) double diskMiBps) {
     public GuestLoad {
         Check.name("guest", guest);
         Check.nonNegative("cpuCores", cpuCores);

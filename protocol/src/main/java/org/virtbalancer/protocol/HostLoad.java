@@ -1,5 +1,7 @@
 package org.virtbalancer.protocol;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 import java.util.List;
 
 /**
@@ -13,7 +15,8 @@ import java.util.List;
  * @param diskMiBps  disk throughput
  * @param guests     per-guest load of the running guests
  */
-public record HostLoad(String host, long intervalMs, double cpuCores, long memoryMiB, double netMiBps, double diskMiBps,
+public record HostLoad(String host, long intervalMs, @JsonProperty(required = true) double cpuCores, @JsonProperty(required = true) long memoryMiB,
+                       @JsonProperty(required = true) double netMiBps, @JsonProperty(required = true) double diskMiBps,
                        List<GuestLoad> guests) implements Message {
     public HostLoad {
         Check.name("host", host);

@@ -1,5 +1,7 @@
 package org.virtbalancer.protocol;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 import java.util.List;
 
 /**
@@ -13,7 +15,7 @@ import java.util.List;
  * @param blocked   guests that cannot leave now, each with its reason
  * @param message   one readable line for operators
  */
-public record MaintenanceStatus(String host, MaintenanceState state, int total, int remaining, List<String> migrating,
+public record MaintenanceStatus(String host, MaintenanceState state, @JsonProperty(required = true) int total, @JsonProperty(required = true) int remaining, List<String> migrating,
                                 List<BlockedGuest> blocked, String message) implements Message {
     public MaintenanceStatus {
         Check.name("host", host);

@@ -1,5 +1,7 @@
 package org.virtbalancer.protocol;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 import java.util.List;
 
 /**
@@ -15,8 +17,8 @@ import java.util.List;
  * @param moves            the moves
  * @param notMoved         why nothing (more) could be done, one line per reason
  */
-public record PlanDecision(String planId, String trigger, AutomationLevel automation, boolean executed, double imbalanceBefore,
-                           double imbalanceAfter, List<PlannedMove> moves, List<String> notMoved) implements Message {
+public record PlanDecision(String planId, String trigger, AutomationLevel automation, @JsonProperty(required = true) boolean executed,
+                           @JsonProperty(required = true) double imbalanceBefore, @JsonProperty(required = true) double imbalanceAfter, List<PlannedMove> moves, List<String> notMoved) implements Message {
     public PlanDecision {
         Check.text("planId", planId);
         Check.text("trigger", trigger);
