@@ -1,0 +1,29 @@
+package org.virtbalancer.agent.driver;
+
+import org.virtbalancer.protocol.HostFacts;
+import org.virtbalancer.protocol.MigrationMode;
+import org.virtbalancer.protocol.MigrationOptions;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One migration for a driver to run. The target comes from the cluster inventory, never from a
+ * command, so a message cannot point the hypervisor at an arbitrary address.
+ *
+ * @param guest    domain name on this host
+ * @param target   the target host's facts as the inventory knows them
+ * @param mode     live, non-live or offline
+ * @param options  virsh's options
+ * @param deadline abort when not done by then
+ */
+public record MigrationRequest(String guest, HostFacts target, MigrationMode mode, MigrationOptions options,
+                               Instant deadline) {
+    public MigrationRequest {
+        Objects.requireNonNull(guest, "guest");
+        Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(deadline, "deadline");
+    }
+}
