@@ -1,0 +1,17 @@
+package org.virtbalancer.balancer.core;
+
+import org.virtbalancer.protocol.Abort;
+import org.virtbalancer.protocol.Message;
+import org.virtbalancer.protocol.Migrate;
+
+/** Something the shell must send now, in the order {@link BalancerCore#tick()} returns them. */
+public sealed interface Action {
+    /** Send to {@code topics.commands(migrate.source())} with envelope id {@code commandId}. */
+    record SendMigrate(String commandId, Migrate migrate) implements Action {}
+
+    /** Send to {@code topics.commands(host)}; {@code commandId} is the fresh id of this abort command. */
+    record SendAbort(String commandId, String host, Abort abort) implements Action {}
+
+    /** Publish to the decisions topic: a MaintenanceStatus (key host) or a PlanDecision (key planId). */
+    record PublishDecision(String key, Message decision) implements Action {}
+}

@@ -1,0 +1,408 @@
+package org.virtbalancer.balancer.core;
+
+import org.virtbalancer.balancer.detect.OverloadDetector;
+import org.virtbalancer.balancer.execute.ConcurrencyLimits;
+import org.virtbalancer.balancer.execute.Migration;
+import org.virtbalancer.balancer.execute.Migrations;
+import org.virtbalancer.balancer.execute.Purpose;
+import org.virtbalancer.balancer.execute.ResultOutcome;
+import org.virtbalancer.balancer.execute.Slots;
+import org.virtbalancer.balancer.maintenance.DrainRound;
+import org.virtbalancer.balancer.maintenance.MaintenanceDrain;
+import org.virtbalancer.balancer.model.Cluster;
+import org.virtbalancer.balancer.model.Guest;
+import org.virtbalancer.balancer.model.Host;
+import org.virtbalancer.balancer.model.Projection;
+import org.virtbalancer.balancer.model.Utilisation;
+import org.virtbalancer.balancer.plan.BalancingPlan;
+import org.virtbalancer.balancer.plan.Explanation;
+import org.virtbalancer.balancer.plan.MigrationChoice;
+import org.virtbalancer.balancer.plan.Move;
+import org.virtbalancer.balancer.plan.Placement;
+import org.virtbalancer.balancer.plan.Planner;
+import org.virtbalancer.balancer.plan.PlanningPolicy;
+import org.virtbalancer.balancer.plan.PlanningView;
+import org.virtbalancer.protocol.Abort;
+import org.virtbalancer.protocol.ApprovePlan;
+import org.virtbalancer.protocol.AutomationLevel;
+import org.virtbalancer.protocol.CommandResult;
+import org.virtbalancer.protocol.DomainEvent;
+import org.virtbalancer.protocol.EnterMaintenance;
+import org.virtbalancer.protocol.ExitMaintenance;
+import org.virtbalancer.protocol.GuestState;
+import org.virtbalancer.protocol.HostLoad;
+import org.virtbalancer.protocol.Inventory;
+import org.virtbalancer.protocol.MaintenanceState;
+import org.virtbalancer.protocol.MaintenanceStatus;
+import org.virtbalancer.protocol.Message;
+import org.virtbalancer.protocol.Migrate;
+import org.virtbalancer.protocol.MigrationMode;
+import org.virtbalancer.protocol.MigrationOptions;
+import org.virtbalancer.protocol.PlanDecision;
+import org.virtbalancer.protocol.PlannedMove;
+import org.virtbalancer.protocol.SetAutomation;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * The balancer's decision core: events in, actions out. Plain Java with an injected clock, so the
+ * same code runs behind Kafka, in unit tests and in trace replay. Not thread-safe: the shell calls
+ * it from one thread; {@link #snapshot()} returns an immutable value other threads may keep.
+ */
+public final class BalancerCore {
+    /** A recommendation not approved within this time is dropped; a fresh one follows if still needed. */
+    public static final Duration RECOMMENDATION_TTL = Duration.ofMinutes(10);
+    /** A "nothing can be done" balancing decision is repeated at most this often while nothing changes. */
+    public static final Duration QUIET_REPEAT = Duration.ofMinutes(1);
+    private static final int RECENT_DECISIONS = 50;
+
+    private final BalancerSettings settings;
+    private final Clock clock;
+    private final Cluster cluster = new Cluster();
+    private final OverloadDetector detector;
+    private final Migrations migrations;
+    private final Planner planner;
+    private final Map<String, MaintenanceDrain> drains = new TreeMap<>();
+    private final Map<String, Recommendation> pending = new LinkedHashMap<>();
+    private final Deque<PlanDecision> recentDecisions = new ArrayDeque<>();
+    private final List<Action> queued = new ArrayList<>();
+    private AutomationLevel automation;
+    private String lastIdleTrigger = "";
+    private long lastIdleAt = Long.MIN_VALUE;
+
+    /** Moves recommended and waiting for ApprovePlan. */
+    private record Recommendation(String planId, String trigger, String signature, Purpose purpose, List<Move> moves,
+                                  long at) {}
+
+    public BalancerCore(BalancerSettings settings, Clock clock) {
+        this.settings = settings;
+        this.clock = clock;
+        this.automation = settings.automation();
+        this.detector = new OverloadDetector(settings.highWatermark(), settings.lowWatermark(), settings.overloadK(),
+                settings.overloadN());
+        this.migrations = new Migrations(new ConcurrencyLimits(settings.maxPerSource(), settings.maxPerTarget(),
+                settings.maxInCluster()), settings.guestCooldown(), settings.minDeadline(), settings.maxAttemptsPerGuest());
+        this.planner = new Planner(new PlanningPolicy(settings.highWatermark(), settings.lowWatermark(),
+                settings.minGainCores(), settings.maxDowntimeMs(), settings.allowPauseForMaintenance()));
+    }
+
+    /** Authoritative guest list and facts of one host. */
+    public void onInventory(Inventory inventory) {
+        cluster.applyInventory(inventory, clock.millis());
+    }
+
+    /** One sample per host per interval; samples of hosts without an inventory yet are dropped. */
+    public void onHostLoad(HostLoad load) {
+        long now = clock.millis();
+        if (cluster.applySample(load, now)) {
+            cluster.utilisation(load.host()).ifPresent(u -> detector.observe(load.host(), u));
+        }
+    }
+
+    public void onDomainEvent(DomainEvent event) {
+        cluster.applyEvent(event);
+    }
+
+    /** Results of commands; results of commands this core never issued are ignored. */
+    public void onCommandResult(CommandResult result) {
+        long now = clock.millis();
+        ResultOutcome outcome = migrations.onResult(result, now);
+        if (outcome instanceof ResultOutcome.Succeeded s) {
+            Migration m = s.migration();
+            GuestState before = cluster.guest(m.source(), m.guest()).map(Guest::state).orElse(GuestState.RUNNING);
+            cluster.completeMove(m.guest(), m.source(), m.target(), stateOnTarget(m, before), now);
+        }
+    }
+
+    private static GuestState stateOnTarget(Migration m, GuestState before) {
+        if (m.mode() == MigrationMode.OFFLINE) {
+            return GuestState.SHUTOFF;
+        }
+        if (m.command().options().suspendOnTarget()) {
+            return GuestState.PAUSED;
+        }
+        return before == GuestState.MIGRATING ? GuestState.RUNNING : before;
+    }
+
+    /** EnterMaintenance, ExitMaintenance, SetAutomation, ApprovePlan; anything else is ignored. */
+    public void onControl(Message control) {
+        if (control instanceof EnterMaintenance enter) {
+            MaintenanceDrain drain = drains.computeIfAbsent(enter.host(), h -> new MaintenanceDrain(h, enter.reason()));
+            drain.enter(enter.reason());
+            cluster.guestsOn(enter.host()).forEach(g -> migrations.forgetFailures(g.name()));
+        } else if (control instanceof ExitMaintenance exit) {
+            MaintenanceDrain drain = drains.get(exit.host());
+            if (drain != null) {
+                drain.exit();
+            }
+        } else if (control instanceof SetAutomation set) {
+            automation = set.level();
+        } else if (control instanceof ApprovePlan approve) {
+            approve(approve.planId(), clock.millis());
+        }
+    }
+
+    /** Deadlines, maintenance progress, detection and planning: what to send now, in order. */
+    public List<Action> tick() {
+        long now = clock.millis();
+        List<Action> actions = new ArrayList<>(queued);
+        queued.clear();
+        pending.values().removeIf(r -> now - r.at() > RECOMMENDATION_TTL.toMillis());
+
+        for (Migration m : migrations.expire(now)) {
+            actions.add(new Action.SendAbort(UUID.randomUUID().toString(), m.source(), new Abort(m.commandId(), m.guest(),
+                    "no final result " + Migrations.GRACE.toSeconds() + " s after its deadline; the balancer gave up on it")));
+        }
+
+        PlanningView view = view(now);
+        Slots slots = migrations.slots();
+        for (MaintenanceDrain drain : drains.values()) {
+            double before = view.imbalance();
+            DrainRound round = drain.plan(cluster, view, planner, migrations, slots);
+            String note = "";
+            if (!round.moves().isEmpty()) {
+                String trigger = "maintenance " + drain.host();
+                if (automation == AutomationLevel.MANUAL) {
+                    String planId = recommend(trigger, Purpose.MAINTENANCE, round.moves(), List.of(), before,
+                            view.imbalance(), now, actions);
+                    note = "waiting for approval of plan " + planId;
+                } else {
+                    issue(trigger, Purpose.MAINTENANCE, round.moves(), blockedLines(round), before, view.imbalance(), now,
+                            actions);
+                }
+            }
+            drain.status(cluster, migrations, round, note, now)
+                    .ifPresent(s -> actions.add(new Action.PublishDecision(s.host(), s)));
+        }
+
+        balance(view, slots, now, actions);
+        return actions;
+    }
+
+    private void balance(PlanningView view, Slots slots, long now, List<Action> actions) {
+        List<String> sources = cluster.hosts().stream()
+                .map(Host::name)
+                .filter(detector::isOverloaded)
+                .filter(view::countsForBalance)
+                .sorted(Comparator.comparingDouble((String h) -> -view.projected(h).binding())
+                        .thenComparing(Comparator.naturalOrder()))
+                .toList();
+        if (sources.isEmpty()) {
+            return;
+        }
+        BalancingPlan plan = planner.balance(sources, detector::reason, g -> mayBalance(g, now), view, slots);
+        String trigger = "overload " + String.join(", ", sources);
+        if (!plan.moves().isEmpty()) {
+            if (automation == AutomationLevel.FULL) {
+                issue(trigger, Purpose.BALANCING, plan.moves(), plan.notMoved(), plan.imbalanceBefore(),
+                        plan.imbalanceAfter(), now, actions);
+            } else {
+                recommend(trigger, Purpose.BALANCING, plan.moves(), plan.notMoved(), plan.imbalanceBefore(),
+                        plan.imbalanceAfter(), now, actions);
+            }
+        } else if (!plan.notMoved().isEmpty()
+                && (!trigger.equals(lastIdleTrigger) || now - lastIdleAt >= QUIET_REPEAT.toMillis())) {
+            // Say once why an overloaded host is left as it is, not on every tick.
+            lastIdleTrigger = trigger;
+            lastIdleAt = now;
+            publish(new PlanDecision(UUID.randomUUID().toString(), trigger, automation, false, plan.imbalanceBefore(),
+                    plan.imbalanceAfter(), List.of(), plan.notMoved()), actions);
+        }
+    }
+
+    private boolean mayBalance(Guest g, long now) {
+        return migrations.inFlightFor(g.name()).isEmpty()
+                && !migrations.inCooldown(g.name(), now)
+                && !migrations.attemptsExhausted(g.name(), now);
+    }
+
+    private void issue(String trigger, Purpose purpose, List<Move> moves, List<String> notMoved, double before,
+                       double after, long now, List<Action> actions) {
+        issue(UUID.randomUUID().toString(), trigger, purpose, moves, notMoved, before, after, now, actions);
+    }
+
+    private void issue(String planId, String trigger, Purpose purpose, List<Move> moves, List<String> notMoved,
+                       double before, double after, long now, List<Action> actions) {
+        List<PlannedMove> planned = new ArrayList<>();
+        for (Move mv : moves) {
+            String commandId = UUID.randomUUID().toString();
+            Migrate command = new Migrate(mv.guest().name(), mv.source(), mv.target(), mv.mode(), mv.options(),
+                    migrations.deadline(now, mv.prediction().durationMs()), mv.reason());
+            migrations.start(commandId, command, purpose, now);
+            actions.add(new Action.SendMigrate(commandId, command));
+            planned.add(mv.planned(commandId));
+        }
+        publish(new PlanDecision(planId, trigger, automation, !planned.isEmpty(), before, after, planned, notMoved),
+                actions);
+    }
+
+    /** Publishes a recommendation unless the same one is already waiting for approval; returns its plan id. */
+    private String recommend(String trigger, Purpose purpose, List<Move> moves, List<String> notMoved, double before,
+                             double after, long now, List<Action> actions) {
+        String signature = purpose + ":" + moves.stream()
+                .map(m -> m.guest().name() + ">" + m.target() + ":" + m.mode())
+                .collect(Collectors.joining(","));
+        for (Recommendation r : pending.values()) {
+            if (r.signature().equals(signature)) {
+                return r.planId();
+            }
+        }
+        String planId = UUID.randomUUID().toString();
+        pending.put(planId, new Recommendation(planId, trigger, signature, purpose, moves, now));
+        publish(new PlanDecision(planId, trigger, automation, false, before, after,
+                moves.stream().map(m -> m.planned("")).toList(), notMoved), actions);
+        return planId;
+    }
+
+    private void approve(String planId, long now) {
+        Recommendation r = pending.get(planId);
+        if (r == null || now - r.at() > RECOMMENDATION_TTL.toMillis()) {
+            pending.remove(planId);
+            double imbalance = view(now).imbalance();
+            // Kept in the snapshot for operators, not published: there is no plan to report on.
+            remember(new PlanDecision(planId, "approve " + planId, automation, false, imbalance, imbalance, List.of(),
+                    List.of("plan " + planId + " is unknown or has expired; approve a current recommendation instead.")));
+            return;
+        }
+        pending.remove(planId);
+        PlanningView view = view(now);
+        Slots slots = migrations.slots();
+        double before = view.imbalance();
+        double ceiling = r.purpose() == Purpose.MAINTENANCE ? settings.highWatermark() : settings.lowWatermark();
+        List<Move> still = new ArrayList<>();
+        List<String> notMoved = new ArrayList<>();
+        for (Move mv : r.moves()) {
+            String name = mv.guest().name();
+            Optional<Guest> guest = cluster.guest(mv.source(), name);
+            Optional<Host> source = cluster.host(mv.source());
+            if (guest.isEmpty() || source.isEmpty()) {
+                notMoved.add(name + " is no longer on " + mv.source() + ".");
+                continue;
+            }
+            if (migrations.inFlightFor(name).isPresent()) {
+                notMoved.add(name + " is already migrating.");
+                continue;
+            }
+            Explanation.HostVerdict verdict = planner.evaluate(new Placement(guest.get(), source.get(), mv.target(),
+                    mv.mode(), mv.options(), ceiling), view);
+            if (!verdict.eligible()) {
+                notMoved.add(name + " cannot go to " + mv.target() + " any more: " + verdict.failures().stream()
+                        .map(Explanation.RuleFailure::reason).collect(Collectors.joining(" ")));
+                continue;
+            }
+            Optional<String> full = slots.whyNot(mv.source(), mv.target());
+            if (full.isPresent()) {
+                notMoved.add(name + " waits: " + full.get() + ".");
+                continue;
+            }
+            view.projection().move(guest.get(), mv.source(), mv.target());
+            slots.take(mv.source(), mv.target());
+            still.add(new Move(guest.get(), mv.source(), mv.target(), mv.mode(), mv.options(), mv.prediction(),
+                    mv.reason(), mv.sourceBefore(), mv.sourceAfter(), mv.targetBefore(), mv.targetAfter()));
+        }
+        issue(planId, "approved: " + r.trigger(), r.purpose(), still, notMoved, before, view.imbalance(), now, queued);
+    }
+
+    private void publish(PlanDecision decision, List<Action> actions) {
+        remember(decision);
+        actions.add(new Action.PublishDecision(decision.planId(), decision));
+    }
+
+    private void remember(PlanDecision decision) {
+        recentDecisions.addLast(decision);
+        while (recentDecisions.size() > RECENT_DECISIONS) {
+            recentDecisions.removeFirst();
+        }
+    }
+
+    private static List<String> blockedLines(DrainRound round) {
+        return round.blocked().stream().map(b -> b.guest() + ": " + b.reason()).toList();
+    }
+
+    /** The cluster as planning sees it: every migration in flight counted as done. */
+    private PlanningView view(long now) {
+        Projection projection = Projection.of(cluster);
+        for (Migration m : migrations.inFlight()) {
+            cluster.guest(m.source(), m.guest()).ifPresent(g -> projection.move(g, m.source(), m.target()));
+        }
+        return new PlanningView(cluster, projection, maintenanceStates(), settings.hostStaleAfter(), migrations, now);
+    }
+
+    private Map<String, MaintenanceState> maintenanceStates() {
+        Map<String, MaintenanceState> states = new HashMap<>();
+        drains.forEach((h, d) -> states.put(h, d.state()));
+        return states;
+    }
+
+    /** An immutable view for the terminal, CLI and dashboard. */
+    public ClusterSnapshot snapshot() {
+        long now = clock.millis();
+        Map<String, MaintenanceState> states = maintenanceStates();
+        PlanningView asIs = new PlanningView(cluster, Projection.of(cluster), states, settings.hostStaleAfter(),
+                migrations, now);
+        List<HostSnapshot> hosts = new ArrayList<>();
+        for (Host h : cluster.hosts()) {
+            Utilisation u = asIs.projected(h.name());
+            List<Guest> guests = cluster.guestsOn(h.name());
+            hosts.add(new HostSnapshot(h.name(), h.facts().cpus(), h.facts().memoryMiB(), u.cpu(), u.memory(),
+                    detector.isOverloaded(h.name()), states.getOrDefault(h.name(), MaintenanceState.ACTIVE),
+                    guests.size(), (int) guests.stream().filter(g -> g.state() == GuestState.RUNNING).count(),
+                    asIs.isStale(h.name())));
+        }
+        List<MigrationSnapshot> inFlight = migrations.inFlight().stream()
+                .map(m -> new MigrationSnapshot(m.commandId(), m.guest(), m.source(), m.target(), m.mode(), m.percent(),
+                        m.startedAt(), m.command().reason()))
+                .toList();
+        List<MaintenanceStatus> maintenance = drains.values().stream().map(MaintenanceDrain::lastStatus).toList();
+        return new ClusterSnapshot(now, automation, hosts, inFlight, migrations.issued(), migrations.succeeded(),
+                migrations.failed(), asIs.imbalance(), maintenance, List.copyOf(recentDecisions));
+    }
+
+    /** Why and where the guest can go: every failing rule per host, and a counted summary. */
+    public Explanation explain(String guestName) {
+        long now = clock.millis();
+        Optional<Guest> found = cluster.findGuest(guestName);
+        if (found.isEmpty()) {
+            return new Explanation(guestName, "", List.of(), List.of(),
+                    guestName + " is not in any host's inventory; check the name or wait for the host's next inventory.");
+        }
+        Guest g = found.get();
+        Host source = cluster.host(g.host()).orElseThrow();
+        boolean draining = Optional.ofNullable(drains.get(g.host()))
+                .map(d -> d.state() == MaintenanceState.ENTERING).orElse(false);
+        double ceiling = draining ? settings.highWatermark() : settings.lowWatermark();
+        List<String> notes = new ArrayList<>();
+        migrations.inFlightFor(guestName).ifPresent(m -> notes.add(guestName + " is migrating to " + m.target()
+                + " now (command " + m.commandId() + ", " + m.percent() + "%)."));
+        if (migrations.inCooldown(guestName, now)) {
+            notes.add(guestName + " moved recently" + migrations.cameFrom(guestName).map(h -> " from " + h).orElse("")
+                    + "; balancing leaves it alone for another "
+                    + Math.max(1, (migrations.cooldownUntil(guestName) - now) / 1000) + " s.");
+        }
+        if (migrations.attemptsExhausted(guestName, now)) {
+            notes.add(migrations.failureSummary(guestName, now) + "; balancing no longer tries it.");
+        }
+        if (g.state() == GuestState.RUNNING) {
+            MigrationChoice live = MigrationChoice.forBalancing(g, source.facts().linkMiBps(), settings.maxDowntimeMs());
+            if (!live.possible()) {
+                notes.add(live.reason());
+            }
+        }
+        Placement placement = new Placement(g, source, g.host(), MigrationChoice.baseMode(g.state()),
+                MigrationOptions.move(), ceiling);
+        return planner.explain(placement, view(now), notes);
+    }
+}

@@ -1,0 +1,85 @@
+package org.virtbalancer.balancer.detect;
+
+import org.virtbalancer.balancer.model.Utilisation;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Finds hosts that run hot for a sustained period: a host is overloaded when k of its last n
+ * samples had CPU or memory above the high watermark, and it stays overloaded until a sample
+ * falls below the low watermark, so a host hovering at the threshold does not flap.
+ */
+public final class OverloadDetector {
+    private final double high;
+    private final double low;
+    private final int k;
+    private final int n;
+    private final Map<String, HostHistory> histories = new HashMap<>();
+
+    private static final class HostHistory {
+        final Deque<Boolean> window = new ArrayDeque<>();
+        boolean overloaded;
+        Utilisation last;
+    }
+
+    public OverloadDetector(double highWatermark, double lowWatermark, int k, int n) {
+        if (!(lowWatermark < highWatermark) || k < 1 || n < k) {
+            throw new IllegalArgumentException("need lowWatermark < highWatermark and 1 <= k <= n, got low " + lowWatermark
+                    + ", high " + highWatermark + ", k " + k + ", n " + n);
+        }
+        this.high = highWatermark;
+        this.low = lowWatermark;
+        this.k = k;
+        this.n = n;
+    }
+
+    /** Takes one sample of the host; returns whether it is overloaded now. */
+    public boolean observe(String host, Utilisation load) {
+        HostHistory h = histories.computeIfAbsent(host, x -> new HostHistory());
+        h.last = load;
+        h.window.addLast(load.cpu() > high || load.memory() > high);
+        while (h.window.size() > n) {
+            h.window.removeFirst();
+        }
+        if (h.overloaded) {
+            if (load.binding() < low) {
+                h.overloaded = false;
+                // Start afresh: k new hot samples are needed before it counts as overloaded again.
+                h.window.clear();
+            }
+        } else if (overSamples(h) >= k) {
+            h.overloaded = true;
+        }
+        return h.overloaded;
+    }
+
+    public boolean isOverloaded(String host) {
+        HostHistory h = histories.get(host);
+        return h != null && h.overloaded;
+    }
+
+    /** Why the host counts as overloaded, e.g. "host-1 cpu 0.97 > 0.85 for 3 of 5 samples"; empty when it is not. */
+    public String reason(String host) {
+        HostHistory h = histories.get(host);
+        if (h == null || !h.overloaded) {
+            return "";
+        }
+        boolean cpu = h.last.cpu() >= h.last.memory();
+        String resource = cpu ? "cpu" : "memory";
+        double value = cpu ? h.last.cpu() : h.last.memory();
+        if (value > high) {
+            return String.format(Locale.ROOT, "%s %s %.2f > %.2f for %d of %d samples", host, resource, value, high,
+                    overSamples(h), n);
+        }
+        return String.format(Locale.ROOT, "%s %s %.2f has not yet fallen below %.2f since it went over %.2f", host,
+                resource, value, low, high);
+    }
+
+    private static int overSamples(HostHistory h) {
+        return (int) h.window.stream().filter(Boolean::booleanValue).count();
+    }
+}

@@ -1,0 +1,208 @@
+package org.virtbalancer.balancer.model;
+
+import org.virtbalancer.protocol.DomainEvent;
+import org.virtbalancer.protocol.GuestDescriptor;
+import org.virtbalancer.protocol.GuestLoad;
+import org.virtbalancer.protocol.GuestState;
+import org.virtbalancer.protocol.HostLoad;
+import org.virtbalancer.protocol.Inventory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The cluster as reported: hosts, the guests on each, and what they use. Hosts and guests are
+ * kept in name order so every decision made from it is deterministic.
+ *
+ * <p>Inventories and command results travel on different topics, so after a completed move a
+ * source inventory written before it can still arrive. For {@link #SETTLE} after a move the result
+ * wins: the source's listing of that guest is ignored and the target keeps it, until both hosts'
+ * inventories agree with the move.
+ */
+public final class Cluster {
+    /** How long a completed move outranks inventories that contradict it. */
+    public static final Duration SETTLE = Duration.ofSeconds(60);
+
+    private final Map<String, Host> hosts = new TreeMap<>();
+    private final Map<String, TreeMap<String, GuestDescriptor>> guests = new TreeMap<>();
+    private final Map<String, GuestUsage> usage = new HashMap<>();
+    private final List<CompletedMove> recentMoves = new ArrayList<>();
+
+    /** A move a command result reported done, not yet confirmed by both hosts' inventories. */
+    private record CompletedMove(String guest, String source, String target, long at, double cpuCores, long memoryMiB,
+                                 boolean sourceConfirmed, boolean targetConfirmed) {
+        CompletedMove confirmSource() {
+            return new CompletedMove(guest, source, target, at, cpuCores, memoryMiB, true, targetConfirmed);
+        }
+
+        CompletedMove confirmTarget() {
+            return new CompletedMove(guest, source, target, at, cpuCores, memoryMiB, sourceConfirmed, true);
+        }
+    }
+
+    /** Replaces the host's facts and its guest list, except where a recent completed move says otherwise. */
+    public void applyInventory(Inventory inventory, long now) {
+        pruneMoves(now);
+        String host = inventory.facts().host();
+        hosts.merge(host, Host.of(inventory.facts()), (old, fresh) -> old.withFacts(inventory.facts()));
+        TreeMap<String, GuestDescriptor> listed = new TreeMap<>();
+        inventory.guests().forEach(g -> listed.put(g.name(), g));
+        TreeMap<String, GuestDescriptor> previous = guests.getOrDefault(host, new TreeMap<>());
+        for (int i = 0; i < recentMoves.size(); i++) {
+            CompletedMove move = recentMoves.get(i);
+            if (move.source().equals(host)) {
+                if (listed.containsKey(move.guest())) {
+                    listed.remove(move.guest());
+                } else {
+                    recentMoves.set(i, move.confirmSource());
+                }
+            } else if (move.target().equals(host)) {
+                if (listed.containsKey(move.guest())) {
+                    recentMoves.set(i, move.confirmTarget());
+                } else if (previous.containsKey(move.guest())) {
+                    listed.put(move.guest(), previous.get(move.guest()));
+                }
+            }
+        }
+        recentMoves.removeIf(m -> m.sourceConfirmed() && m.targetConfirmed());
+        guests.put(host, listed);
+    }
+
+    /** Records a host's load sample and its guests' usage; false when the host has sent no inventory yet. */
+    public boolean applySample(HostLoad load, long now) {
+        pruneMoves(now);
+        Host host = hosts.get(load.host());
+        if (host == null) {
+            return false;
+        }
+        hosts.put(load.host(), host.withSample(now, load.cpuCores(), load.memoryMiB()));
+        for (GuestLoad g : load.guests()) {
+            usage.merge(g.guest(), GuestUsage.NONE.next(g), (old, ignored) -> old.next(g));
+        }
+        return true;
+    }
+
+    /** Keeps guest states current between inventories; events about unknown guests are left to the next inventory. */
+    public void applyEvent(DomainEvent event) {
+        TreeMap<String, GuestDescriptor> onHost = guests.get(event.host());
+        GuestDescriptor guest = onHost == null ? null : onHost.get(event.guest());
+        if (guest == null) {
+            return;
+        }
+        switch (event.kind()) {
+            case STARTED, RESUMED -> onHost.put(guest.name(), guest.withState(GuestState.RUNNING));
+            case SUSPENDED -> onHost.put(guest.name(), guest.withState(GuestState.PAUSED));
+            case CRASHED -> onHost.put(guest.name(), guest.withState(GuestState.CRASHED));
+            case STOPPED -> {
+                if (guest.persistent()) {
+                    onHost.put(guest.name(), guest.withState(GuestState.SHUTOFF));
+                } else {
+                    onHost.remove(guest.name());
+                }
+            }
+            case UNDEFINED -> {
+                if (guest.state().isActive()) {
+                    onHost.put(guest.name(), guest.withPersistent(false));
+                } else {
+                    onHost.remove(guest.name());
+                }
+            }
+            case DEFINED, MIGRATED_OUT, MIGRATED_IN -> {
+                // Moves are applied from command results; the inventory that follows confirms them.
+            }
+        }
+    }
+
+    /** A migration succeeded: the guest is on the target now, in {@code stateOnTarget}. */
+    public void completeMove(String guestName, String source, String target, GuestState stateOnTarget, long now) {
+        pruneMoves(now);
+        TreeMap<String, GuestDescriptor> from = guests.get(source);
+        GuestDescriptor moving = from == null ? null : from.remove(guestName);
+        TreeMap<String, GuestDescriptor> to = guests.computeIfAbsent(target, h -> new TreeMap<>());
+        if (moving == null) {
+            moving = to.get(guestName);
+        }
+        if (moving == null) {
+            return;
+        }
+        to.putIfAbsent(guestName, moving.withState(stateOnTarget));
+        Guest moved = new Guest(moving.withState(stateOnTarget), target, usage.getOrDefault(guestName, GuestUsage.NONE));
+        recentMoves.removeIf(m -> m.guest().equals(guestName));
+        recentMoves.add(new CompletedMove(guestName, source, target, now, moved.cpuCores(), moved.activeMemoryMiB(),
+                false, false));
+    }
+
+    public List<Host> hosts() {
+        return List.copyOf(hosts.values());
+    }
+
+    public Optional<Host> host(String name) {
+        return Optional.ofNullable(hosts.get(name));
+    }
+
+    public List<Guest> guestsOn(String host) {
+        TreeMap<String, GuestDescriptor> onHost = guests.get(host);
+        if (onHost == null) {
+            return List.of();
+        }
+        List<Guest> result = new ArrayList<>(onHost.size());
+        onHost.values().forEach(d -> result.add(new Guest(d, host, usage.getOrDefault(d.name(), GuestUsage.NONE))));
+        return result;
+    }
+
+    public Optional<Guest> guest(String host, String name) {
+        TreeMap<String, GuestDescriptor> onHost = guests.get(host);
+        GuestDescriptor d = onHost == null ? null : onHost.get(name);
+        return d == null ? Optional.empty() : Optional.of(new Guest(d, host, usage.getOrDefault(name, GuestUsage.NONE)));
+    }
+
+    /** Where a guest is; a guest listed twice around a migration is taken where it runs, then by host name. */
+    public Optional<Guest> findGuest(String name) {
+        return guests.keySet().stream()
+                .map(h -> guest(h, name))
+                .flatMap(Optional::stream)
+                .min(Comparator.comparing((Guest g) -> !g.isActive()).thenComparing(Guest::host));
+    }
+
+    /**
+     * The host's load: CPU from its last sample, memory as the larger of what its active guests
+     * were given and what it reported. Moves completed after the last sample are already counted.
+     */
+    public Optional<Utilisation> utilisation(String name) {
+        Host host = hosts.get(name);
+        if (host == null) {
+            return Optional.empty();
+        }
+        double cores = host.cpuCores();
+        double reportedMiB = host.memoryMiB();
+        for (CompletedMove move : recentMoves) {
+            if (move.at() >= host.lastSampleAt()) {
+                if (move.source().equals(name)) {
+                    cores -= move.cpuCores();
+                    reportedMiB -= move.memoryMiB();
+                } else if (move.target().equals(name)) {
+                    cores += move.cpuCores();
+                    reportedMiB += move.memoryMiB();
+                }
+            }
+        }
+        long allocatedMiB = guestsOn(name).stream().mapToLong(Guest::activeMemoryMiB).sum();
+        return Optional.of(new Utilisation(host.facts().cpus(), host.facts().memoryMiB(), cores,
+                Math.max(allocatedMiB, reportedMiB)));
+    }
+
+    private void pruneMoves(long now) {
+        for (Iterator<CompletedMove> it = recentMoves.iterator(); it.hasNext(); ) {
+            if (now - it.next().at() > SETTLE.toMillis()) {
+                it.remove();
+            }
+        }
+    }
+}

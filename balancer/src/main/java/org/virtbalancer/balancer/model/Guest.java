@@ -1,0 +1,56 @@
+package org.virtbalancer.balancer.model;
+
+import org.virtbalancer.protocol.GuestDescriptor;
+import org.virtbalancer.protocol.GuestState;
+
+import java.util.Optional;
+
+/**
+ * A guest on a host, with what it uses.
+ *
+ * @param descriptor its domain facts from the inventory
+ * @param host       the host it is on
+ * @param usage      its measured CPU and dirty rate
+ */
+public record Guest(GuestDescriptor descriptor, String host, GuestUsage usage) {
+    public static final String PINNED_LABEL = "vb.pinned";
+    public static final String ANTI_AFFINITY_LABEL = "vb.anti-affinity";
+
+    public String name() {
+        return descriptor.name();
+    }
+
+    public GuestState state() {
+        return descriptor.state();
+    }
+
+    public boolean isActive() {
+        return descriptor.state().isActive();
+    }
+
+    /** CPU the guest takes with it when it moves; a shut-off guest takes none. */
+    public double cpuCores() {
+        return isActive() ? usage.estimatedCores() : 0;
+    }
+
+    /** Memory the guest holds on its host; a shut-off guest holds none. */
+    public long activeMemoryMiB() {
+        return isActive() ? descriptor.memoryMiB() : 0;
+    }
+
+    public boolean isPinned() {
+        return "true".equalsIgnoreCase(descriptor.labels().getOrDefault(PINNED_LABEL, ""));
+    }
+
+    public Optional<String> antiAffinityGroup() {
+        return Optional.ofNullable(descriptor.labels().get(ANTI_AFFINITY_LABEL)).filter(g -> !g.isBlank());
+    }
+
+    public Guest on(String newHost) {
+        return new Guest(descriptor, newHost, usage);
+    }
+
+    public Guest withDescriptor(GuestDescriptor newDescriptor) {
+        return new Guest(newDescriptor, host, usage);
+    }
+}

@@ -1,0 +1,43 @@
+package org.virtbalancer.balancer.model;
+
+import org.virtbalancer.protocol.HostFacts;
+
+import java.time.Duration;
+
+/**
+ * A host as the balancer knows it: its facts from the inventory and its last load sample.
+ *
+ * @param facts        what the host is
+ * @param lastSampleAt when its last load sample arrived, or {@link #NEVER}
+ * @param cpuCores     cores in use in that sample
+ * @param memoryMiB    memory in use in that sample
+ */
+public record Host(HostFacts facts, long lastSampleAt, double cpuCores, long memoryMiB) {
+    /** No load sample yet. */
+    public static final long NEVER = Long.MIN_VALUE;
+
+    public static Host of(HostFacts facts) {
+        return new Host(facts, NEVER, 0, 0);
+    }
+
+    public String name() {
+        return facts.host();
+    }
+
+    public boolean hasSample() {
+        return lastSampleAt != NEVER;
+    }
+
+    /** A host that has been silent too long may be down: nothing is placed on it. */
+    public boolean isStale(long now, Duration staleAfter) {
+        return !hasSample() || now - lastSampleAt > staleAfter.toMillis();
+    }
+
+    public Host withFacts(HostFacts newFacts) {
+        return new Host(newFacts, lastSampleAt, cpuCores, memoryMiB);
+    }
+
+    public Host withSample(long at, double cores, long mib) {
+        return new Host(facts, at, cores, mib);
+    }
+}

@@ -1,0 +1,36 @@
+package org.virtbalancer.balancer.plan.rules;
+
+import org.virtbalancer.balancer.model.Utilisation;
+import org.virtbalancer.balancer.plan.EligibilityRule;
+import org.virtbalancer.balancer.plan.Placement;
+import org.virtbalancer.balancer.plan.PlacementContext;
+import org.virtbalancer.balancer.plan.Verdict;
+
+import java.util.Locale;
+
+/** The target's CPU and memory load after the move, counting moves in flight, stays under the ceiling. */
+public final class FitsCapacity implements EligibilityRule {
+    @Override
+    public String name() {
+        return "FitsCapacity";
+    }
+
+    @Override
+    public Verdict check(Placement p, PlacementContext context) {
+        if (context.host(p.target()).isEmpty()) {
+            return Verdict.pass();
+        }
+        Utilisation after = context.projected(p.target()).plus(p.guest().cpuCores(), p.guest().activeMemoryMiB());
+        if (after.memory() > p.ceiling()) {
+            return Verdict.fail("would exceed memory", String.format(Locale.ROOT,
+                    "%s memory would reach %.2f with %s, above the %.2f ceiling.", p.target(), after.memory(),
+                    p.guest().name(), p.ceiling()));
+        }
+        if (after.cpu() > p.ceiling()) {
+            return Verdict.fail("would exceed cpu", String.format(Locale.ROOT,
+                    "%s cpu would reach %.2f with %s, above the %.2f ceiling.", p.target(), after.cpu(),
+                    p.guest().name(), p.ceiling()));
+        }
+        return Verdict.pass();
+    }
+}
