@@ -1,0 +1,93 @@
+package org.virtbalancer.balancer.model;
+
+import org.junit.jupiter.api.Test;
+import org.virtbalancer.protocol.DomainEvent;
+import org.virtbalancer.protocol.DomainEventKind;
+import org.virtbalancer.protocol.GuestState;
+import org.virtbalancer.protocol.Inventory;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.virtbalancer.balancer.Fixtures.guest;
+import static org.virtbalancer.balancer.Fixtures.guestLoad;
+import static org.virtbalancer.balancer.Fixtures.host;
+import static org.virtbalancer.balancer.Fixtures.load;
+
+class ClusterTest {
+    private final Cluster cluster = new Cluster();
+    private long now = 1_000_000;
+
+    private List<String> names(String host) {
+        return cluster.guestsOn(host).stream().map(Guest::name).toList();
+    }
+
+    @Test
+    void anInventoryReplacesTheHostsGuestList() {
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("a", GuestState.RUNNING), guest("b", GuestState.RUNNING))), now);
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("b", GuestState.PAUSED))), now);
+        assertEquals(List.of("b"), names("h1"));
+        assertEquals(GuestState.PAUSED, cluster.guest("h1", "b").orElseThrow().state());
+    }
+
+    @Test
+    void aStaleSourceInventoryDoesNotUndoACompletedMove() {
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("web", GuestState.RUNNING))), now);
+        cluster.applyInventory(new Inventory(host("h2"), List.of()), now);
+        cluster.completeMove("web", "h1", "h2", GuestState.RUNNING, now);
+        assertEquals(List.of("web"), names("h2"));
+
+        // Both inventories were written before the migration finished and arrive after its result.
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("web", GuestState.RUNNING))), now + 1000);
+        cluster.applyInventory(new Inventory(host("h2"), List.of()), now + 2000);
+        assertEquals(List.of(), names("h1"), "the result outranks the older source inventory");
+        assertEquals(List.of("web"), names("h2"), "the result outranks the older target inventory");
+        assertEquals("h2", cluster.findGuest("web").orElseThrow().host());
+    }
+
+    @Test
+    void inventoriesWinAgainOnceTheSettleWindowHasPassed() {
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("web", GuestState.RUNNING))), now);
+        cluster.applyInventory(new Inventory(host("h2"), List.of()), now);
+        cluster.completeMove("web", "h1", "h2", GuestState.RUNNING, now);
+        long later = now + Cluster.SETTLE.toMillis() + 1;
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("web", GuestState.RUNNING))), later);
+        cluster.applyInventory(new Inventory(host("h2"), List.of()), later);
+        assertEquals(List.of("web"), names("h1"));
+        assertEquals(List.of(), names("h2"));
+    }
+
+    @Test
+    void memoryLoadIsTheAllocationOfActiveGuestsOrTheReportedUseIfLarger() {
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("a", GuestState.RUNNING, 16_384, java.util.Map.of()),
+                guest("off", GuestState.SHUTOFF, 16_384, java.util.Map.of()))), now);
+        cluster.applySample(load("h1", 4, guestLoad("a", 3)), now);
+        Utilisation u = cluster.utilisation("h1").orElseThrow();
+        assertEquals(0.25, u.memory(), 1e-9, "only the running guest's 16 GiB of 64 GiB count");
+        assertEquals(0.25, u.cpu(), 1e-9);
+        cluster.applySample(new org.virtbalancer.protocol.HostLoad("h1", 10_000, 4, 40_000, 0, 0, List.of()), now);
+        assertEquals(40_000 / 65_536.0, cluster.utilisation("h1").orElseThrow().memory(), 1e-9);
+    }
+
+    @Test
+    void domainEventsKeepGuestStatesCurrent() {
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("a", GuestState.RUNNING))), now);
+        cluster.applyEvent(new DomainEvent("h1", "a", DomainEventKind.SUSPENDED, ""));
+        assertEquals(GuestState.PAUSED, cluster.guest("h1", "a").orElseThrow().state());
+        cluster.applyEvent(new DomainEvent("h1", "a", DomainEventKind.STOPPED, ""));
+        assertEquals(GuestState.SHUTOFF, cluster.guest("h1", "a").orElseThrow().state());
+        cluster.applyEvent(new DomainEvent("h1", "a", DomainEventKind.UNDEFINED, ""));
+        assertTrue(cluster.guest("h1", "a").isEmpty());
+    }
+
+    @Test
+    void guestCpuIsSmoothedButEstimatedConservatively() {
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("a", GuestState.RUNNING))), now);
+        cluster.applySample(load("h1", 4, guestLoad("a", 1.0)), now);
+        cluster.applySample(load("h1", 4, guestLoad("a", 3.0)), now);
+        Guest a = cluster.guest("h1", "a").orElseThrow();
+        assertEquals(1.6, a.usage().smoothedCores(), 1e-9);
+        assertEquals(3.0, a.cpuCores(), 1e-9, "the larger of smoothed and last sample");
+    }
+}
