@@ -542,10 +542,6 @@ public final class SimulatedFabric {
         if (spec.cpu() instanceof CpuSource.Trace tr) {
             traces.percent(tr.name(), 0);
         }
-        if (spec.state().isActive() && hostOf(spec.name()).isPresent()) {
-            throw new IllegalArgumentException("guest " + spec.name() + " already runs on " + hostOf(spec.name()).get()
-                    + ": a guest runs on one host at a time");
-        }
         h.guests.put(spec.name(), new SimGuest(spec));
         if (spec.persistent()) {
             events.add(event(host, spec.name(), DomainEventKind.DEFINED, "added"));
@@ -568,24 +564,20 @@ public final class SimulatedFabric {
 
     /** The running or paused guest of that name, else its only definition. */
     private SimGuest find(String guest) {
-        SimGuest defined = null;
-        int definitions = 0;
+        List<SimGuest> active = new ArrayList<>();
+        List<SimGuest> defined = new ArrayList<>();
         for (SimHost h : hosts.values()) {
             SimGuest g = h.guests.get(guest);
-            if (g != null && g.state.isActive()) {
-                return g;
-            }
             if (g != null) {
-                defined = g;
-                definitions++;
+                (g.state.isActive() ? active : defined).add(g);
             }
         }
-        if (definitions == 1) {
-            return defined;
+        if (active.size() == 1 || (active.isEmpty() && defined.size() == 1)) {
+            return active.isEmpty() ? defined.get(0) : active.get(0);
         }
-        throw new IllegalArgumentException(definitions == 0
+        throw new IllegalArgumentException(active.isEmpty() && defined.isEmpty()
                 ? "no host of the fabric has a guest named " + guest + ": check the name"
-                : "guest " + guest + " is shut off and defined on " + definitions + " hosts: start it on one of them first");
+                : "the name " + guest + " is used on several hosts: rename one of them to use this hook on it");
     }
 
     private double cpuCores(SimGuest g) {
