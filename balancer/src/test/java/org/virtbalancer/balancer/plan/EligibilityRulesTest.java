@@ -1,0 +1,279 @@
+package org.virtbalancer.balancer.plan;
+
+import org.junit.jupiter.api.Test;
+import org.virtbalancer.balancer.execute.ConcurrencyLimits;
+import org.virtbalancer.balancer.execute.Migrations;
+import org.virtbalancer.balancer.model.Cluster;
+import org.virtbalancer.balancer.model.Guest;
+import org.virtbalancer.balancer.model.Projection;
+import org.virtbalancer.balancer.plan.rules.AntiAffinity;
+import org.virtbalancer.balancer.plan.rules.CacheModeNone;
+import org.virtbalancer.balancer.plan.rules.DifferentHost;
+import org.virtbalancer.balancer.plan.rules.FitsCapacity;
+import org.virtbalancer.balancer.plan.rules.LiveTarget;
+import org.virtbalancer.balancer.plan.rules.MigratableCpuMode;
+import org.virtbalancer.balancer.plan.rules.NoBackwardMigration;
+import org.virtbalancer.balancer.plan.rules.NoEarlierFailure;
+import org.virtbalancer.balancer.plan.rules.NoFilesystemPassthrough;
+import org.virtbalancer.balancer.plan.rules.NoHostDevices;
+import org.virtbalancer.balancer.plan.rules.NoSameNamedGuest;
+import org.virtbalancer.balancer.plan.rules.NoSataDisks;
+import org.virtbalancer.balancer.plan.rules.NotInMaintenance;
+import org.virtbalancer.balancer.plan.rules.NotPinned;
+import org.virtbalancer.balancer.plan.rules.SameArchitecture;
+import org.virtbalancer.balancer.plan.rules.SameSubnet;
+import org.virtbalancer.balancer.plan.rules.StateFitsMode;
+import org.virtbalancer.protocol.CommandResult;
+import org.virtbalancer.protocol.Disk;
+import org.virtbalancer.protocol.GuestDescriptor;
+import org.virtbalancer.protocol.GuestState;
+import org.virtbalancer.protocol.HostFacts;
+import org.virtbalancer.protocol.HostLoad;
+import org.virtbalancer.protocol.Inventory;
+import org.virtbalancer.protocol.MaintenanceState;
+import org.virtbalancer.protocol.Migrate;
+import org.virtbalancer.protocol.MigrationMode;
+import org.virtbalancer.protocol.MigrationOptions;
+import org.virtbalancer.protocol.ResultStatus;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.virtbalancer.balancer.Fixtures.guest;
+import static org.virtbalancer.balancer.Fixtures.guestLoad;
+import static org.virtbalancer.balancer.Fixtures.host;
+
+/** Each rule, on a guest or host crafted to fail it, and on one that passes. */
+class EligibilityRulesTest {
+    private static final long NOW = 10_000_000;
+
+    /** A source host "src" with the guest under test, and a target "dst". */
+    private static final class World {
+        GuestDescriptor guest = guest("vm", GuestState.RUNNING);
+        HostFacts dst = host("dst");
+        List<GuestDescriptor> onDst = new ArrayList<>();
+        double dstCores = 1;
+        boolean dstSampled = true;
+        Map<String, MaintenanceState> maintenance = new HashMap<>();
+        MigrationMode mode = MigrationMode.LIVE;
+        MigrationOptions options = MigrationOptions.move();
+        double ceiling = 0.70;
+        final Migrations migrations = new Migrations(new ConcurrencyLimits(2, 2, 8), Duration.ofMinutes(5),
+                Duration.ofSeconds(60), 3);
+
+        Verdict check(EligibilityRule rule, String target) {
+            Cluster cluster = new Cluster();
+            cluster.applyInventory(new Inventory(host("src"), List.of(guest)), NOW);
+            cluster.applySample(new HostLoad("src", 10_000, 8, 0, 0, 0, List.of(guestLoad("vm", 2))), NOW);
+            cluster.applyInventory(new Inventory(dst, onDst), NOW);
+            if (dstSampled) {
+                cluster.applySample(new HostLoad("dst", 10_000, dstCores, 0, 0, 0, List.of()), NOW);
+            }
+            PlanningView view = new PlanningView(cluster, Projection.of(cluster), maintenance, Duration.ofSeconds(30),
+                    migrations, NOW);
+            Guest g = cluster.guest("src", "vm").orElseThrow();
+            return rule.check(new Placement(g, cluster.host("src").orElseThrow(), target, mode, options, ceiling), view);
+        }
+
+        Verdict check(EligibilityRule rule) {
+            return check(rule, "dst");
+        }
+    }
+
+    private static GuestDescriptor withDisk(Disk disk) {
+        return new GuestDescriptor("vm", "", GuestState.RUNNING, true, 2, 4096, "custom", List.of(disk), List.of(),
+                false, Map.of());
+    }
+
+    private static void fails(Verdict v, String expected) {
+        assertFalse(v.passed(), "expected a failure mentioning: " + expected);
+        assertTrue(v.reason().contains(expected), v.reason());
+    }
+
+    @Test
+    void differentHostRefusesTheGuestsOwnHost() {
+        World w = new World();
+        fails(w.check(new DifferentHost(), "src"), "src is the host vm is already on");
+        assertTrue(w.check(new DifferentHost()).passed());
+    }
+
+    @Test
+    void liveTargetRefusesUnknownAndSilentHosts() {
+        World w = new World();
+        fails(w.check(new LiveTarget(), "nowhere"), "nowhere is not a known host");
+        w.dstSampled = false;
+        fails(w.check(new LiveTarget()), "dst has sent no load sample yet");
+    }
+
+    @Test
+    void notInMaintenanceRefusesEnteringAndInMaintenanceHosts() {
+        World w = new World();
+        assertTrue(w.check(new NotInMaintenance()).passed());
+        w.maintenance.put("dst", MaintenanceState.ENTERING);
+        fails(w.check(new NotInMaintenance()), "dst is entering maintenance and takes no guests");
+        w.maintenance.put("dst", MaintenanceState.IN_MAINTENANCE);
+        fails(w.check(new NotInMaintenance()), "dst is in maintenance");
+    }
+
+    @Test
+    void sameArchitectureRefusesAnotherArchitecture() {
+        World w = new World();
+        w.dst = host("dst", "aarch64", "9.0.0", "10.0.0.0/24");
+        fails(w.check(new SameArchitecture()), "dst is aarch64 but src is x86_64");
+    }
+
+    @Test
+    void stateFitsModeMatchesStatesToMigrationKinds() {
+        World w = new World();
+        w.guest = guest("vm", GuestState.CRASHED);
+        fails(w.check(new StateFitsMode()), "vm has crashed");
+        w.guest = guest("vm", GuestState.SHUTOFF).withPersistent(false);
+        w.mode = MigrationMode.OFFLINE;
+        fails(w.check(new StateFitsMode()), "shut off and transient");
+        w.guest = guest("vm", GuestState.SHUTOFF);
+        assertTrue(w.check(new StateFitsMode()).passed(), "shut-off persistent guests move offline");
+        w.mode = MigrationMode.LIVE;
+        fails(w.check(new StateFitsMode()), "only an offline migration can move it");
+        w.guest = guest("vm", GuestState.PAUSED);
+        assertTrue(w.check(new StateFitsMode()).passed());
+        w.mode = MigrationMode.OFFLINE;
+        fails(w.check(new StateFitsMode()), "offline migration is only for shut-off guests");
+    }
+
+    @Test
+    void noSameNamedGuestRefusesARunningTwinAndWarnsAboutAShutOffOne() {
+        World w = new World();
+        w.onDst.add(guest("vm", GuestState.RUNNING));
+        fails(w.check(new NoSameNamedGuest()), "a running guest named vm already exists on dst");
+        w.onDst.set(0, guest("vm", GuestState.SHUTOFF));
+        Verdict v = w.check(new NoSameNamedGuest());
+        assertTrue(v.passed());
+        assertEquals("the shut-off definition of vm on dst will be overwritten.", v.reason());
+    }
+
+    @Test
+    void fitsCapacityKeepsTheTargetUnderTheCeiling() {
+        World w = new World();
+        w.dstCores = 10; // 10 + 2 cores of 16 = 0.75
+        fails(w.check(new FitsCapacity()), "dst cpu would reach 0.75 with vm, above the 0.70 ceiling");
+        w.ceiling = 0.85;
+        assertTrue(w.check(new FitsCapacity()).passed(), "maintenance uses the high watermark");
+        w.guest = guest("vm", GuestState.RUNNING, 60_000, Map.of());
+        fails(w.check(new FitsCapacity()), "dst memory would reach 0.92");
+    }
+
+    @Test
+    void migratableCpuModeRefusesHostPassthrough() {
+        World w = new World();
+        w.guest = new GuestDescriptor("vm", "", GuestState.RUNNING, true, 2, 4096, "host-passthrough", List.of(),
+                List.of(), false, Map.of());
+        fails(w.check(new MigratableCpuMode()), "uses CPU mode host-passthrough");
+    }
+
+    @Test
+    void noSataDisksRefusesASataDisk() {
+        World w = new World();
+        w.guest = withDisk(new Disk("sda", "disk", "sata", "none", "/pool/vm.qcow2", "pool", false));
+        fails(w.check(new NoSataDisks()), "has SATA disk sda");
+    }
+
+    @Test
+    void noFilesystemPassthroughRefusesAPassedThroughDirectory() {
+        World w = new World();
+        w.guest = new GuestDescriptor("vm", "", GuestState.RUNNING, true, 2, 4096, "custom", List.of(), List.of(),
+                true, Map.of());
+        fails(w.check(new NoFilesystemPassthrough()), "host directory passed through");
+    }
+
+    @Test
+    void noHostDevicesRefusesLiveMovesOfGuestsWithPassthroughDevices() {
+        World w = new World();
+        w.guest = new GuestDescriptor("vm", "", GuestState.RUNNING, true, 2, 4096, "custom", List.of(),
+                List.of("0000:3b:00.1"), false, Map.of());
+        fails(w.check(new NoHostDevices()), "host device 0000:3b:00.1");
+        w.mode = MigrationMode.OFFLINE;
+        assertTrue(w.check(new NoHostDevices()).passed());
+    }
+
+    @Test
+    void cacheModeNoneRefusesOtherCacheModesUnlessUnsafe() {
+        World w = new World();
+        w.guest = withDisk(new Disk("vda", "disk", "virtio", "writeback", "/pool/vm.qcow2", "pool", false));
+        fails(w.check(new CacheModeNone()), "disk vda uses cache mode writeback");
+        w.options = new MigrationOptions(true, true, false, null, 0, "", 0, true, 0, false, false, false, 0);
+        assertTrue(w.check(new CacheModeNone()).passed());
+        w = new World();
+        w.guest = withDisk(new Disk("vda", "disk", "virtio", "", "/pool/vm.qcow2", "pool", false));
+        assertTrue(w.check(new CacheModeNone()).passed(), "the default cache mode is accepted");
+    }
+
+    @Test
+    void noBackwardMigrationComparesVersionsNumerically() {
+        World w = new World();
+        w.dst = host("dst", "x86_64", "8.10.0", "10.0.0.0/24");
+        fails(w.check(new NoBackwardMigration()), "dst runs libvirt 8.10.0, older than 9.0.0 on src");
+        w.dst = host("dst", "x86_64", "10.0.0", "10.0.0.0/24");
+        assertTrue(w.check(new NoBackwardMigration()).passed(), "10.0.0 is newer than 9.0.0");
+        w.dst = host("dst", "x86_64", "", "10.0.0.0/24");
+        assertTrue(w.check(new NoBackwardMigration()).passed(), "unknown versions are not compared");
+    }
+
+    @Test
+    void sameSubnetRefusesAnotherSubnet() {
+        World w = new World();
+        w.dst = host("dst", "x86_64", "9.0.0", "10.0.1.0/24");
+        fails(w.check(new SameSubnet()), "dst is on subnet 10.0.1.0/24 but src is on 10.0.0.0/24");
+        w.dst = host("dst", "x86_64", "9.0.0", "");
+        assertTrue(w.check(new SameSubnet()).passed());
+    }
+
+    @Test
+    void notPinnedRefusesPinnedGuests() {
+        World w = new World();
+        w.guest = guest("vm", GuestState.RUNNING, 4096, Map.of("vb.pinned", "true"));
+        fails(w.check(new NotPinned()), "vm is pinned to src (label vb.pinned=true)");
+    }
+
+    @Test
+    void antiAffinityKeepsAGroupApart() {
+        World w = new World();
+        w.guest = guest("vm", GuestState.RUNNING, 4096, Map.of("vb.anti-affinity", "db"));
+        w.onDst.add(guest("db-2", GuestState.RUNNING, 1024, Map.of("vb.anti-affinity", "db")));
+        fails(w.check(new AntiAffinity()), "dst already has db-2 of anti-affinity group db");
+        w.onDst.set(0, guest("web-2", GuestState.RUNNING, 1024, Map.of("vb.anti-affinity", "web")));
+        assertTrue(w.check(new AntiAffinity()).passed());
+    }
+
+    @Test
+    void noEarlierFailureSendsRetriesElsewhere() {
+        World w = new World();
+        w.migrations.start("c1", new Migrate("vm", "src", "dst", MigrationMode.LIVE, MigrationOptions.move(), NOW + 60_000,
+                ""), org.virtbalancer.balancer.execute.Purpose.BALANCING, NOW);
+        w.migrations.onResult(new CommandResult("c1", "src", "vm", ResultStatus.FAILED, 0, "port 49152 closed", null), NOW);
+        fails(w.check(new NoEarlierFailure()), "migrating vm to dst failed recently: port 49152 closed");
+    }
+
+    @Test
+    void thePlannerRunsEveryRuleAndKeepsEveryFailure() {
+        World w = new World();
+        w.dst = host("dst", "aarch64", "8.0.0", "10.9.0.0/24");
+        w.maintenance.put("dst", MaintenanceState.ENTERING);
+        Planner planner = new Planner(new PlanningPolicy(0.85, 0.70, 0.05, 300, true));
+        Cluster cluster = new Cluster();
+        cluster.applyInventory(new Inventory(host("src"), List.of(w.guest)), NOW);
+        cluster.applyInventory(new Inventory(w.dst, List.of()), NOW);
+        cluster.applySample(new HostLoad("dst", 10_000, 1, 0, 0, 0, List.of()), NOW);
+        PlanningView view = new PlanningView(cluster, Projection.of(cluster), w.maintenance, Duration.ofSeconds(30),
+                w.migrations, NOW);
+        var verdict = planner.evaluate(new Placement(cluster.guest("src", "vm").orElseThrow(),
+                cluster.host("src").orElseThrow(), "dst", MigrationMode.LIVE, MigrationOptions.move(), 0.70), view);
+        assertEquals(List.of("NotInMaintenance", "SameArchitecture", "NoBackwardMigration", "SameSubnet"),
+                verdict.failures().stream().map(Explanation.RuleFailure::rule).toList());
+    }
+}
