@@ -14,7 +14,6 @@ import org.virtbalancer.balancer.plan.Target;
 import org.virtbalancer.protocol.BlockedGuest;
 import org.virtbalancer.protocol.MaintenanceState;
 import org.virtbalancer.protocol.MaintenanceStatus;
-import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationOptions;
 
 import java.time.Duration;
