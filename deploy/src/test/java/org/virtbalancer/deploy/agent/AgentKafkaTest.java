@@ -1,0 +1,268 @@
+package org.virtbalancer.deploy.agent;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.jupiter.api.io.TempDir;
+import org.virtbalancer.agent.AgentConfig;
+import org.virtbalancer.agent.AgentVerticle;
+import org.virtbalancer.agent.sim.GuestSpec;
+import org.virtbalancer.agent.sim.HostSpec;
+import org.virtbalancer.agent.sim.SimulatedFabric;
+import org.virtbalancer.deploy.kafka.EmbeddedKafka;
+import org.virtbalancer.deploy.kafka.SharedKafka;
+import org.virtbalancer.protocol.Abort;
+import org.virtbalancer.protocol.Codec;
+import org.virtbalancer.protocol.CommandResult;
+import org.virtbalancer.protocol.DeadLetter;
+import org.virtbalancer.protocol.Envelope;
+import org.virtbalancer.protocol.HostLoad;
+import org.virtbalancer.protocol.Inventory;
+import org.virtbalancer.protocol.KafkaSettings;
+import org.virtbalancer.protocol.Message;
+import org.virtbalancer.protocol.Migrate;
+import org.virtbalancer.protocol.MigrationMode;
+import org.virtbalancer.protocol.MigrationOptions;
+import org.virtbalancer.protocol.ResultStatus;
+import org.virtbalancer.protocol.Topics;
+import org.virtbalancer.protocol.DomainEvent;
+import org.virtbalancer.protocol.DomainEventKind;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The agent against a real broker and a two-host simulated fabric. */
+@ExtendWith(AgentKafkaTest.Broker.class)
+class AgentKafkaTest {
+    /** Injects the shared broker. */
+    static final class Broker implements ParameterResolver {
+        @Override
+        public boolean supportsParameter(ParameterContext p, ExtensionContext e) {
+            return p.getParameter().getType() == EmbeddedKafka.class;
+        }
+
+        @Override
+        public Object resolveParameter(ParameterContext p, ExtensionContext e) {
+            return SharedKafka.get(e);
+        }
+    }
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private final Codec codec = new Codec();
+    private Vertx vertx;
+    private KafkaSettings settings;
+    private Topics topics;
+    private SimulatedFabric fabric;
+    private KafkaProducer<String, byte[]> producer;
+    private TopicTap tap;
+    @TempDir
+    Path stateA;
+    @TempDir
+    Path stateB;
+    private MeterRegistry registryA;
+    private String agentA;
+
+    @BeforeEach
+    void start(EmbeddedKafka kafka) throws Exception {
+        topics = new Topics("t-" + UUID.randomUUID().toString().substring(0, 8) + ".");
+        settings = KafkaSettings.of(kafka.bootstrapServers()).withTopics(topics);
+        // Links of 1000 MiB/s, migrations at twice real speed: a 2 GiB guest moves in about a second.
+        fabric = SimulatedFabric.builder().migrationSpeedup(2).traceStep(Duration.ofSeconds(1))
+                .host(HostSpec.of("host-a").withLinkMiBps(1000))
+                .host(HostSpec.of("host-b").withLinkMiBps(1000))
+                .guest("host-a", GuestSpec.of("web").withMemoryMiB(2048).withDirtyRateMiBps(20)
+                        .withTrace("146-179_surfsnel_dsl_internl_net_root", 0))
+                .guest("host-a", GuestSpec.of("big").withMemoryMiB(32768).withDirtyRateMiBps(10))
+                .guest("host-b", GuestSpec.of("db"))
+                .build();
+        vertx = Vertx.vertx();
+        deploy(config("host-b", stateB), new SimpleMeterRegistry());
+        producer = new KafkaProducer<>(new HashMap<>(settings.producer("test-balancer")));
+        tap = new TopicTap(settings, List.of(topics.inventory(), topics.hostLoad(), topics.domainEvents(),
+                topics.commandResults(), topics.deadLetter()));
+        // host-a starts once host-b's inventory is on the topic, so it knows host-b as a target from the start.
+        await().atMost(WAIT).until(() -> inventoryOf("host-b") != null);
+        registryA = new SimpleMeterRegistry();
+        agentA = deploy(config("host-a", stateA), registryA);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (tap != null) {
+            tap.close();
+        }
+        if (producer != null) {
+            producer.close();
+        }
+        if (vertx != null) {
+            vertx.close().await(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private AgentConfig config(String host, Path state) {
+        return AgentConfig.of(host, settings, state).withSampleInterval(Duration.ofMillis(300))
+                .withProgressInterval(Duration.ofMillis(100)).withStopGracePeriod(Duration.ofSeconds(1));
+    }
+
+    private String deploy(AgentConfig config, MeterRegistry registry) throws Exception {
+        return vertx.deployVerticle(new AgentVerticle(config, fabric.driver(config.hostId()), registry)).await(60, TimeUnit.SECONDS);
+    }
+
+    private Inventory inventoryOf(String host) {
+        List<Inventory> all = tap.bodies(topics.inventory(), Inventory.class).filter(i -> i.facts().host().equals(host)).toList();
+        return all.isEmpty() ? null : all.get(all.size() - 1);
+    }
+
+    private List<CommandResult> resultsOf(String commandId) {
+        return tap.bodies(topics.commandResults(), CommandResult.class).filter(r -> r.commandId().equals(commandId)).toList();
+    }
+
+    private CommandResult finalResult(String commandId) {
+        await().atMost(WAIT).until(() -> resultsOf(commandId).stream().anyMatch(r -> r.status().isFinal()));
+        return resultsOf(commandId).stream().filter(r -> r.status().isFinal()).findFirst().orElseThrow();
+    }
+
+    private void send(String host, String key, byte[] value) throws Exception {
+        producer.send(new ProducerRecord<>(topics.commands(host), key, value)).get(30, TimeUnit.SECONDS);
+    }
+
+    private void send(String commandId, Message command) throws Exception {
+        send("host-a", commandId, codec.encode(Envelope.command(commandId, "balancer:test", 1, command, System.currentTimeMillis())));
+    }
+
+    private static Migrate migrate(String guest, String target) {
+        return new Migrate(guest, "host-a", target, MigrationMode.LIVE, MigrationOptions.move(),
+                System.currentTimeMillis() + 600_000, "test");
+    }
+
+    private double counter(MeterRegistry registry, String name) {
+        var c = registry.find(name).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Test
+    void publishesInventoryLoadAndEventsOfItsHost() {
+        await().atMost(WAIT).until(() -> inventoryOf("host-a") != null);
+        Inventory a = inventoryOf("host-a");
+        assertEquals(List.of("web", "big"), a.guests().stream().map(g -> g.name()).toList());
+        assertEquals("x86_64", a.facts().arch());
+        await().atMost(WAIT).until(() -> tap.bodies(topics.hostLoad(), HostLoad.class).anyMatch(l -> l.host().equals("host-a")));
+        HostLoad load = tap.bodies(topics.hostLoad(), HostLoad.class).filter(l -> l.host().equals("host-a")).findFirst().orElseThrow();
+        assertEquals(2, load.guests().size());
+        assertTrue(tap.all().stream().filter(s -> s.topic().equals(topics.inventory()))
+                .allMatch(s -> s.envelope().source().equals("agent:" + s.key())), "inventory keyed by host, from agent:<host>");
+
+        fabric.addGuest("host-a", GuestSpec.of("late"));
+
+        await().atMost(WAIT).until(() -> tap.bodies(topics.domainEvents(), DomainEvent.class)
+                .anyMatch(e -> e.guest().equals("late") && e.kind() == DomainEventKind.STARTED));
+        await().atMost(WAIT).until(() -> inventoryOf("host-a").guests().stream().anyMatch(g -> g.name().equals("late")));
+    }
+
+    @Test
+    void migrateIsAcceptedReportsProgressAndSucceedsWithTheGuestOnTheTarget() throws Exception {
+        send("cmd-1", migrate("web", "host-b"));
+
+        CommandResult done = finalResult("cmd-1");
+
+        assertEquals(ResultStatus.SUCCEEDED, done.status(), done.reason());
+        List<ResultStatus> steps = resultsOf("cmd-1").stream().map(CommandResult::status).toList();
+        assertEquals(ResultStatus.ACCEPTED, steps.get(0));
+        assertTrue(steps.contains(ResultStatus.PROGRESS), steps.toString());
+        assertEquals(ResultStatus.SUCCEEDED, steps.get(steps.size() - 1));
+        assertEquals(100, done.percent());
+        assertTrue(done.stats().transferredMiB() >= 2048, done.stats().toString());
+        assertEquals("host-b", fabric.hostOf("web").orElseThrow());
+        await().atMost(WAIT).until(() -> inventoryOf("host-b").guests().stream().anyMatch(g -> g.name().equals("web")));
+        assertTrue(tap.bodies(topics.domainEvents(), DomainEvent.class)
+                .anyMatch(e -> e.host().equals("host-b") && e.kind() == DomainEventKind.MIGRATED_IN));
+    }
+
+    @Test
+    void theSameCommandRunsOnceAlsoAfterTheAgentRestarts() throws Exception {
+        send("cmd-once", migrate("web", "host-b"));
+        assertEquals(ResultStatus.SUCCEEDED, finalResult("cmd-once").status());
+
+        send("cmd-once", migrate("web", "host-b"));
+        send("probe-1", migrate("web", "host-z"));
+        // Commands are handled in order: once the probe has its result, the duplicate has been handled too.
+        finalResult("probe-1");
+        assertEquals(1, counter(registryA, "vb_agent_duplicate_commands"));
+
+        vertx.undeploy(agentA).await(60, TimeUnit.SECONDS);
+        MeterRegistry restarted = new SimpleMeterRegistry();
+        deploy(config("host-a", stateA), restarted);
+        send("cmd-once", migrate("web", "host-b"));
+        send("probe-2", migrate("web", "host-z"));
+        finalResult("probe-2");
+
+        assertEquals(1, counter(restarted, "vb_agent_duplicate_commands"));
+        assertEquals(1, resultsOf("cmd-once").stream().filter(r -> r.status() == ResultStatus.ACCEPTED).count());
+        assertEquals(1, resultsOf("cmd-once").stream().filter(r -> r.status().isFinal()).count());
+    }
+
+    @Test
+    void aCommandForAnUnknownTargetIsRejectedWithAReason() throws Exception {
+        send("cmd-nowhere", migrate("web", "host-z"));
+
+        CommandResult r = finalResult("cmd-nowhere");
+
+        assertEquals(ResultStatus.REJECTED, r.status());
+        assertTrue(r.reason().contains("host-z is not a known host"), r.reason());
+        assertEquals("host-a", fabric.hostOf("web").orElseThrow());
+        send("cmd-ghost", migrate("ghost", "host-b"));
+        assertTrue(finalResult("cmd-ghost").reason().contains("guest ghost is not on host host-a"));
+    }
+
+    @Test
+    void anUndecodableCommandGoesToDeadLetterAndTheNextCommandStillRuns() throws Exception {
+        send("host-a", "garbage", "this is not json".getBytes(StandardCharsets.UTF_8));
+        send("cmd-after", migrate("web", "host-b"));
+
+        await().atMost(WAIT).until(() -> tap.bodies(topics.deadLetter(), DeadLetter.class).findAny().isPresent());
+        DeadLetter letter = tap.bodies(topics.deadLetter(), DeadLetter.class).findFirst().orElseThrow();
+        assertEquals(topics.commands("host-a"), letter.topic());
+        assertEquals("garbage", letter.key());
+        assertEquals("this is not json", letter.payload());
+        assertEquals("agent:host-a", letter.rejectedBy());
+        assertTrue(letter.reason().startsWith("not valid JSON"), letter.reason());
+        assertEquals(ResultStatus.SUCCEEDED, finalResult("cmd-after").status());
+        assertEquals(1.0, registryA.find("vb_dead_letter").tag("topic", topics.commands("host-a")).counter().count());
+    }
+
+    @Test
+    void abortStopsARunningMigrationAndBothCommandsGetAFinalResult() throws Exception {
+        send("cmd-long", migrate("big", "host-b"));
+        await().atMost(WAIT).until(() -> resultsOf("cmd-long").stream().anyMatch(r -> r.status() == ResultStatus.PROGRESS));
+
+        send("abort-1", new Abort("cmd-long", "big", "operator changed their mind"));
+
+        CommandResult migration = finalResult("cmd-long");
+        assertEquals(ResultStatus.FAILED, migration.status());
+        assertTrue(migration.reason().startsWith("aborted: operator changed their mind"), migration.reason());
+        assertEquals(ResultStatus.SUCCEEDED, finalResult("abort-1").status());
+        assertEquals("host-a", fabric.hostOf("big").orElseThrow());
+
+        send("abort-2", new Abort("cmd-long", "big", "again"));
+        assertEquals(ResultStatus.REJECTED, finalResult("abort-2").status());
+    }
+}
