@@ -1,0 +1,50 @@
+package org.virtbalancer.balancer.service;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.virtbalancer.protocol.KafkaSettings;
+import org.virtbalancer.protocol.Topics;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+
+/** Creates missing topics. Blocking: call from a worker thread only. */
+final class TopicAdmin implements AutoCloseable {
+    private final Admin admin;
+
+    TopicAdmin(KafkaSettings kafka, String clientId) {
+        this.admin = Admin.create(new HashMap<>(kafka.admin(clientId)));
+    }
+
+    void ensure(Collection<Topics.Spec> specs) throws InterruptedException {
+        List<NewTopic> topics = new ArrayList<>();
+        for (Topics.Spec spec : specs) {
+            NewTopic t = new NewTopic(spec.name(), 1, (short) -1);
+            if (spec.compacted()) {
+                t.configs(Map.of("cleanup.policy", "compact"));
+            }
+            topics.add(t);
+        }
+        var result = admin.createTopics(topics);
+        for (var entry : result.values().entrySet()) {
+            try {
+                entry.getValue().get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw new IllegalStateException("cannot create topic " + entry.getKey() + ": " + e.getCause().getMessage()
+                            + "; create it by hand (deploy/README) or grant the balancer CREATE on the cluster", e.getCause());
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        admin.close();
+    }
+}
