@@ -1,0 +1,54 @@
+package org.virtbalancer.deploy.cli;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import org.virtbalancer.balancer.core.BalancerSettings;
+import org.virtbalancer.balancer.service.BalancerConfig;
+import org.virtbalancer.balancer.service.BalancerVerticle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code vbal balancer}: one balancer process against an existing Kafka cluster. */
+@Command(name = "balancer", mixinStandardHelpOptions = true,
+        description = "Run a balancer: reads host load and inventory, issues migrations, runs maintenance drains.")
+public final class BalancerCommand implements Callable<Integer> {
+    @Mixin ConnectionOptions connection;
+
+    @Option(names = "--id", description = "Instance name (default: ${DEFAULT-VALUE})")
+    String id = "b1";
+
+    @Option(names = "--high", description = "High watermark, normalised load (default: ${DEFAULT-VALUE})")
+    double high = BalancerSettings.defaults().highWatermark();
+
+    @Option(names = "--low", description = "Low watermark (default: ${DEFAULT-VALUE})")
+    double low = BalancerSettings.defaults().lowWatermark();
+
+    @Option(names = "--tick", converter = DurationConverter.class, description = "How often to decide (default: ${DEFAULT-VALUE})")
+    Duration tick = Duration.ofSeconds(1);
+
+    @Override
+    public Integer call() throws Exception {
+        if (!(0 < low && low < high && high <= 2)) {
+            throw new IllegalArgumentException("watermarks must satisfy 0 < --low < --high <= 2; got low " + low + ", high " + high);
+        }
+        BalancerSettings settings = BalancerSettings.defaults().withWatermarks(high, low);
+        BalancerConfig config = BalancerConfig.of(id, connection.settings()).withSettings(settings).withTick(tick);
+        Vertx vertx = Vertx.vertx();
+        CountDownLatch stopped = new CountDownLatch(1);
+        vertx.deployVerticle(new BalancerVerticle(config, Clock.systemUTC(), new SimpleMeterRegistry()))
+                .toCompletionStage().toCompletableFuture().get();
+        System.out.println("balancer " + id + " running against " + config.kafka().bootstrapServers() + "; Ctrl-C stops it");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            vertx.close().toCompletionStage().toCompletableFuture().join();
+            stopped.countDown();
+        }));
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,88 @@
+package org.virtbalancer.deploy.demo;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.virtbalancer.agent.AgentConfig;
+import org.virtbalancer.agent.AgentVerticle;
+import org.virtbalancer.agent.sim.SimulatedFabric;
+import org.virtbalancer.balancer.service.BalancerConfig;
+import org.virtbalancer.balancer.service.BalancerVerticle;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A balancer and one agent per simulated host, deployed in one Vert.x instance and talking to
+ * each other only through Kafka. The demo runs on it, and so do the end-to-end tests.
+ */
+public final class LocalCluster implements AutoCloseable {
+    private final Vertx vertx;
+    private final BalancerVerticle balancer;
+    private final String balancerDeployment;
+    private final Map<String, String> agentDeployments;
+
+    private LocalCluster(Vertx vertx, BalancerVerticle balancer, String balancerDeployment, Map<String, String> agentDeployments) {
+        this.vertx = vertx;
+        this.balancer = balancer;
+        this.balancerDeployment = balancerDeployment;
+        this.agentDeployments = agentDeployments;
+    }
+
+    /**
+     * Starts agents for every host of {@code fabric} (configured by {@code agentConfig}), then the
+     * balancer, and waits until all are deployed.
+     */
+    public static LocalCluster start(BalancerConfig balancerConfig, SimulatedFabric fabric, List<String> hosts,
+                                     Function<String, AgentConfig> agentConfig, MeterRegistry registry) throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            Map<String, String> agents = new LinkedHashMap<>();
+            List<Future<String>> deploying = new ArrayList<>();
+            for (String host : hosts) {
+                deploying.add(vertx.deployVerticle(new AgentVerticle(agentConfig.apply(host), fabric.driver(host), registry))
+                        .onSuccess(id -> {
+                            synchronized (agents) {
+                                agents.put(host, id);
+                            }
+                        }));
+            }
+            Future.all(deploying).toCompletionStage().toCompletableFuture().get();
+            BalancerVerticle balancer = new BalancerVerticle(balancerConfig, Clock.systemUTC(), registry);
+            String id = vertx.deployVerticle(balancer).toCompletionStage().toCompletableFuture().get();
+            return new LocalCluster(vertx, balancer, id, agents);
+        } catch (Exception e) {
+            vertx.close();
+            throw e;
+        }
+    }
+
+    public BalancerVerticle balancer() {
+        return balancer;
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    /** Stops one agent (as a host's agent process would stop); its host and guests stay in the fabric. */
+    public void stopAgent(String host) throws Exception {
+        String id = agentDeployments.remove(host);
+        if (id != null) {
+            vertx.undeploy(id).toCompletionStage().toCompletableFuture().get();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            vertx.undeploy(balancerDeployment).toCompletionStage().toCompletableFuture().get();
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get();
+        }
+    }
+}
