@@ -15,6 +15,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.io.TempDir;
 import org.virtbalancer.agent.AgentConfig;
 import org.virtbalancer.agent.AgentVerticle;
+import org.virtbalancer.agent.ExecutedCommands;
+import org.virtbalancer.protocol.DomainEvent;
+import org.virtbalancer.protocol.DomainEventKind;
+import org.virtbalancer.protocol.GuestState;
 import org.virtbalancer.agent.sim.GuestSpec;
 import org.virtbalancer.agent.sim.HostSpec;
 import org.virtbalancer.agent.sim.SimulatedFabric;
@@ -34,8 +38,6 @@ import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationOptions;
 import org.virtbalancer.protocol.ResultStatus;
 import org.virtbalancer.protocol.Topics;
-import org.virtbalancer.protocol.DomainEvent;
-import org.virtbalancer.protocol.DomainEventKind;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -92,6 +94,9 @@ class AgentKafkaTest {
                 .guest("host-a", GuestSpec.of("web").withMemoryMiB(2048).withDirtyRateMiBps(20)
                         .withTrace("146-179_surfsnel_dsl_internl_net_root", 0))
                 .guest("host-a", GuestSpec.of("big").withMemoryMiB(32768).withDirtyRateMiBps(10))
+                .guest("host-a", GuestSpec.of("m1").withMemoryMiB(4096).withDirtyRateMiBps(0))
+                .guest("host-a", GuestSpec.of("m2").withMemoryMiB(4096).withDirtyRateMiBps(0))
+                .guest("host-a", GuestSpec.of("m3").withMemoryMiB(1024).withDirtyRateMiBps(0))
                 .guest("host-b", GuestSpec.of("db"))
                 .build();
         vertx = Vertx.vertx();
@@ -163,11 +168,11 @@ class AgentKafkaTest {
     void publishesInventoryLoadAndEventsOfItsHost() {
         await().atMost(WAIT).until(() -> inventoryOf("host-a") != null);
         Inventory a = inventoryOf("host-a");
-        assertEquals(List.of("web", "big"), a.guests().stream().map(g -> g.name()).toList());
+        assertEquals(List.of("web", "big", "m1", "m2", "m3"), a.guests().stream().map(g -> g.name()).toList());
         assertEquals("x86_64", a.facts().arch());
         await().atMost(WAIT).until(() -> tap.bodies(topics.hostLoad(), HostLoad.class).anyMatch(l -> l.host().equals("host-a")));
         HostLoad load = tap.bodies(topics.hostLoad(), HostLoad.class).filter(l -> l.host().equals("host-a")).findFirst().orElseThrow();
-        assertEquals(2, load.guests().size());
+        assertEquals(5, load.guests().size());
         assertTrue(tap.all().stream().filter(s -> s.topic().equals(topics.inventory()))
                 .allMatch(s -> s.envelope().source().equals("agent:" + s.key())), "inventory keyed by host, from agent:<host>");
 
@@ -264,5 +269,86 @@ class AgentKafkaTest {
 
         send("abort-2", new Abort("cmd-long", "big", "again"));
         assertEquals(ResultStatus.REJECTED, finalResult("abort-2").status());
+    }
+
+    @Test
+    void migrationsRunSideBySideUpToTheLimitAndTheRestWaitInTheQueue() throws Exception {
+        send("cmd-m1", migrate("m1", "host-b"));
+        send("cmd-m2", migrate("m2", "host-b"));
+        send("cmd-m3", migrate("m3", "host-b"));
+
+        assertEquals(ResultStatus.SUCCEEDED, finalResult("cmd-m1").status());
+        assertEquals(ResultStatus.SUCCEEDED, finalResult("cmd-m2").status());
+        assertEquals(ResultStatus.SUCCEEDED, finalResult("cmd-m3").status());
+        CommandResult accepted3 = resultsOf("cmd-m3").get(0);
+        assertEquals(ResultStatus.ACCEPTED, accepted3.status());
+        assertTrue(accepted3.reason().contains("queued behind 2 migrations"), accepted3.reason());
+        // Each of m1 and m2 takes about 2 s; running side by side, the second reports progress before the first ends.
+        List<TopicTap.Seen> results = tap.all().stream().filter(x -> x.topic().equals(topics.commandResults())).toList();
+        int m1Done = indexOf(results, "cmd-m1", ResultStatus.SUCCEEDED);
+        int m2Progress = indexOf(results, "cmd-m2", ResultStatus.PROGRESS);
+        int m3Progress = indexOf(results, "cmd-m3", ResultStatus.PROGRESS);
+        assertTrue(m2Progress < m1Done, "m2 ran alongside m1");
+        assertTrue(m3Progress > m1Done, "m3 waited for a free slot");
+    }
+
+    private static int indexOf(List<TopicTap.Seen> results, String commandId, ResultStatus status) {
+        for (int i = 0; i < results.size(); i++) {
+            CommandResult r = (CommandResult) results.get(i).envelope().body();
+            if (r.commandId().equals(commandId) && r.status() == status) {
+                return i;
+            }
+        }
+        return Integer.MAX_VALUE;
+    }
+
+    @Test
+    void wrongMessagesOnTheCommandAndInventoryTopicsAreDeadLettered() throws Exception {
+        send("host-a", "event", codec.encode(Envelope.of("operator:x", new DomainEvent("host-a", "web", DomainEventKind.STARTED,
+                ""), System.currentTimeMillis())));
+        producer.send(new ProducerRecord<>(topics.inventory(), "host-q", "{\"v\":1}".getBytes(StandardCharsets.UTF_8)))
+                .get(30, TimeUnit.SECONDS);
+
+        await().atMost(WAIT).until(() -> tap.bodies(topics.deadLetter(), DeadLetter.class).map(DeadLetter::topic)
+                .toList().containsAll(List.of(topics.commands("host-a"), topics.inventory())));
+        DeadLetter wrongType = tap.bodies(topics.deadLetter(), DeadLetter.class)
+                .filter(d -> d.topic().equals(topics.commands("host-a"))).findFirst().orElseThrow();
+        assertTrue(wrongType.reason().contains("DomainEvent message does not belong on"), wrongType.reason());
+        DeadLetter badInventory = tap.bodies(topics.deadLetter(), DeadLetter.class)
+                .filter(d -> d.topic().equals(topics.inventory())).findFirst().orElseThrow();
+        assertTrue(badInventory.reason().contains("type"), badInventory.reason());
+        send("cmd-still", migrate("web", "host-b"));
+        assertEquals(ResultStatus.SUCCEEDED, finalResult("cmd-still").status());
+    }
+
+    @Test
+    void stoppingTheAgentAbortsItsRunningMigrationWithAFinalResult() throws Exception {
+        send("cmd-cut", migrate("big", "host-b"));
+        await().atMost(WAIT).until(() -> resultsOf("cmd-cut").stream().anyMatch(r -> r.status() == ResultStatus.PROGRESS));
+
+        vertx.undeploy(agentA).await(60, TimeUnit.SECONDS);
+
+        CommandResult r = finalResult("cmd-cut");
+        assertEquals(ResultStatus.FAILED, r.status());
+        assertTrue(r.reason().startsWith("aborted: the agent on host host-a is stopping"), r.reason());
+        assertEquals(GuestState.RUNNING, fabric.guest("host-a", "big").orElseThrow().state());
+    }
+
+    @Test
+    void aMigrationCutShortByACrashIsReportedFailedAtTheNextStartAndNotRerun() throws Exception {
+        vertx.undeploy(agentA).await(60, TimeUnit.SECONDS);
+        // What a crash mid-migration leaves behind: accepted, no final result.
+        try (ExecutedCommands store = ExecutedCommands.open(stateA)) {
+            store.recordAccepted("cmd-crashed", "web");
+        }
+        deploy(config("host-a", stateA), new SimpleMeterRegistry());
+
+        CommandResult r = finalResult("cmd-crashed");
+        assertEquals(ResultStatus.FAILED, r.status());
+        assertTrue(r.reason().contains("restarted while this migration ran; guest web is running on host-a"), r.reason());
+        send("cmd-crashed", migrate("web", "host-b"));
+        send("probe", migrate("web", "host-z"));
+        finalResult("probe");
+        assertEquals(1, resultsOf("cmd-crashed").size(), "reported once, never run again");
     }
 }
