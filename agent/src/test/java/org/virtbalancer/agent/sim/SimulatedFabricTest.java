@@ -8,7 +8,6 @@ import org.virtbalancer.agent.driver.MigrationException;
 import org.virtbalancer.agent.driver.MigrationRequest;
 import org.virtbalancer.protocol.CopyStorage;
 import org.virtbalancer.protocol.DomainEvent;
-import org.virtbalancer.protocol.DomainEventKind;
 import org.virtbalancer.protocol.GuestDescriptor;
 import org.virtbalancer.protocol.GuestState;
 import org.virtbalancer.protocol.MigrationMode;
