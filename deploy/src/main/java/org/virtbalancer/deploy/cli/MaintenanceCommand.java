@@ -18,6 +18,8 @@ import org.virtbalancer.protocol.MaintenanceState;
 import org.virtbalancer.protocol.MaintenanceStatus;
 import org.virtbalancer.protocol.Message;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -47,7 +49,7 @@ public final class MaintenanceCommand {
                     + "4 maintenance was cancelled meanwhile; 5 Kafka unreachable.")
     static final class Enter implements Callable<Integer> {
         @Mixin ConnectionOptions connection;
-        @Mixin Output output;
+        @Spec CommandSpec spec;
         @Parameters(paramLabel = "HOST", description = "Host id, as the agents report it") String host;
         @Option(names = "--reason", description = "Why, for the audit trail") String reason = "";
         @Option(names = "--wait", description = "Follow the drain and return when the host is IN_MAINTENANCE") boolean await;
@@ -56,6 +58,7 @@ public final class MaintenanceCommand {
 
         @Override
         public Integer call() {
+            Output output = new Output(spec);
             String h = validHost(host, output);
             if (h == null) return 2;
             return send(connection.settings(), h, new EnterMaintenance(h, reason), await, timeout, output);
@@ -66,7 +69,7 @@ public final class MaintenanceCommand {
             description = "Return HOST to service (ExitMaintenance). Moves already in flight finish; no new ones start.")
     static final class Exit implements Callable<Integer> {
         @Mixin ConnectionOptions connection;
-        @Mixin Output output;
+        @Spec CommandSpec spec;
         @Parameters(paramLabel = "HOST") String host;
         @Option(names = "--wait", description = "Return when the balancer reports the host ACTIVE") boolean await;
         @Option(names = "--timeout", converter = DurationConverter.class, description = "With --wait: give up after this long (default: ${DEFAULT-VALUE})")
@@ -74,6 +77,7 @@ public final class MaintenanceCommand {
 
         @Override
         public Integer call() {
+            Output output = new Output(spec);
             String h = validHost(host, output);
             if (h == null) return 2;
             return send(connection.settings(), h, new ExitMaintenance(h), await, timeout, output);
@@ -84,11 +88,12 @@ public final class MaintenanceCommand {
             description = "Show the last maintenance status the balancer published for HOST.")
     static final class Status implements Callable<Integer> {
         @Mixin ConnectionOptions connection;
-        @Mixin Output output;
+        @Spec CommandSpec spec;
         @Parameters(paramLabel = "HOST") String host;
 
         @Override
         public Integer call() {
+            Output output = new Output(spec);
             String h = validHost(host, output);
             if (h == null) return 2;
             KafkaSettings settings = connection.settings();
@@ -201,7 +206,11 @@ public final class MaintenanceCommand {
 
     /** Prints to the command's own streams, so tests can capture them. */
     static final class Output {
-        @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE) picocli.CommandLine.Model.CommandSpec spec;
+        private final CommandSpec spec;
+
+        Output(CommandSpec spec) {
+            this.spec = spec;
+        }
 
         PrintWriter out() { return spec.commandLine().getOut(); }
 
