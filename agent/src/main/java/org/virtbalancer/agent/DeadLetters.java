@@ -8,8 +8,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbalancer.protocol.DeadLetter;
 
-import java.nio.charset.StandardCharsets;
-
 /** Input the agent cannot use goes to the dead-letter topic with the reason, and is counted. */
 final class DeadLetters {
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
@@ -31,11 +29,8 @@ final class DeadLetters {
         LOG.warn("rejected record {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), reason);
         Counter.builder("vb_dead_letter").description("Messages rejected to the dead-letter topic")
                 .tag("topic", record.topic()).register(registry).increment();
-        byte[] value = record.value();
-        String payload = value == null ? "" : new String(value, 0, Math.min(value.length, DeadLetter.MAX_PAYLOAD * 4),
-                StandardCharsets.UTF_8);
-        DeadLetter letter = new DeadLetter(record.topic(), record.partition(), record.offset(), record.key(), reason, payload,
-                rejectedBy);
+        DeadLetter letter = DeadLetter.of(record.topic(), record.partition(), record.offset(), record.key(), record.value(),
+                reason, rejectedBy);
         return outbox.publish(topic, record.key(), letter).recover(e -> Future.succeededFuture());
     }
 }

@@ -25,6 +25,14 @@ public record DeadLetter(String topic, int partition, long offset, String key, S
         rejectedBy = Check.optionalText("rejectedBy", rejectedBy);
     }
 
+    /** A dead letter for a raw record: the payload is read as UTF-8 and cut to {@link #MAX_PAYLOAD} characters. */
+    public static DeadLetter of(String topic, int partition, long offset, String key, byte[] value, String reason,
+                                String rejectedBy) {
+        String payload = value == null ? "" : new String(value, 0, Math.min(value.length, MAX_PAYLOAD * 4),
+                java.nio.charset.StandardCharsets.UTF_8);
+        return new DeadLetter(topic, partition, offset, key, reason, payload, rejectedBy);
+    }
+
     private static String abbreviate(String s) {
         return s.length() <= MAX_PAYLOAD ? s : s.substring(0, MAX_PAYLOAD) + "…";
     }

@@ -29,7 +29,6 @@ import org.virtbalancer.protocol.Message;
 import org.virtbalancer.protocol.SetAutomation;
 import org.virtbalancer.protocol.Topics;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
@@ -248,11 +247,10 @@ public final class BalancerVerticle extends VerticleBase {
     private void deadLetter(KafkaConsumerRecord<String, byte[]> record, String reason) {
         Topics topics = config.kafka().topics();
         Counter.builder("vb_dead_letter").description("Messages rejected to the dead-letter topic")
-                .tag("topic", record.topic()).tag("process", "balancer").register(registry).increment();
+                .tag("topic", record.topic()).register(registry).increment();
         LOG.warn("rejected a message on {} at {}/{}: {}", record.topic(), record.partition(), record.offset(), reason);
-        String payload = record.value() == null ? "" : new String(record.value(), StandardCharsets.UTF_8);
-        DeadLetter dl = new DeadLetter(record.topic(), record.partition(), record.offset(), record.key(), reason, payload,
-                "balancer:" + config.id());
+        DeadLetter dl = DeadLetter.of(record.topic(), record.partition(), record.offset(), record.key(), record.value(),
+                reason, "balancer:" + config.id());
         send(topics.deadLetter(), record.key() == null ? record.topic() : record.key(),
                 Envelope.of("balancer:" + config.id(), dl, clock.millis()))
                 .onFailure(e -> LOG.error("could not write to {}: {}", topics.deadLetter(), e.toString()));
