@@ -113,7 +113,7 @@ public final class DemoRun {
         String report = firstReport.get() == 0 ? "none" : (firstReport.get() - startedAt) + " ms";
         String react = overloadOnset.get() == 0 || firstMigration.get() == 0 ? "n/a"
                 : (firstMigration.get() - overloadOnset.get()) + " ms";
-        return "timing: first host report " + report + " after start; first overloaded report -> first migration command " + react;
+        return "timing: first host report " + report + " after JVM start; first overloaded report -> first migration command " + react;
     }
 
     public String summaryLine(ClusterSnapshot s) {

@@ -9,9 +9,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.extension.ExtensionContext;
-import org.junit.jupiter.api.extension.ParameterContext;
-import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.io.TempDir;
 import org.virtbalancer.agent.AgentConfig;
 import org.virtbalancer.agent.AgentVerticle;
@@ -22,8 +19,8 @@ import org.virtbalancer.protocol.GuestState;
 import org.virtbalancer.agent.sim.GuestSpec;
 import org.virtbalancer.agent.sim.HostSpec;
 import org.virtbalancer.agent.sim.SimulatedFabric;
+import org.virtbalancer.deploy.kafka.Broker;
 import org.virtbalancer.deploy.kafka.EmbeddedKafka;
-import org.virtbalancer.deploy.kafka.SharedKafka;
 import org.virtbalancer.protocol.Abort;
 import org.virtbalancer.protocol.Codec;
 import org.virtbalancer.protocol.CommandResult;
@@ -52,21 +49,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The agent against a real broker and a two-host simulated fabric. */
-@ExtendWith(AgentKafkaTest.Broker.class)
+@ExtendWith(Broker.class)
 class AgentKafkaTest {
-    /** Injects the shared broker. */
-    static final class Broker implements ParameterResolver {
-        @Override
-        public boolean supportsParameter(ParameterContext p, ExtensionContext e) {
-            return p.getParameter().getType() == EmbeddedKafka.class;
-        }
-
-        @Override
-        public Object resolveParameter(ParameterContext p, ExtensionContext e) {
-            return SharedKafka.get(e);
-        }
-    }
-
     private static final Duration WAIT = Duration.ofSeconds(60);
 
     private final Codec codec = new Codec();

@@ -7,6 +7,7 @@ import org.virtbalancer.agent.sim.GuestSpec;
 import org.virtbalancer.agent.sim.HostSpec;
 import org.virtbalancer.agent.sim.SimulatedFabric;
 import org.virtbalancer.deploy.cli.Vbal;
+import org.virtbalancer.deploy.kafka.Broker;
 import org.virtbalancer.deploy.kafka.EmbeddedKafka;
 import org.virtbalancer.protocol.GuestState;
 import picocli.CommandLine;

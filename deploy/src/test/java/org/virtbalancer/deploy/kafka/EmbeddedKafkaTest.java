@@ -7,9 +7,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtensionContext;
-import org.junit.jupiter.api.extension.ParameterContext;
-import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.virtbalancer.protocol.KafkaSettings;
 
@@ -21,21 +18,8 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-@ExtendWith(EmbeddedKafkaTest.Broker.class)
+@ExtendWith(Broker.class)
 class EmbeddedKafkaTest {
-    /** Injects the shared broker. */
-    static final class Broker implements ParameterResolver {
-        @Override
-        public boolean supportsParameter(ParameterContext p, ExtensionContext e) {
-            return p.getParameter().getType() == EmbeddedKafka.class;
-        }
-
-        @Override
-        public Object resolveParameter(ParameterContext p, ExtensionContext e) {
-            return SharedKafka.get(e);
-        }
-    }
-
     @Test
     void brokerAcceptsTopicsAndRoundTripsRecords(EmbeddedKafka kafka) throws Exception {
         KafkaSettings settings = KafkaSettings.of(kafka.bootstrapServers());

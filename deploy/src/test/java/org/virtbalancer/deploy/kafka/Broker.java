@@ -1,10 +1,8 @@
-package org.virtbalancer.deploy.e2e;
+package org.virtbalancer.deploy.kafka;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
-import org.virtbalancer.deploy.kafka.EmbeddedKafka;
-import org.virtbalancer.deploy.kafka.SharedKafka;
 
 /** Injects the test JVM's shared real Kafka broker. */
 public final class Broker implements ParameterResolver {
