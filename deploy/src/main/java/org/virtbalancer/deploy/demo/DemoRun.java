@@ -81,7 +81,8 @@ public final class DemoRun {
             long now = System.currentTimeMillis();
             last = balancer.snapshot();
             track(last);
-            if (now >= nextFrame) {
+            // Nothing to draw until the hosts have reported.
+            if (now >= nextFrame && !last.hosts().isEmpty()) {
                 view.frame(last, now);
                 nextFrame = now + frameEvery;
             }
