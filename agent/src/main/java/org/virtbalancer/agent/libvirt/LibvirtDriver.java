@@ -1,0 +1,928 @@
+package org.virtbalancer.agent.libvirt;
+
+import org.libvirt.Domain;
+import org.libvirt.DomainInfo;
+import org.libvirt.DomainJobStats;
+import org.libvirt.Error;
+import org.libvirt.LibvirtException;
+import org.libvirt.NodeInfo;
+import org.libvirt.TypedDoubleParameter;
+import org.libvirt.TypedIntParameter;
+import org.libvirt.TypedLongParameter;
+import org.libvirt.TypedParameter;
+import org.libvirt.TypedUintParameter;
+import org.libvirt.TypedUlongParameter;
+import org.libvirt.event.LifecycleListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbalancer.agent.driver.DriverException;
+import org.virtbalancer.agent.driver.HypervisorDriver;
+import org.virtbalancer.agent.driver.MigrationException;
+import org.virtbalancer.agent.driver.MigrationProgress;
+import org.virtbalancer.agent.driver.MigrationRequest;
+import org.virtbalancer.protocol.Check;
+import org.virtbalancer.protocol.Disk;
+import org.virtbalancer.protocol.DomainEvent;
+import org.virtbalancer.protocol.GuestDescriptor;
+import org.virtbalancer.protocol.GuestState;
+import org.virtbalancer.protocol.HostFacts;
+import org.virtbalancer.protocol.HostLoad;
+import org.virtbalancer.protocol.MigrationMode;
+import org.virtbalancer.protocol.MigrationStats;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The hypervisor driver for a real host: libvirt through libvirt-java (JNA), plus
+ * {@link NativeLibvirt} for the calls that binding lacks.
+ *
+ * <p>Events arrive on libvirt's JVM-wide event loop thread ({@link EventLoop}). When the connection
+ * drops (libvirtd restarts), calls fail with a {@link DriverException} saying so while the driver
+ * reconnects in the background, 1 s after the loss and then at doubling intervals up to 30 s, and
+ * registers for events again. Migrations run peer-to-peer on the caller's thread while a poller
+ * thread reads the job's progress, applies the downtime limit, switches to post-copy and enforces
+ * the deadline.
+ *
+ * <p>Thread-safe: the SPI's callers may use it from several threads at once.
+ */
+public final class LibvirtDriver implements HypervisorDriver {
+    private static final Logger LOG = LoggerFactory.getLogger(LibvirtDriver.class);
+    static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+    static final Duration MAX_RETRY = Duration.ofSeconds(30);
+    /** The SPI promises progress at least this often, whatever the polling interval. */
+    private static final long PROGRESS_TICK_MS = 250;
+    private static final int LIST_ACTIVE = 1;
+    private static final int JOB_STATS_COMPLETED = 1;
+    private static final int JOB_NONE = 0;
+    private static final int JOB_COMPLETED = 3;
+    private static final double MIB = 1024.0 * 1024.0;
+
+    private final LibvirtDriverConfig config;
+    private final String host;
+    private final Object lock = new Object();
+    private final Object eventsLock = new Object();
+    private final ScheduledThreadPoolExecutor background;
+    private final Map<String, Flight> flights = new ConcurrentHashMap<>();
+    private final LoadSampler sampler = new LoadSampler();
+    private final LifecycleListener dispatcher = this::onLifecycle;
+    private volatile Consumer<DomainEvent> listener;
+    // guarded by lock
+    private Session session;
+    private String outage = "";
+    private Instant outageSince;
+    private long retryDelayMs = FIRST_RETRY.toMillis();
+    private boolean closed;
+
+    /** One open connection and what is fixed for its lifetime. */
+    private static final class Session {
+        final NativeConnect conn;
+        final HostCapabilities caps;
+        boolean events; // guarded by eventsLock
+
+        Session(NativeConnect conn, HostCapabilities caps) {
+            this.conn = conn;
+            this.caps = caps;
+        }
+    }
+
+    /**
+     * Connects to {@code config.uri()}.
+     *
+     * @throws DriverException when libvirt cannot be reached; the message says what to check
+     */
+    public LibvirtDriver(LibvirtDriverConfig config) throws DriverException {
+        this.config = java.util.Objects.requireNonNull(config, "config");
+        this.host = config.hostId();
+        AtomicInteger threads = new AtomicInteger();
+        this.background = new ScheduledThreadPoolExecutor(4, r -> {
+            Thread t = new Thread(r, "libvirt-" + host + "-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        background.setRemoveOnCancelPolicy(true);
+        try {
+            EventLoop.ensureRunning();
+            this.session = open();
+        } catch (LibvirtException | RuntimeException e) {
+            background.shutdownNow();
+            throw new DriverException("cannot connect to libvirt at " + config.uri() + " for host " + host + ": " + message(e)
+                    + ". Check that libvirtd runs there and that this user may open its socket", e);
+        }
+    }
+
+    public LibvirtDriverConfig config() {
+        return config;
+    }
+
+    // ---- facts, guests, load -------------------------------------------------------------------
+
+    @Override
+    public HostFacts hostFacts() throws DriverException {
+        return call("read the host's facts", s -> {
+            NodeInfo n = s.conn.nodeInfo();
+            Map<String, String> labels = new LinkedHashMap<>(config.labels());
+            if (!s.caps.hostUuid().isEmpty()) {
+                labels.put("host-uuid", s.caps.hostUuid());
+            }
+            String hostname = s.conn.getHostName();
+            if (hostname != null && !hostname.isBlank() && hostname.length() <= Check.MAX_TEXT) {
+                labels.put("hostname", hostname.strip());
+            }
+            String arch = s.caps.arch().isEmpty() ? n.model : s.caps.arch();
+            String cpuModel = s.caps.cpuModel().isEmpty() ? n.model : s.caps.cpuModel();
+            return new HostFacts(host, arch, cpuModel, Math.max(1, n.cpus), Math.max(1, n.memory / 1024), config.linkMiBps(),
+                    s.conn.getType(), dotted(s.conn.getLibVirVersion()), dotted(s.conn.getVersion()), config.subnet(),
+                    config.migrationAddress(), config.peerUri(), labels);
+        });
+    }
+
+    @Override
+    public List<GuestDescriptor> guests() throws DriverException {
+        return call("list the guests", s -> {
+            List<GuestDescriptor> out = new ArrayList<>();
+            for (Domain d : s.conn.listAllDomains(0)) {
+                try {
+                    descriptor(d).ifPresent(out::add);
+                } finally {
+                    free(d);
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public HostLoad sampleLoad(Duration interval) throws DriverException {
+        long intervalMs = interval == null ? 1 : interval.toMillis();
+        return call("sample the host's load", s -> {
+            NodeInfo n = s.conn.nodeInfo();
+            long busy = -1;
+            long total = -1;
+            try {
+                Map<String, Long> cpu = NativeLibvirt.nodeCpuStats(s.conn.pointer());
+                if (cpu.containsKey("idle") && cpu.containsKey("user") && cpu.containsKey("kernel")) {
+                    busy = cpu.get("user") + cpu.get("kernel");
+                    total = busy + cpu.get("idle") + cpu.getOrDefault("iowait", 0L);
+                }
+            } catch (NativeLibvirt.NativeException e) {
+                LOG.debug("no node CPU stats from {}: {}", config.uri(), e.getMessage());
+            }
+            long usedMiB;
+            try {
+                Map<String, Long> mem = NativeLibvirt.nodeMemoryStats(s.conn.pointer());
+                usedMiB = (mem.getOrDefault("total", n.memory) - mem.getOrDefault("free", 0L) - mem.getOrDefault("buffers", 0L)
+                        - mem.getOrDefault("cached", 0L)) / 1024;
+            } catch (NativeLibvirt.NativeException e) {
+                // Drivers without node memory stats (the test driver) still report free memory.
+                usedMiB = (n.memory - s.conn.getFreeMemory() / 1024) / 1024;
+            }
+            List<LoadSampler.GuestReading> readings = new ArrayList<>();
+            for (Domain d : s.conn.listAllDomains(LIST_ACTIVE)) {
+                try {
+                    reading(d).ifPresent(readings::add);
+                } finally {
+                    free(d);
+                }
+            }
+            return sampler.sample(host, intervalMs, Math.max(1, n.cpus), new LoadSampler.HostReading(busy, total, Math.max(0, usedMiB)),
+                    readings, System.nanoTime());
+        });
+    }
+
+    private Optional<GuestDescriptor> descriptor(Domain d) throws LibvirtException {
+        try {
+            DomainXml xml = DomainXml.parse(d.getXMLDesc(0));
+            DomainInfo info = d.getInfo();
+            GuestState state = state(info.state);
+            if (state.isActive() && flights.containsKey(xml.name())) {
+                state = GuestState.MIGRATING;
+            }
+            return Optional.of(xml.descriptor(state, d.isPersistent() == 1));
+        } catch (LibvirtException e) {
+            if (e.getError() != null && e.getError().getCode() == Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                return Optional.empty(); // undefined while we listed; its UNDEFINED event tells the rest
+            }
+            throw e;
+        } catch (RuntimeException e) {
+            LOG.warn("guest left out of host {}'s inventory: {}", host, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private Optional<LoadSampler.GuestReading> reading(Domain d) throws LibvirtException {
+        try {
+            DomainInfo info = d.getInfo();
+            GuestState state = state(info.state);
+            if (!state.isActive()) {
+                return Optional.empty();
+            }
+            DomainXml xml = DomainXml.parse(d.getXMLDesc(0));
+            long diskBytes = 0;
+            for (Disk disk : xml.disks()) {
+                if (disk.source().isEmpty()) {
+                    continue;
+                }
+                try {
+                    var st = d.blockStats(disk.target());
+                    diskBytes += Math.max(0, st.rd_bytes) + Math.max(0, st.wr_bytes);
+                } catch (LibvirtException e) {
+                    LOG.debug("no block stats for {} of {}: {}", disk.target(), xml.name(), message(e));
+                }
+            }
+            long netBytes = 0;
+            for (String dev : xml.interfaceDevices()) {
+                try {
+                    var st = d.interfaceStats(dev);
+                    netBytes += Math.max(0, st.rx_bytes) + Math.max(0, st.tx_bytes);
+                } catch (LibvirtException e) {
+                    LOG.debug("no interface stats for {} of {}: {}", dev, xml.name(), message(e));
+                }
+            }
+            Flight f = flights.get(xml.name());
+            double dirty = f == null ? 0 : f.dirtyRateMiBps;
+            return Optional.of(new LoadSampler.GuestReading(xml.name(), xml.uuid().isEmpty() ? xml.name() : xml.uuid(),
+                    info.cpuTime, info.memory / 1024, diskBytes, netBytes, dirty, state == GuestState.RUNNING || state == GuestState.MIGRATING));
+        } catch (LibvirtException e) {
+            if (e.getError() != null && e.getError().getCode() == Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                return Optional.empty();
+            }
+            throw e;
+        } catch (RuntimeException e) {
+            LOG.warn("guest left out of host {}'s load sample: {}", host, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    static GuestState state(DomainInfo.DomainState s) {
+        if (s == null) {
+            return GuestState.SHUTOFF;
+        }
+        return switch (s) {
+            // SHUTDOWN = shutting down: QEMU still runs until STOPPED.
+            case VIR_DOMAIN_NOSTATE, VIR_DOMAIN_RUNNING, VIR_DOMAIN_BLOCKED, VIR_DOMAIN_SHUTDOWN -> GuestState.RUNNING;
+            case VIR_DOMAIN_PAUSED, VIR_DOMAIN_PMSUSPENDED -> GuestState.PAUSED;
+            case VIR_DOMAIN_SHUTOFF -> GuestState.SHUTOFF;
+            case VIR_DOMAIN_CRASHED -> GuestState.CRASHED;
+        };
+    }
+
+    // ---- events --------------------------------------------------------------------------------
+
+    /**
+     * Registers for libvirt's lifecycle events (once per connection) and delivers them to
+     * {@code newListener}. During an outage the listener is kept and registered on reconnect.
+     */
+    @Override
+    public void listen(Consumer<DomainEvent> newListener) throws DriverException {
+        java.util.Objects.requireNonNull(newListener, "listener");
+        synchronized (eventsLock) {
+            listener = newListener;
+            Session s;
+            synchronized (lock) {
+                if (closed) {
+                    throw new DriverException("the libvirt driver of host " + host + " is closed: create a new one to receive events");
+                }
+                s = session;
+            }
+            if (s == null) {
+                LOG.info("libvirt at {} is unreachable; events will flow once the driver has reconnected", config.uri());
+                return;
+            }
+            try {
+                registerEvents(s);
+            } catch (LibvirtException e) {
+                throw failure(s, "register for guest events", e);
+            }
+        }
+    }
+
+    /** Caller holds eventsLock. */
+    private void registerEvents(Session s) throws LibvirtException {
+        if (!s.events) {
+            s.conn.addLifecycleListener(dispatcher);
+            s.events = true;
+        }
+    }
+
+    /** On libvirt's event loop thread: must not block and must not throw. */
+    private int onLifecycle(Domain domain, org.libvirt.event.DomainEvent event) {
+        Consumer<DomainEvent> l = listener;
+        if (l == null) {
+            return 0;
+        }
+        try {
+            LifecycleEvents.toDomainEvent(host, domain.getName(), event).ifPresent(l);
+        } catch (LibvirtException | RuntimeException e) {
+            LOG.warn("dropped a libvirt event on host {} ({}): {}", host, event, e.getMessage());
+        }
+        return 0;
+    }
+
+    // ---- migration -----------------------------------------------------------------------------
+
+    @Override
+    public MigrationStats migrate(MigrationRequest request, MigrationProgress progress) throws MigrationException {
+        String guest = request.guest();
+        HostFacts target = request.target();
+        Session s;
+        try {
+            s = session();
+        } catch (DriverException e) {
+            throw refused(e.getMessage());
+        }
+        MigrationCall call = preflight(s, request);
+        Domain dom;
+        try {
+            dom = s.conn.domainLookupByName(guest);
+        } catch (LibvirtException e) {
+            if (e.getError() != null && e.getError().getCode() == Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                throw refused("guest " + guest + " is not on host " + host + ": check the inventory for where it is now");
+            }
+            throw refused(failure(s, "look up guest " + guest, e).getMessage());
+        }
+        try {
+            Flight f = start(s, dom, request, call, progress);
+            try {
+                return run(s, f);
+            } finally {
+                flights.remove(guest, f);
+            }
+        } finally {
+            free(dom);
+        }
+    }
+
+    /** Checks what libvirt would refuse, in words an operator can act on; builds the call. */
+    private MigrationCall preflight(Session s, MigrationRequest request) throws MigrationException {
+        String guest = request.guest();
+        HostFacts target = request.target();
+        if (target.host().equals(host)) {
+            throw refused("guest " + guest + " is already on " + host + ": pick a different target host");
+        }
+        String ourUuid = s.caps.hostUuid();
+        if (!ourUuid.isEmpty() && ourUuid.equalsIgnoreCase(target.labels().getOrDefault("host-uuid", ""))) {
+            throw refused("the target has the same host UUID as this host (" + ourUuid + "), so libvirt would refuse to migrate "
+                    + guest + " from " + host + " to " + target.host() + ": give each libvirtd its own host_uuid in libvirtd.conf");
+        }
+        String arch = s.caps.arch();
+        if (!arch.isEmpty() && !arch.equals(target.arch())) {
+            throw refused("target host " + target.host() + " is " + target.arch() + " but " + host + " is " + arch
+                    + ": guests migrate only between hosts of the same CPU architecture");
+        }
+        if (!Instant.now().isBefore(request.deadline())) {
+            throw refused("the deadline " + request.deadline() + " has already passed: issue a new command with a later deadline");
+        }
+        if (flights.containsKey(guest)) {
+            throw refused("guest " + guest + " is already migrating: wait for that migration to end or abort it");
+        }
+        try {
+            return MigrationCall.of(request.mode(), request.options(), target);
+        } catch (IllegalArgumentException e) {
+            throw refused(e.getMessage());
+        }
+    }
+
+    private Flight start(Session s, Domain dom, MigrationRequest request, MigrationCall call, MigrationProgress progress)
+            throws MigrationException {
+        String guest = request.guest();
+        String uuid;
+        GuestState state;
+        boolean persistent;
+        try {
+            uuid = dom.getUUIDString();
+            state = state(dom.getInfo().state);
+            persistent = dom.isPersistent() == 1;
+        } catch (LibvirtException e) {
+            throw refused(failure(s, "read the state of guest " + guest, e).getMessage());
+        }
+        if (request.mode() == MigrationMode.OFFLINE) {
+            if (state.isActive()) {
+                throw refused("guest " + guest + " is " + state.name().toLowerCase(Locale.ROOT) + ": offline migration moves only the"
+                        + " definition of a shut-off guest; use LIVE or NON_LIVE, or shut it down first");
+            }
+            if (!persistent || !request.options().persistent()) {
+                throw refused("offline migration of " + guest + " needs a persistent guest and the persistent option");
+            }
+        } else if (state != GuestState.RUNNING && state != GuestState.PAUSED) {
+            throw refused("guest " + guest + " is " + state.name().toLowerCase(Locale.ROOT) + ", not running or paused: use OFFLINE"
+                    + " migration with persistent to move its definition, or start it first");
+        }
+        Flight f = new Flight(guest, uuid, dom, request, call, progress, state);
+        if (flights.putIfAbsent(guest, f) != null) {
+            throw refused("guest " + guest + " is already migrating: wait for that migration to end or abort it");
+        }
+        return f;
+    }
+
+    private MigrationStats run(Session s, Flight f) throws MigrationException {
+        String guest = f.guest;
+        String target = f.request.target().host();
+        long tick = Math.min(PROGRESS_TICK_MS, config.pollInterval().toMillis());
+        ScheduledFuture<?> poller;
+        try {
+            poller = background.scheduleWithFixedDelay(() -> tick(s, f), 0, tick, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            throw refused("the libvirt driver of host " + host + " is closed: the agent is stopping, retry on its successor");
+        }
+        LibvirtException failure = null;
+        try {
+            if (f.abortReason == null) {
+                LOG.info("migrating {} from {} to {} at {} (flags {}, params {})", guest, host, target, f.call.destination(),
+                        f.call.flags(), f.call.params().keySet());
+                if (f.call.params().isEmpty()) {
+                    // libvirt-java 0.5.4 fails on an empty parameter array; virDomainMigrateToURI is the same call without one.
+                    f.dom.migrateToURI(f.call.destination(), f.call.flags(), null, 0);
+                } else {
+                    f.dom.migrateToURI(f.call.destination(), f.call.typedParameters(), f.call.flags());
+                }
+            }
+        } catch (LibvirtException e) {
+            failure = e;
+        } finally {
+            poller.cancel(false);
+            synchronized (f) {
+                f.done = true;
+            }
+        }
+        if (failure == null && f.abortReason == null) {
+            MigrationStats stats = completedStats(f);
+            f.progress.progress(100, stats);
+            return stats;
+        }
+        MigrationStats stats;
+        synchronized (f) {
+            stats = f.statsNow();
+        }
+        String msg = failure == null ? "" : message(failure);
+        String where = whereIsGuest(s, f);
+        String reason;
+        if (f.abortReason != null) {
+            reason = f.abortReason + "; " + where;
+        } else {
+            reason = (f.sawJob ? "migration of " + guest + " to " + target + " failed: " : "libvirt refused to migrate " + guest
+                    + " to " + target + ": ") + msg + "; " + where + hint(msg, f.call.destination());
+        }
+        throw new MigrationException(reason, stats, failure);
+    }
+
+    /** Runs every PROGRESS_TICK_MS on a background thread while a migration runs; never throws. */
+    private void tick(Session s, Flight f) {
+        try {
+            long now = System.nanoTime();
+            if (now - f.lastQueryNs >= config.pollInterval().toNanos()) {
+                f.lastQueryNs = now;
+                readJob(s, f);
+            }
+            if (f.abortReason == null && !f.postCopy && Instant.now().isAfter(f.request.deadline())) {
+                f.abortReason = "aborted: the deadline " + f.request.deadline() + " passed before the migration of " + f.guest
+                        + " finished (allow more time or a faster migration mode)";
+            }
+            if (f.abortReason != null && !f.abortSent) {
+                sendAbort(f);
+            }
+            synchronized (f) {
+                if (!f.done) {
+                    f.progress.progress(f.percent, f.statsNow());
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("progress poll of the migration of {} failed: {}", f.guest, e.toString());
+        }
+    }
+
+    private void readJob(Session s, Flight f) {
+        DomainJobStats js;
+        try {
+            js = f.dom.getJobStats(0);
+        } catch (LibvirtException e) {
+            LOG.debug("no job stats for {}: {}", f.guest, message(e));
+            return;
+        }
+        if (js.type == JOB_NONE) {
+            return;
+        }
+        Map<String, Long> v = values(js.stats);
+        synchronized (f) {
+            f.sawJob = true;
+            f.apply(v);
+        }
+        if (f.call.maxDowntimeMs() > 0 && !f.downtimeSet) {
+            try {
+                f.dom.migrateSetMaxDowntime(f.call.maxDowntimeMs());
+                f.downtimeSet = true;
+            } catch (LibvirtException e) {
+                LOG.warn("could not set the maximum downtime of {}'s migration to {} ms: {}", f.guest, f.call.maxDowntimeMs(), message(e));
+                f.downtimeSet = true;
+            }
+        }
+        if (f.call.startPostCopy() && !f.postCopy && f.iteration > MigrationCall.POST_COPY_AFTER_ROUNDS && f.abortReason == null) {
+            try {
+                NativeLibvirt.startPostCopy(s.conn.pointer(), f.uuid);
+                f.postCopy = true;
+                LOG.info("migration of {} switched to post-copy after {} pre-copy rounds", f.guest, f.iteration - 1);
+            } catch (NativeLibvirt.NativeException e) {
+                LOG.warn("could not switch the migration of {} to post-copy: {}", f.guest, e.getMessage());
+            }
+        }
+    }
+
+    private void sendAbort(Flight f) {
+        try {
+            f.dom.abortJob();
+            f.abortSent = true;
+        } catch (LibvirtException e) {
+            // No job yet (it is still being set up): the next tick tries again.
+            LOG.debug("abort of {}'s migration not sent yet: {}", f.guest, message(e));
+        }
+    }
+
+    private MigrationStats completedStats(Flight f) {
+        try {
+            DomainJobStats js = f.dom.getJobStats(JOB_STATS_COMPLETED);
+            if (js.type == JOB_COMPLETED) {
+                synchronized (f) {
+                    f.apply(values(js.stats));
+                }
+            }
+        } catch (LibvirtException e) {
+            LOG.debug("no completed job stats for {}: {}", f.guest, message(e));
+        }
+        synchronized (f) {
+            MigrationStats now = f.statsNow();
+            return new MigrationStats(now.transferredMiB(), 0, now.rounds(), now.elapsedMs(), now.downtimeMs());
+        }
+    }
+
+    /** Where the guest is after a failed or aborted migration, checked, not assumed. */
+    private String whereIsGuest(Session s, Flight f) {
+        try {
+            if (!s.conn.isAlive()) {
+                lost(s, "the connection dropped during a migration");
+                return "whether " + f.guest + " still runs on " + host + " is unknown: the connection to libvirt was lost; check the host";
+            }
+            Domain d = s.conn.domainLookupByName(f.guest);
+            try {
+                GuestState now = state(d.getInfo().state);
+                if (now.isActive()) {
+                    return "the guest stays on " + host + " (" + now.name().toLowerCase(Locale.ROOT) + ")";
+                }
+                return f.before.isActive() ? "guest " + f.guest + " is no longer running on " + host + ": look for it on "
+                        + f.request.target().host() : "the guest's definition stays on " + host;
+            } finally {
+                free(d);
+            }
+        } catch (LibvirtException e) {
+            return "guest " + f.guest + " is no longer on " + host + " (" + message(e) + "): look for it on " + f.request.target().host();
+        }
+    }
+
+    private static String hint(String libvirtMessage, String destination) {
+        String m = libvirtMessage.toLowerCase(Locale.ROOT);
+        if (m.contains("unsafe")) {
+            return ". Use shared storage, copy storage, or allow unsafe migration";
+        }
+        if (m.contains("same host")) {
+            return ". The target has the same host UUID as this host: give each libvirtd its own host_uuid in libvirtd.conf";
+        }
+        if (m.contains("not supported")) {
+            return ". This hypervisor driver cannot migrate guests: run the agent against a qemu:// URI";
+        }
+        if (m.contains("connect") || m.contains("no route") || m.contains("refused")) {
+            return ". Check that the target's libvirtd is reachable at " + destination + " from this host";
+        }
+        return ". See libvirtd's log on both hosts for details";
+    }
+
+    @Override
+    public boolean abort(String guest) throws DriverException {
+        Flight f = flights.get(guest);
+        if (f == null) {
+            return false;
+        }
+        synchronized (f) {
+            if (f.done) {
+                return false;
+            }
+            if (f.postCopy) {
+                throw new DriverException("cannot abort the migration of " + guest + ": it is in post-copy and the guest"
+                        + " already runs on " + f.request.target().host() + "; wait for it to finish");
+            }
+            if (f.abortReason == null) {
+                long ms = (System.nanoTime() - f.startNs) / 1_000_000;
+                f.abortReason = "aborted: the migration of " + guest + " to " + f.request.target().host() + " was cancelled after "
+                        + ms + " ms";
+            }
+        }
+        sendAbort(f);
+        return true;
+    }
+
+    /** One migration in flight; the poller writes its figures, the migrating thread reads them. */
+    private static final class Flight {
+        final String guest;
+        final String uuid;
+        final Domain dom;
+        final MigrationRequest request;
+        final MigrationCall call;
+        final MigrationProgress progress;
+        final GuestState before;
+        final long startNs = System.nanoTime();
+        volatile String abortReason;
+        volatile boolean abortSent;
+        volatile boolean postCopy;
+        volatile boolean sawJob;
+        volatile long lastQueryNs = Long.MIN_VALUE / 2;
+        volatile double dirtyRateMiBps;
+        volatile int iteration;
+        boolean downtimeSet;
+        // guarded by this
+        boolean done;
+        int percent;
+        long transferredBytes;
+        long remainingBytes;
+        long elapsedMs = -1;
+        long downtimeMs;
+
+        Flight(String guest, String uuid, Domain dom, MigrationRequest request, MigrationCall call, MigrationProgress progress,
+               GuestState before) {
+            this.guest = guest;
+            this.uuid = uuid;
+            this.dom = dom;
+            this.request = request;
+            this.call = call;
+            this.progress = progress;
+            this.before = before;
+        }
+
+        /** Job stats fields as libvirt names them ({@code VIR_DOMAIN_JOB_*}). */
+        void apply(Map<String, Long> v) {
+            long total = v.getOrDefault("data_total", 0L);
+            long processed = v.getOrDefault("data_processed", 0L);
+            transferredBytes = Math.max(transferredBytes, processed);
+            remainingBytes = v.getOrDefault("data_remaining", remainingBytes);
+            if (total > 0) {
+                percent = (int) Math.max(percent, Math.min(99, processed * 100 / total));
+            }
+            iteration = (int) Math.max(iteration, v.getOrDefault("memory_iteration", 0L));
+            if (v.containsKey("time_elapsed")) {
+                elapsedMs = v.get("time_elapsed");
+            }
+            downtimeMs = v.getOrDefault("downtime", downtimeMs);
+            long pageSize = v.getOrDefault("memory_page_size", 4096L);
+            dirtyRateMiBps = v.getOrDefault("memory_dirty_rate", 0L) * pageSize / MIB;
+        }
+
+        MigrationStats statsNow() {
+            long elapsed = elapsedMs >= 0 ? elapsedMs : (System.nanoTime() - startNs) / 1_000_000;
+            return new MigrationStats(Math.round(transferredBytes / MIB), Math.round(Math.max(0, remainingBytes) / MIB),
+                    Math.max(0, iteration - 1), Math.max(0, elapsed), Math.max(0, downtimeMs));
+        }
+    }
+
+    private static Map<String, Long> values(TypedParameter[] params) {
+        Map<String, Long> out = new HashMap<>();
+        if (params == null) {
+            return out;
+        }
+        for (TypedParameter p : params) {
+            Long v = p instanceof TypedUlongParameter u ? Long.valueOf(u.value)
+                    : p instanceof TypedLongParameter l ? Long.valueOf(l.value)
+                    : p instanceof TypedUintParameter u ? Long.valueOf(u.value)
+                    : p instanceof TypedIntParameter i ? Long.valueOf(i.value)
+                    : p instanceof TypedDoubleParameter d ? Long.valueOf(Math.round(d.value)) : null;
+            if (v != null && p.field != null) {
+                out.put(p.field, v);
+            }
+        }
+        return out;
+    }
+
+    // ---- connection ----------------------------------------------------------------------------
+
+    @FunctionalInterface
+    private interface Call<T> {
+        T run(Session s) throws LibvirtException;
+    }
+
+    private <T> T call(String what, Call<T> c) throws DriverException {
+        Session s = session();
+        try {
+            return c.run(s);
+        } catch (LibvirtException e) {
+            throw failure(s, what, e);
+        }
+    }
+
+    private Session session() throws DriverException {
+        synchronized (lock) {
+            if (closed) {
+                throw new DriverException("the libvirt driver of host " + host + " is closed: create a new one to use libvirt again");
+            }
+            if (session == null) {
+                throw new DriverException("libvirt at " + config.uri() + " has been unreachable since " + outageSince + " (" + outage
+                        + "); the driver reconnects by itself: check that libvirtd runs on host " + host);
+            }
+            return session;
+        }
+    }
+
+    /** A failed call: a lost connection starts reconnecting; anything else is libvirt's answer, verbatim. */
+    private DriverException failure(Session s, String what, LibvirtException e) {
+        String msg = message(e);
+        boolean alive;
+        try {
+            alive = s.conn.isAlive();
+        } catch (LibvirtException dead) {
+            alive = false;
+        }
+        if (!alive) {
+            lost(s, msg);
+            return new DriverException("lost the connection to libvirt at " + config.uri() + " while trying to " + what + " (" + msg
+                    + "); the driver reconnects by itself: check that libvirtd runs on host " + host, e);
+        }
+        return new DriverException("libvirt could not " + what + " on host " + host + ": " + msg
+                + ". See libvirtd's log for details", e);
+    }
+
+    private Session open() throws LibvirtException {
+        NativeConnect c = new NativeConnect(config.uri());
+        try {
+            Session s = new Session(c, HostCapabilities.parse(c.getCapabilities()));
+            try {
+                c.registerCloseListener((conn, reason) -> lost(s, "libvirt closed the connection: "
+                        + reason.name().toLowerCase(Locale.ROOT)));
+            } catch (LibvirtException e) {
+                // Without close callbacks a loss is still noticed when a call fails.
+                LOG.info("libvirt at {} offers no close callback ({}); connection loss is detected on failed calls", config.uri(), message(e));
+            }
+            return s;
+        } catch (LibvirtException | RuntimeException e) {
+            closeQuietly(c);
+            throw e;
+        }
+    }
+
+    /** Called on any thread, including libvirt's event loop: only bookkeeping here, the rest in the background. */
+    private void lost(Session s, String reason) {
+        synchronized (lock) {
+            if (closed || session != s) {
+                return;
+            }
+            session = null;
+            outage = reason;
+            outageSince = Instant.now();
+            retryDelayMs = FIRST_RETRY.toMillis();
+            LOG.warn("lost the connection to libvirt at {} ({}); reconnecting in {} ms", config.uri(), reason, retryDelayMs);
+            schedule(this::reconnect, retryDelayMs);
+            schedule(() -> dispose(s), 0);
+        }
+    }
+
+    private void reconnect() {
+        synchronized (lock) {
+            if (closed || session != null) {
+                return;
+            }
+        }
+        Session s;
+        try {
+            s = open();
+        } catch (LibvirtException | RuntimeException e) {
+            retryLater("reconnecting failed: " + message(e));
+            return;
+        }
+        synchronized (eventsLock) {
+            if (listener != null) {
+                try {
+                    registerEvents(s);
+                } catch (LibvirtException e) {
+                    dispose(s);
+                    retryLater("registering for events after reconnecting failed: " + message(e));
+                    return;
+                }
+            }
+            synchronized (lock) {
+                if (closed) {
+                    dispose(s);
+                    return;
+                }
+                session = s;
+                outage = "";
+                retryDelayMs = FIRST_RETRY.toMillis();
+            }
+        }
+        LOG.info("reconnected to libvirt at {} for host {}", config.uri(), host);
+    }
+
+    private void retryLater(String reason) {
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            outage = reason;
+            retryDelayMs = Math.min(retryDelayMs * 2, MAX_RETRY.toMillis());
+            LOG.warn("libvirt at {} is still unreachable ({}); next try in {} ms", config.uri(), reason, retryDelayMs);
+            schedule(this::reconnect, retryDelayMs);
+        }
+    }
+
+    private void schedule(Runnable r, long delayMs) {
+        try {
+            background.schedule(r, delayMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            LOG.debug("not scheduled, the driver is closed");
+        }
+    }
+
+    private void dispose(Session s) {
+        synchronized (eventsLock) {
+            if (s.events) {
+                try {
+                    s.conn.removeLifecycleListener(dispatcher);
+                } catch (LibvirtException | RuntimeException e) {
+                    LOG.debug("removing the event listener failed: {}", e.getMessage());
+                }
+                s.events = false;
+            }
+        }
+        try {
+            s.conn.unregisterCloseListener();
+        } catch (LibvirtException | RuntimeException e) {
+            LOG.debug("removing the close listener failed: {}", e.getMessage());
+        }
+        closeQuietly(s.conn);
+    }
+
+    private static void closeQuietly(NativeConnect c) {
+        try {
+            c.close();
+        } catch (LibvirtException | RuntimeException e) {
+            LOG.debug("closing a libvirt connection failed: {}", e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        Session s;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            s = session;
+            session = null;
+        }
+        listener = null;
+        background.shutdownNow();
+        if (s != null) {
+            dispose(s);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "libvirt host " + host + " at " + config.uri();
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private static MigrationException refused(String reason) {
+        return new MigrationException(reason, MigrationStats.NONE);
+    }
+
+    private static void free(Domain d) {
+        try {
+            d.free();
+        } catch (LibvirtException | RuntimeException e) {
+            LOG.debug("freeing a domain handle failed: {}", e.getMessage());
+        }
+    }
+
+    /** libvirt's own message, verbatim. */
+    static String message(Exception e) {
+        if (e instanceof LibvirtException le && le.getError() != null && le.getError().getMessage() != null) {
+            return le.getError().getMessage().strip();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /** libvirt's encoding major * 1,000,000 + minor * 1,000 + release, as {@code major.minor.release}. */
+    static String dotted(long version) {
+        return (version / 1_000_000) + "." + (version / 1_000 % 1_000) + "." + (version % 1_000);
+    }
+}

@@ -1,0 +1,135 @@
+package org.virtbalancer.agent.libvirt;
+
+import org.libvirt.Domain.DomainMigrateParameters;
+import org.libvirt.Domain.MigrateFlags;
+import org.libvirt.TypedIntParameter;
+import org.libvirt.TypedParameter;
+import org.libvirt.TypedStringParameter;
+import org.libvirt.TypedUlongParameter;
+import org.virtbalancer.protocol.CopyStorage;
+import org.virtbalancer.protocol.HostFacts;
+import org.virtbalancer.protocol.MigrationMode;
+import org.virtbalancer.protocol.MigrationOptions;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One {@code virDomainMigrateToURI3} call (libvirt-java's {@code Domain.migrateToURI(String,
+ * TypedParameter[], int)}) built from a migration request, as DESIGN.md's table maps the protocol
+ * to libvirt. Always peer-to-peer: the source libvirtd connects to the target's libvirtd itself.
+ *
+ * @param destination      the target libvirtd's URI, from the inventory (the target's {@code peerUri})
+ * @param flags            {@code VIR_MIGRATE_*} flags
+ * @param params           typed parameters by name: {@code String}, {@code Long} (ulong) or {@code Integer}
+ * @param maxDowntimeMs    set with {@code virDomainMigrateSetMaxDowntime} once the job runs; 0 = libvirt's default
+ * @param startPostCopy    switch to post-copy with {@code virDomainMigrateStartPostCopy} when pre-copy has
+ *                         not converged after {@link #POST_COPY_AFTER_ROUNDS} rounds
+ */
+record MigrationCall(String destination, int flags, Map<String, Object> params, long maxDowntimeMs, boolean startPostCopy) {
+    /** As the simulated driver and the planner's pre-copy model: post-copy starts with the third round. */
+    static final int POST_COPY_AFTER_ROUNDS = 2;
+
+    MigrationCall {
+        params = Map.copyOf(params);
+    }
+
+    /**
+     * @throws IllegalArgumentException when the request's migrate URI does not name the target's
+     *                                  migration address, or the target has no libvirt URI
+     */
+    static MigrationCall of(MigrationMode mode, MigrationOptions o, HostFacts target) {
+        if (target.libvirtUri().isEmpty()) {
+            throw new IllegalArgumentException("target host " + target.host() + " has no libvirt URI in the inventory:"
+                    + " set peerUri in that host's agent configuration");
+        }
+        int flags = MigrateFlags.PEER2PEER;
+        switch (mode) {
+            case LIVE -> flags |= MigrateFlags.LIVE;
+            case NON_LIVE -> { }
+            case OFFLINE -> flags |= MigrateFlags.OFFLINE | MigrateFlags.PERSIST_DEST;
+        }
+        if (o.persistent()) {
+            flags |= MigrateFlags.PERSIST_DEST;
+        }
+        if (o.undefineSource()) {
+            flags |= MigrateFlags.UNDEFINE_SOURCE;
+        }
+        if (o.suspendOnTarget()) {
+            flags |= MigrateFlags.PAUSED;
+        }
+        if (o.copyStorage() == CopyStorage.ALL) {
+            flags |= MigrateFlags.NON_SHARED_DISK;
+        } else if (o.copyStorage() == CopyStorage.INCREMENTAL) {
+            flags |= MigrateFlags.NON_SHARED_INC;
+        }
+        if (o.unsafe()) {
+            flags |= MigrateFlags.UNSAFE;
+        }
+        if (o.autoConverge()) {
+            flags |= MigrateFlags.AUTO_CONVERGE;
+        }
+        if (o.postCopy()) {
+            flags |= MigrateFlags.POSTCOPY;
+        }
+        if (o.compressed()) {
+            flags |= MigrateFlags.COMPRESSED;
+        }
+        Map<String, Object> params = new LinkedHashMap<>();
+        if (o.parallelConnections() > 0) {
+            flags |= MigrateFlags.PARALLEL;
+            params.put(DomainMigrateParameters.VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS, o.parallelConnections());
+        }
+        if (o.bandwidthMiBps() > 0) {
+            params.put(DomainMigrateParameters.VIR_MIGRATE_PARAM_BANDWIDTH, o.bandwidthMiBps());
+        }
+        String migrateUri = migrateUri(o.migrateUri(), target);
+        if (!migrateUri.isEmpty() && mode != MigrationMode.OFFLINE) {
+            params.put(DomainMigrateParameters.VIR_MIGRATE_PARAM_URI, migrateUri);
+        }
+        return new MigrationCall(target.libvirtUri(), flags, params, mode == MigrationMode.OFFLINE ? 0 : o.maxDowntimeMs(),
+                o.postCopy() && mode == MigrationMode.LIVE);
+    }
+
+    /** The parameters as libvirt-java passes them to {@code virDomainMigrateToURI3}. */
+    TypedParameter[] typedParameters() {
+        return params.entrySet().stream().map(e -> {
+            Object v = e.getValue();
+            TypedParameter p = v instanceof String s ? new TypedStringParameter(e.getKey(), s)
+                    : v instanceof Integer i ? new TypedIntParameter(e.getKey(), i)
+                    : new TypedUlongParameter(e.getKey(), (Long) v);
+            return p;
+        }).toArray(TypedParameter[]::new);
+    }
+
+    /**
+     * {@code tcp://<target migration address>}, or the request's own migrate URI when it names that
+     * same address (it may add a port): a command must not steer the memory stream anywhere else.
+     */
+    private static String migrateUri(String requested, HostFacts target) {
+        String address = target.migrationAddress();
+        if (requested.isEmpty()) {
+            return address.isEmpty() ? "" : "tcp://" + (address.contains(":") && !address.startsWith("[") ? "[" + address + "]" : address);
+        }
+        String host;
+        try {
+            URI u = new URI(requested);
+            host = u.getHost();
+            if (!"tcp".equals(u.getScheme()) || host == null) {
+                throw new URISyntaxException(requested, "expected tcp://address[:port]");
+            }
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("migrate URI '" + requested + "' is not of the form tcp://address[:port]:"
+                    + " give the target's migration address or leave it empty", e);
+        }
+        String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        if (address.isEmpty() || !bare.equalsIgnoreCase(address)) {
+            throw new IllegalArgumentException("migrate URI '" + requested + "' does not point at target host " + target.host()
+                    + "'s migration address" + (address.isEmpty() ? " (it has none in the inventory)" : " " + address)
+                    + ": leave migrateUri empty or use that address");
+        }
+        return requested;
+    }
+}
