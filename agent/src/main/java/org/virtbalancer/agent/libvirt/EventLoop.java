@@ -23,6 +23,7 @@ final class EventLoop {
         if (thread != null) {
             return;
         }
+        NativeLibvirt.silenceDefaultErrorPrinting();
         Library.initEventLoop();
         thread = new Thread(EventLoop::run, "libvirt-event-loop");
         thread.setDaemon(true);

@@ -519,7 +519,7 @@ public final class LibvirtDriver implements HypervisorDriver {
         Map<String, Long> v = values(js.stats);
         synchronized (f) {
             f.sawJob = true;
-            f.apply(v);
+            f.apply(v, false);
         }
         if (f.call.maxDowntimeMs() > 0 && !f.downtimeSet) {
             try {
@@ -551,20 +551,60 @@ public final class LibvirtDriver implements HypervisorDriver {
         }
     }
 
+    /**
+     * The finished job's figures, with the real downtime. The source keeps them only while the guest is
+     * still defined there; otherwise the target has them, read over a short read-only connection.
+     */
     private MigrationStats completedStats(Flight f) {
-        try {
-            DomainJobStats js = f.dom.getJobStats(JOB_STATS_COMPLETED);
-            if (js.type == JOB_COMPLETED) {
-                synchronized (f) {
-                    f.apply(values(js.stats));
-                }
-            }
-        } catch (LibvirtException e) {
-            LOG.debug("no completed job stats for {}: {}", f.guest, message(e));
+        Map<String, Long> done = completedJob(f.dom);
+        if (done == null) {
+            done = completedJobOnTarget(f);
         }
         synchronized (f) {
+            if (done != null) {
+                f.apply(done, true);
+            }
             MigrationStats now = f.statsNow();
             return new MigrationStats(now.transferredMiB(), 0, now.rounds(), now.elapsedMs(), now.downtimeMs());
+        }
+    }
+
+    private static Map<String, Long> completedJob(Domain d) {
+        try {
+            DomainJobStats js = d.getJobStats(JOB_STATS_COMPLETED);
+            return js.type == JOB_COMPLETED ? values(js.stats) : null;
+        } catch (LibvirtException e) {
+            LOG.debug("no completed job stats: {}", message(e));
+            return null;
+        }
+    }
+
+    private Map<String, Long> completedJobOnTarget(Flight f) {
+        if (f.request.mode() == MigrationMode.OFFLINE) {
+            return null;
+        }
+        try {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                org.libvirt.Connect target = new org.libvirt.Connect(f.call.destination(), true);
+                try {
+                    Domain d = target.domainLookupByUUIDString(f.uuid);
+                    try {
+                        return completedJob(d);
+                    } finally {
+                        free(d);
+                    }
+                } finally {
+                    target.close();
+                }
+            } catch (LibvirtException e) {
+                LOG.debug("completed job stats of {} not readable on {}: {}", f.guest, f.call.destination(), message(e));
+                return null;
+            }
+            }, background).get(2, TimeUnit.SECONDS); // only the downtime figure depends on it: never wait long
+        } catch (Exception e) {
+            LOG.debug("completed job stats of {} not read from the target: {}", f.guest, e.toString());
+            return null;
         }
     }
 
@@ -655,7 +695,7 @@ public final class LibvirtDriver implements HypervisorDriver {
         int percent;
         long transferredBytes;
         long remainingBytes;
-        long elapsedMs = -1;
+        long jobElapsedMs;
         long downtimeMs;
 
         Flight(String guest, String uuid, Domain dom, MigrationRequest request, MigrationCall call, MigrationProgress progress,
@@ -669,8 +709,11 @@ public final class LibvirtDriver implements HypervisorDriver {
             this.before = before;
         }
 
-        /** Job stats fields as libvirt names them ({@code VIR_DOMAIN_JOB_*}). */
-        void apply(Map<String, Long> v) {
+        /**
+         * Job stats fields as libvirt names them ({@code VIR_DOMAIN_JOB_*}). {@code downtime} of a running
+         * job is QEMU's expectation, so it is taken only from a completed job.
+         */
+        void apply(Map<String, Long> v, boolean completed) {
             long total = v.getOrDefault("data_total", 0L);
             long processed = v.getOrDefault("data_processed", 0L);
             transferredBytes = Math.max(transferredBytes, processed);
@@ -679,16 +722,16 @@ public final class LibvirtDriver implements HypervisorDriver {
                 percent = (int) Math.max(percent, Math.min(99, processed * 100 / total));
             }
             iteration = (int) Math.max(iteration, v.getOrDefault("memory_iteration", 0L));
-            if (v.containsKey("time_elapsed")) {
-                elapsedMs = v.get("time_elapsed");
+            jobElapsedMs = Math.max(jobElapsedMs, v.getOrDefault("time_elapsed", 0L));
+            if (completed) {
+                downtimeMs = v.getOrDefault("downtime", downtimeMs);
             }
-            downtimeMs = v.getOrDefault("downtime", downtimeMs);
             long pageSize = v.getOrDefault("memory_page_size", 4096L);
             dirtyRateMiBps = v.getOrDefault("memory_dirty_rate", 0L) * pageSize / MIB;
         }
 
         MigrationStats statsNow() {
-            long elapsed = elapsedMs >= 0 ? elapsedMs : (System.nanoTime() - startNs) / 1_000_000;
+            long elapsed = Math.max(jobElapsedMs, (System.nanoTime() - startNs) / 1_000_000);
             return new MigrationStats(Math.round(transferredBytes / MIB), Math.round(Math.max(0, remainingBytes) / MIB),
                     Math.max(0, iteration - 1), Math.max(0, elapsed), Math.max(0, downtimeMs));
         }

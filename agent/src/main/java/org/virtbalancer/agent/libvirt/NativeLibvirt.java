@@ -32,13 +32,31 @@ final class NativeLibvirt {
         int virDomainFree(Pointer domain);
 
         String virGetLastErrorMessage();
+
+        void virSetErrorFunc(Pointer userData, ErrorFunc handler);
     }
+
+    /** {@code virErrorFunc}. */
+    interface ErrorFunc extends com.sun.jna.Callback {
+        void invoke(Pointer userData, Pointer error);
+    }
+
+    /** Held for the JVM's lifetime: libvirt keeps calling it. */
+    private static final ErrorFunc SILENT = (userData, error) -> { };
 
     private static final class Holder {
         static final Functions C = Native.load("virt", Functions.class);
     }
 
     private NativeLibvirt() {}
+
+    /**
+     * Stops libvirt printing every error to stderr: the driver reports each one itself, with what to
+     * do, and expected ones (a domain gone after migrating away) would only alarm operators.
+     */
+    static void silenceDefaultErrorPrinting() {
+        Holder.C.virSetErrorFunc(null, SILENT);
+    }
 
     /** Cumulative node CPU times in ns ({@code kernel}, {@code user}, {@code idle}, {@code iowait}, …). */
     static Map<String, Long> nodeCpuStats(Pointer conn) throws NativeException {
