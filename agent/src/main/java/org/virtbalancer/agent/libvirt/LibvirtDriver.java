@@ -338,7 +338,6 @@ public final class LibvirtDriver implements HypervisorDriver {
     @Override
     public MigrationStats migrate(MigrationRequest request, MigrationProgress progress) throws MigrationException {
         String guest = request.guest();
-        HostFacts target = request.target();
         Session s;
         try {
             s = session();
