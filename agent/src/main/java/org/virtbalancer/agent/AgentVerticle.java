@@ -158,15 +158,31 @@ public final class AgentVerticle extends VerticleBase {
                     throw new IllegalStateException("interrupted while creating topic " + name, e);
                 }
             });
-            TopicDescription inventory = admin.describeTopics(List.of(topics.inventory())).allTopicNames().get()
-                    .get(topics.inventory());
-            Map<org.apache.kafka.common.TopicPartition, OffsetSpec> latest = new HashMap<>();
-            inventory.partitions().forEach(p -> latest.put(
-                    new org.apache.kafka.common.TopicPartition(topics.inventory(), p.partition()), OffsetSpec.latest()));
-            Map<Integer, Long> ends = new HashMap<>();
-            admin.listOffsets(latest).all().get().forEach((tp, info) -> ends.put(tp.partition(), info.offset()));
-            return ends;
+            // A topic created a moment ago may not have a leader yet: retry what is retriable for a while.
+            long giveUp = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (true) {
+                try {
+                    return inventoryEnds(admin, topics);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException) || System.nanoTime() > giveUp) {
+                        throw e;
+                    }
+                    LOG.debug("inventory topic not ready yet ({}), retrying", e.getCause().toString());
+                    Thread.sleep(200); // a worker thread, never an event loop
+                }
+            }
         }
+    }
+
+    private static Map<Integer, Long> inventoryEnds(Admin admin, Topics topics) throws InterruptedException, ExecutionException {
+        TopicDescription inventory = admin.describeTopics(List.of(topics.inventory())).allTopicNames().get()
+                .get(topics.inventory());
+        Map<org.apache.kafka.common.TopicPartition, OffsetSpec> latest = new HashMap<>();
+        inventory.partitions().forEach(p -> latest.put(
+                new org.apache.kafka.common.TopicPartition(topics.inventory(), p.partition()), OffsetSpec.latest()));
+        Map<Integer, Long> ends = new HashMap<>();
+        admin.listOffsets(latest).all().get().forEach((tp, info) -> ends.put(tp.partition(), info.offset()));
+        return ends;
     }
 
     /** Migrations accepted by an earlier run that never got a final result: the agent stopped while they ran. */

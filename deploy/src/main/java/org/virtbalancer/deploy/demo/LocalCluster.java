@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.virtbalancer.agent.AgentConfig;
 import org.virtbalancer.agent.AgentVerticle;
+import org.virtbalancer.agent.driver.HypervisorDriver;
 import org.virtbalancer.agent.sim.SimulatedFabric;
 import org.virtbalancer.balancer.service.BalancerConfig;
 import org.virtbalancer.balancer.service.BalancerVerticle;
@@ -39,12 +40,22 @@ public final class LocalCluster implements AutoCloseable {
      */
     public static LocalCluster start(BalancerConfig balancerConfig, SimulatedFabric fabric, List<String> hosts,
                                      Function<String, AgentConfig> agentConfig, MeterRegistry registry) throws Exception {
+        return start(balancerConfig, hosts, fabric::driver, agentConfig, registry);
+    }
+
+    /**
+     * Starts one agent per host with the driver {@code drivers} gives for it, then the balancer
+     * (none when {@code balancerConfig} is null), and waits until all are deployed.
+     */
+    public static LocalCluster start(BalancerConfig balancerConfig, List<String> hosts,
+                                     ThrowingFunction<String, HypervisorDriver> drivers,
+                                     Function<String, AgentConfig> agentConfig, MeterRegistry registry) throws Exception {
         Vertx vertx = Vertx.vertx();
         try {
             Map<String, String> agents = new LinkedHashMap<>();
             List<Future<String>> deploying = new ArrayList<>();
             for (String host : hosts) {
-                deploying.add(vertx.deployVerticle(new AgentVerticle(agentConfig.apply(host), fabric.driver(host), registry))
+                deploying.add(vertx.deployVerticle(new AgentVerticle(agentConfig.apply(host), drivers.apply(host), registry))
                         .onSuccess(id -> {
                             synchronized (agents) {
                                 agents.put(host, id);
@@ -52,6 +63,9 @@ public final class LocalCluster implements AutoCloseable {
                         }));
             }
             Future.all(deploying).toCompletionStage().toCompletableFuture().get();
+            if (balancerConfig == null) {
+                return new LocalCluster(vertx, null, null, agents);
+            }
             BalancerVerticle balancer = new BalancerVerticle(balancerConfig, Clock.systemUTC(), registry);
             String id = vertx.deployVerticle(balancer).toCompletionStage().toCompletableFuture().get();
             return new LocalCluster(vertx, balancer, id, agents);
@@ -61,8 +75,18 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
+    /** The balancer; fails when this cluster was started without one. */
     public BalancerVerticle balancer() {
+        if (balancer == null) {
+            throw new IllegalStateException("this cluster runs agents only");
+        }
         return balancer;
+    }
+
+    /** A driver factory that may fail (a real hypervisor connection can). */
+    @FunctionalInterface
+    public interface ThrowingFunction<T, R> {
+        R apply(T t) throws Exception;
     }
 
     public Vertx vertx() {
@@ -80,7 +104,9 @@ public final class LocalCluster implements AutoCloseable {
     @Override
     public void close() throws Exception {
         try {
-            vertx.undeploy(balancerDeployment).toCompletionStage().toCompletableFuture().get();
+            if (balancerDeployment != null) {
+                vertx.undeploy(balancerDeployment).toCompletionStage().toCompletableFuture().get();
+            }
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get();
         }
