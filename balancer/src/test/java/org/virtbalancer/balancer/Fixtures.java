@@ -10,7 +10,9 @@ import org.virtbalancer.protocol.HostLoad;
 import org.virtbalancer.protocol.MaintenanceStatus;
 import org.virtbalancer.protocol.MigrationStats;
 import org.virtbalancer.protocol.PlanDecision;
+import org.virtbalancer.protocol.QemuIdentity;
 import org.virtbalancer.protocol.ResultStatus;
+import org.virtbalancer.protocol.StoragePool;
 
 import java.util.List;
 import java.util.Map;
@@ -19,17 +21,22 @@ import java.util.Map;
 public final class Fixtures {
     public static final int CPUS = 16;
     public static final long MEMORY_MIB = 65_536;
+    /** Every fixture host reaches the same NFS export, as the simulated hosts do. */
+    public static final StoragePool SHARED_POOL = new StoragePool("shared", "netfs", "/var/lib/libvirt/images/shared",
+            "storage.sim", "/export/images", true);
+    public static final QemuIdentity QEMU = new QemuIdentity(64055, Map.of("kvm", 994L, "libvirt", 995L));
 
     private Fixtures() {}
 
     public static HostFacts host(String name) {
         return new HostFacts(name, "x86_64", "Skylake", CPUS, MEMORY_MIB, 1000, "simulated", "9.0.0", "7.2.0",
-                "10.0.0.0/24", "10.0.0.1", "qemu+tcp://" + name + "/system", Map.of());
+                "10.0.0.0/24", "10.0.0.1", "qemu+tcp://" + name + "/system", Map.of(),
+                List.of(SHARED_POOL), QEMU);
     }
 
     public static HostFacts host(String name, String arch, String libvirt, String subnet) {
         return new HostFacts(name, arch, "Skylake", CPUS, MEMORY_MIB, 1000, "simulated", libvirt, "7.2.0", subnet,
-                "10.0.0.1", "qemu+tcp://" + name + "/system", Map.of());
+                "10.0.0.1", "qemu+tcp://" + name + "/system", Map.of(), List.of(SHARED_POOL), QEMU);
     }
 
     public static GuestDescriptor guest(String name, GuestState state) {

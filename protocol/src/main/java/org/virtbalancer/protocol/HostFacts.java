@@ -1,6 +1,9 @@
 package org.virtbalancer.protocol;
 
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What a host is: the facts eligibility rules compare between source and target.
@@ -18,10 +21,15 @@ import java.util.Map;
  * @param migrationAddress  address peers use for migration traffic
  * @param libvirtUri        URI peers use to reach this host's libvirt
  * @param labels            operator labels (host group, rack, …)
+ * @param pools             the host's libvirt storage pools, active and inactive; empty when unknown
+ *                          (older agents send none)
+ * @param qemu              the user and groups QEMU runs as; {@link QemuIdentity#UNKNOWN} when not readable
+ *                          (remote libvirt, older agents)
  */
 public record HostFacts(String host, String arch, String cpuModel, int cpus, long memoryMiB, double linkMiBps,
                         String hypervisor, String libvirtVersion, String qemuVersion, String subnet,
-                        String migrationAddress, String libvirtUri, Map<String, String> labels) {
+                        String migrationAddress, String libvirtUri, Map<String, String> labels,
+                        List<StoragePool> pools, QemuIdentity qemu) {
     public HostFacts {
         Check.name("host", host);
         Check.name("arch", arch);
@@ -36,5 +44,14 @@ public record HostFacts(String host, String arch, String cpuModel, int cpus, lon
         migrationAddress = Check.optionalText("migrationAddress", migrationAddress);
         libvirtUri = Check.optionalText("libvirtUri", libvirtUri);
         labels = Check.labels("labels", labels);
+        pools = Check.list("pools", pools);
+        // libvirt pool names are unique per host; the storage rule looks pools up by name.
+        Set<String> seen = new HashSet<>();
+        for (StoragePool p : pools) {
+            if (!seen.add(p.name())) {
+                throw new InvalidMessageException("pools", "lists pool '" + p.name() + "' twice; send each pool once");
+            }
+        }
+        qemu = qemu == null ? QemuIdentity.UNKNOWN : qemu;
     }
 }

@@ -21,7 +21,16 @@ class CodecTest {
 
     static HostFacts facts(String host) {
         return new HostFacts(host, "x86_64", "EPYC", 32, 131072, 1190, "simulated", "9.0.0", "7.2.0", "10.0.0.0/24",
-                "10.0.0.1", "qemu+tcp://10.0.0.1/system", Map.of("rack", "r1"));
+                "10.0.0.1", "qemu+tcp://10.0.0.1/system", Map.of("rack", "r1"),
+                List.of(new StoragePool("default", "dir", "/var/lib/libvirt/images", "", "", true),
+                        new StoragePool("shared", "netfs", "/var/lib/libvirt/images/shared", "nfs.example", "/export/images", false)),
+                new QemuIdentity(64055, Map.of("kvm", 994L, "libvirt", 995L, "libvirt-qemu", 64055L)));
+    }
+
+    private static String inventoryJson(String extraFacts) {
+        return "{\"v\":1,\"type\":\"Inventory\",\"id\":\"x\",\"ts\":5,\"source\":\"agent:host-1\",\"body\":{\"facts\":"
+                + "{\"host\":\"host-1\",\"arch\":\"x86_64\",\"cpus\":4,\"memoryMiB\":8192,\"linkMiBps\":1250" + extraFacts + "},"
+                + "\"guests\":[]}}";
     }
 
     static GuestDescriptor guest(String name, GuestState state) {
@@ -75,6 +84,28 @@ class CodecTest {
         assertEquals(new EnterMaintenance("host-3", ""), env.body());
     }
 
+    @Test
+    void hostFactsWithoutPoolsOrQemuIdentityFromOlderAgentsDecodeAsUnknown() {
+        Envelope env = assertInstanceOf(Decoded.Ok.class, codec.decode(inventoryJson(""))).envelope();
+        HostFacts facts = assertInstanceOf(Inventory.class, env.body()).facts();
+        assertEquals(List.of(), facts.pools());
+        assertEquals(QemuIdentity.UNKNOWN, facts.qemu());
+        assertEquals(-1, facts.qemu().uid());
+        assertEquals(Map.of(), facts.qemu().gids());
+    }
+
+    @Test
+    void hostFactsCarryPoolsAndQemuIdentity() {
+        Envelope env = new Envelope(1, "id-1", 1_764_115_200_000L, "test", 0, "",
+                new Inventory(facts("host-1"), List.of()));
+        String json = codec.encodeToString(env);
+        assertTrue(json.contains("\"pools\":[{\"name\":\"default\",\"type\":\"dir\""), json);
+        HostFacts back = assertInstanceOf(Inventory.class, assertInstanceOf(Decoded.Ok.class, codec.decode(json)).envelope().body()).facts();
+        assertEquals(facts("host-1").pools(), back.pools());
+        assertEquals(64055, back.qemu().uid());
+        assertEquals(Map.of("kvm", 994L, "libvirt", 995L, "libvirt-qemu", 64055L), back.qemu().gids());
+    }
+
     static Stream<String[]> badInput() {
         String ok = "{\"v\":1,\"type\":\"HostLoad\",\"id\":\"x\",\"ts\":5,\"source\":\"s\",\"body\":%s}";
         String load = "{\"host\":\"host-1\",\"intervalMs\":1000,\"cpuCores\":%s,\"memoryMiB\":1,\"netMiBps\":0,\"diskMiBps\":0,\"guests\":[]}";
@@ -102,6 +133,14 @@ class CodecTest {
                         + "\"parallelConnections\":0,\"bandwidthMiBps\":0,\"unsafe\":false,\"maxDowntimeMs\":0,\"autoConverge\":false,"
                         + "\"postCopy\":false,\"compressed\":false,\"abortAfterS\":0},\"deadlineTs\":9,\"reason\":\"\"}}",
                         "body.options.persistent: offline migration requires persistent"},
+                new String[]{inventoryJson(",\"pools\":[{\"name\":\"default\",\"type\":\"dir\",\"active\":true},"
+                        + "{\"name\":\"default\",\"type\":\"netfs\",\"active\":true}]"), "body.facts.pools: lists pool 'default' twice"},
+                new String[]{inventoryJson(",\"pools\":[{\"name\":\"a b\",\"type\":\"dir\",\"active\":true}]"),
+                        "body.facts.pools[0].name: 'a b' is not a valid name"},
+                new String[]{inventoryJson(",\"pools\":[{\"name\":\"default\",\"type\":\"dir\"}]"),
+                        "body.facts.pools[0].active"},
+                new String[]{inventoryJson(",\"qemu\":{\"uid\":-7,\"gids\":{}}"), "body.facts.qemu.uid: must be between -1"},
+                new String[]{inventoryJson(",\"qemu\":{\"uid\":0,\"gids\":{\"kvm\":-1}}"), "body.facts.qemu.gids.kvm: must be between 0"},
                 new String[]{"{\"v\":1,\"type\":\"ExitMaintenance\",\"id\":\"x\",\"ts\":5,\"source\":\"s\",\"body\":"
                         + "[".repeat(100) + "]".repeat(100) + "}", "not valid JSON"});
     }

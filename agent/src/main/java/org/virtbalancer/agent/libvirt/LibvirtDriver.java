@@ -29,6 +29,7 @@ import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.HostLoad;
 import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationStats;
+import org.virtbalancer.protocol.QemuIdentity;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -147,7 +148,7 @@ public final class LibvirtDriver implements HypervisorDriver {
             String cpuModel = s.caps.cpuModel().isEmpty() ? n.model : s.caps.cpuModel();
             return new HostFacts(host, arch, cpuModel, Math.max(1, n.cpus), Math.max(1, n.memory / 1024), config.linkMiBps(),
                     s.conn.getType(), dotted(s.conn.getLibVirVersion()), dotted(s.conn.getVersion()), config.subnet(),
-                    config.migrationAddress(), config.peerUri(), labels);
+                    config.migrationAddress(), config.peerUri(), labels, List.of(), QemuIdentity.UNKNOWN);
         });
     }
 

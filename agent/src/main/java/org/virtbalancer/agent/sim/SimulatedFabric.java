@@ -627,7 +627,7 @@ public final class SimulatedFabric {
 
         SimHost(HostSpec s) {
             this.facts = new HostFacts(s.id(), s.arch(), "Simulated-CPU", s.cpus(), s.memoryMiB(), s.linkMiBps(), "simulated",
-                    s.libvirtVersion(), s.qemuVersion(), s.subnet(), s.id(), "sim:///" + s.id(), s.labels());
+                    s.libvirtVersion(), s.qemuVersion(), s.subnet(), s.id(), "sim:///" + s.id(), s.labels(), s.pools(), s.qemu());
         }
     }
 

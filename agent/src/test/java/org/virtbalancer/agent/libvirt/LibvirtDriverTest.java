@@ -19,6 +19,7 @@ import org.virtbalancer.protocol.HostLoad;
 import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationOptions;
 import org.virtbalancer.protocol.MigrationStats;
+import org.virtbalancer.protocol.QemuIdentity;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -70,7 +71,7 @@ class LibvirtDriverTest {
 
     private static HostFacts hostB() {
         return new HostFacts("host-b", "i686", "i686", 16, 3072, 1250, "TEST", "9.0.0", "0.0.2", "10.0.0.0/24", "10.0.0.2",
-                TEST_URI, Map.of());
+                TEST_URI, Map.of(), List.of(), QemuIdentity.UNKNOWN);
     }
 
     private static MigrationRequest request(String guest, HostFacts target, MigrationMode mode, MigrationOptions options) {
@@ -222,7 +223,7 @@ class LibvirtDriverTest {
                 request("test", hostB(), MigrationMode.OFFLINE, move));
         assertReason("is already on host-a", request("test", driver.hostFacts(), MigrationMode.LIVE, move));
         assertReason("same CPU architecture", request("test", new HostFacts("host-b", "aarch64", "", 4, 4096, 1250, "QEMU", "",
-                "", "", "", TEST_URI, Map.of()), MigrationMode.LIVE, move));
+                "", "", "", TEST_URI, Map.of(), List.of(), QemuIdentity.UNKNOWN), MigrationMode.LIVE, move));
         assertReason("has already passed", new MigrationRequest("test", hostB(), MigrationMode.LIVE, move, Instant.now().minusSeconds(1)));
         MigrationOptions foreignUri = new MigrationOptions(true, true, false, null, 0, "tcp://203.0.113.9", 0, false, 0, false, false,
                 false, 0);

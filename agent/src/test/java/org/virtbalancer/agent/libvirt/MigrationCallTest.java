@@ -6,7 +6,9 @@ import org.virtbalancer.protocol.CopyStorage;
 import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationOptions;
+import org.virtbalancer.protocol.QemuIdentity;
 
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,7 +34,7 @@ class MigrationCallTest {
 
     private static HostFacts target(String migrationAddress) {
         return new HostFacts("host-b", "x86_64", "Skylake", 8, 16384, 1250, "QEMU", "9.0.0", "7.2.0", "10.77.0.0/24",
-                migrationAddress, "qemu+tcp://10.77.0.2/system", Map.of());
+                migrationAddress, "qemu+tcp://10.77.0.2/system", Map.of(), List.of(), QemuIdentity.UNKNOWN);
     }
 
     private static MigrationOptions options(boolean persistent, boolean undefine, boolean suspend, CopyStorage copy, int parallel,
@@ -113,7 +115,8 @@ class MigrationCallTest {
 
     @Test
     void targetWithoutLibvirtUriIsRefused() {
-        HostFacts noUri = new HostFacts("host-b", "x86_64", "", 8, 16384, 1250, "QEMU", "", "", "", "", "", Map.of());
+        HostFacts noUri = new HostFacts("host-b", "x86_64", "", 8, 16384, 1250, "QEMU", "", "", "", "", "", Map.of(), List.of(),
+                QemuIdentity.UNKNOWN);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MigrationCall.of(MigrationMode.LIVE, PLAIN, noUri));
         assertTrue(e.getMessage().contains("set peerUri"), e.getMessage());
     }

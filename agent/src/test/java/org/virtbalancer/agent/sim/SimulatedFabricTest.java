@@ -10,14 +10,18 @@ import org.virtbalancer.protocol.CopyStorage;
 import org.virtbalancer.protocol.DomainEvent;
 import org.virtbalancer.protocol.GuestDescriptor;
 import org.virtbalancer.protocol.GuestState;
+import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationOptions;
 import org.virtbalancer.protocol.MigrationStats;
 import org.virtbalancer.protocol.PreCopyModel;
+import org.virtbalancer.protocol.QemuIdentity;
+import org.virtbalancer.protocol.StoragePool;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -71,6 +75,23 @@ class SimulatedFabricTest {
     private List<String> eventsOf(String host, String guest) {
         return events.stream().filter(e -> e.host().equals(host) && e.guest().equals(guest))
                 .map(e -> e.kind() + "/" + e.detail()).toList();
+    }
+
+    @Test
+    void simulatedHostsShareOneNfsPoolAndTheQemuIdentityUnlessTheSpecSaysOtherwise() throws Exception {
+        HostFacts facts = a.hostFacts();
+        assertEquals(List.of(HostSpec.SHARED_POOL), facts.pools());
+        assertEquals(new QemuIdentity(64055, Map.of("kvm", 994L, "libvirt", 995L)), facts.qemu());
+        String guestPool = GuestSpec.of("web").disks().get(0).pool();
+        assertEquals(guestPool, facts.pools().get(0).name(), "the default guest's disk sits in the shared pool");
+
+        StoragePool local = new StoragePool("default", "dir", "/var/lib/libvirt/images", "", "", true);
+        SimulatedFabric odd = SimulatedFabric.builder()
+                .host(HostSpec.of("odd").withPools(List.of(local)).withQemu(new QemuIdentity(107, Map.of("qemu", 107L))))
+                .build();
+        HostFacts oddFacts = odd.hostFacts("odd").orElseThrow();
+        assertEquals(List.of(local), oddFacts.pools());
+        assertEquals(107, oddFacts.qemu().uid());
     }
 
     @Test
