@@ -4,24 +4,18 @@ import org.virtbalancer.protocol.Check;
 import org.virtbalancer.protocol.Disk;
 import org.virtbalancer.protocol.GuestDescriptor;
 import org.virtbalancer.protocol.GuestState;
-import org.w3c.dom.Document;
 import org.w3c.dom.Element;
-import org.w3c.dom.Node;
 import org.w3c.dom.NodeList;
-import org.xml.sax.InputSource;
-import org.xml.sax.SAXException;
 
-import javax.xml.XMLConstants;
-import javax.xml.parsers.DocumentBuilder;
-import javax.xml.parsers.DocumentBuilderFactory;
-import javax.xml.parsers.ParserConfigurationException;
-import java.io.IOException;
-import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+
+import static org.virtbalancer.agent.libvirt.LibvirtXml.child;
+import static org.virtbalancer.agent.libvirt.LibvirtXml.children;
+import static org.virtbalancer.agent.libvirt.LibvirtXml.text;
 
 /**
  * What the eligibility rules need from a libvirt domain XML ({@code virsh dumpxml}), read with the
@@ -62,7 +56,7 @@ public record DomainXml(String name, String uuid, int vcpus, long memoryMiB, Str
      * @throws IllegalArgumentException when the text is not a domain XML with a name
      */
     public static DomainXml parse(String xml) {
-        Element domain = parseDocument(xml).getDocumentElement();
+        Element domain = LibvirtXml.parse(xml, "domain XML", "pass the domain's XML as virsh dumpxml prints it");
         if (!"domain".equals(domain.getLocalName())) {
             throw new IllegalArgumentException("the XML's root element is <" + domain.getLocalName()
                     + ">, not <domain>: pass the output of virsh dumpxml");
@@ -195,29 +189,6 @@ public record DomainXml(String name, String uuid, int vcpus, long memoryMiB, Str
         return labels;
     }
 
-    private static Document parseDocument(String xml) {
-        if (xml == null || xml.isBlank()) {
-            throw new IllegalArgumentException("the domain XML is empty: pass the output of virsh dumpxml");
-        }
-        try {
-            DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
-            f.setNamespaceAware(true);
-            // Domain XML never needs a DTD; refusing them rules out entity expansion tricks.
-            f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-            f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-            f.setXIncludeAware(false);
-            f.setExpandEntityReferences(false);
-            DocumentBuilder b = f.newDocumentBuilder();
-            b.setErrorHandler(null);
-            return b.parse(new InputSource(new StringReader(xml)));
-        } catch (SAXException | IOException e) {
-            throw new IllegalArgumentException("the domain XML could not be parsed (" + e.getMessage()
-                    + "): pass well-formed XML as virsh dumpxml prints it", e);
-        } catch (ParserConfigurationException e) {
-            throw new IllegalStateException("the JDK's XML parser lacks secure processing: run on a standard Java 17 runtime", e);
-        }
-    }
-
     static long bytes(String amount, String unit) {
         long value;
         try {
@@ -267,28 +238,5 @@ public record DomainXml(String name, String uuid, int vcpus, long memoryMiB, Str
     private static String pad(String s, int width) {
         String digits = String.valueOf(hex(s));
         return "0".repeat(Math.max(0, width - digits.length())) + digits;
-    }
-
-    private static Element child(Element parent, String name) {
-        for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
-            if (n instanceof Element e && name.equals(e.getLocalName())) {
-                return e;
-            }
-        }
-        return null;
-    }
-
-    private static List<Element> children(Element parent, String name) {
-        List<Element> out = new ArrayList<>();
-        for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
-            if (n instanceof Element e && name.equals(e.getLocalName())) {
-                out.add(e);
-            }
-        }
-        return out;
-    }
-
-    private static String text(Element e) {
-        return e == null ? "" : e.getTextContent().strip();
     }
 }

@@ -6,6 +6,7 @@ import org.libvirt.DomainJobStats;
 import org.libvirt.Error;
 import org.libvirt.LibvirtException;
 import org.libvirt.NodeInfo;
+import org.libvirt.StoragePoolInfo;
 import org.libvirt.TypedDoubleParameter;
 import org.libvirt.TypedIntParameter;
 import org.libvirt.TypedLongParameter;
@@ -30,6 +31,7 @@ import org.virtbalancer.protocol.HostLoad;
 import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationStats;
 import org.virtbalancer.protocol.QemuIdentity;
+import org.virtbalancer.protocol.StoragePool;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -148,8 +150,58 @@ public final class LibvirtDriver implements HypervisorDriver {
             String cpuModel = s.caps.cpuModel().isEmpty() ? n.model : s.caps.cpuModel();
             return new HostFacts(host, arch, cpuModel, Math.max(1, n.cpus), Math.max(1, n.memory / 1024), config.linkMiBps(),
                     s.conn.getType(), dotted(s.conn.getLibVirVersion()), dotted(s.conn.getVersion()), config.subnet(),
-                    config.migrationAddress(), config.peerUri(), labels, List.of(), QemuIdentity.UNKNOWN);
+                    config.migrationAddress(), config.peerUri(), labels, pools(s), QemuIdentity.UNKNOWN);
         });
+    }
+
+    /** Active and inactive pools; a pool whose XML the protocol cannot carry is left out with a warning. */
+    private List<StoragePool> pools(Session s) throws LibvirtException {
+        List<String> names = new ArrayList<>();
+        try {
+            names.addAll(List.of(s.conn.listStoragePools()));
+            names.addAll(List.of(s.conn.listDefinedStoragePools()));
+        } catch (LibvirtException e) {
+            if (e.getError() != null && e.getError().getCode() == Error.ErrorNumber.VIR_ERR_NO_SUPPORT) {
+                // A libvirt built without the storage driver has no pools to report; the other facts still count.
+                LOG.debug("libvirt at {} has no storage driver: {}", config.uri(), message(e));
+                return List.of();
+            }
+            throw e;
+        }
+        // A pool started between the two listings shows up in both.
+        Map<String, StoragePool> pools = new LinkedHashMap<>();
+        for (String name : names) {
+            if (pools.containsKey(name)) {
+                continue;
+            }
+            org.libvirt.StoragePool p;
+            try {
+                p = s.conn.storagePoolLookupByName(name);
+            } catch (LibvirtException e) {
+                if (e.getError() != null && e.getError().getCode() == Error.ErrorNumber.VIR_ERR_NO_STORAGE_POOL) {
+                    continue; // undefined while we listed
+                }
+                throw e;
+            }
+            try {
+                pools.put(name, StoragePoolXml.parse(p.getXMLDesc(0), active(p.getInfo())));
+            } catch (LibvirtException e) {
+                if (e.getError() == null || e.getError().getCode() != Error.ErrorNumber.VIR_ERR_NO_STORAGE_POOL) {
+                    throw e;
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("storage pool {} left out of host {}'s facts: {}", name, host, e.getMessage());
+            } finally {
+                free(p);
+            }
+        }
+        return List.copyOf(pools.values());
+    }
+
+    /** Running or degraded pools serve their volumes; libvirt-java leaves a state it does not know (inaccessible) null. */
+    static boolean active(StoragePoolInfo info) {
+        return info.state == StoragePoolInfo.StoragePoolState.VIR_STORAGE_POOL_RUNNING
+                || info.state == StoragePoolInfo.StoragePoolState.VIR_STORAGE_POOL_DEGRADED;
     }
 
     @Override
@@ -946,6 +998,14 @@ public final class LibvirtDriver implements HypervisorDriver {
 
     private static MigrationException refused(String reason) {
         return new MigrationException(reason, MigrationStats.NONE);
+    }
+
+    private static void free(org.libvirt.StoragePool p) {
+        try {
+            p.free();
+        } catch (LibvirtException | RuntimeException e) {
+            LOG.debug("freeing a storage pool handle failed: {}", e.getMessage());
+        }
     }
 
     private static void free(Domain d) {

@@ -20,6 +20,7 @@ import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationOptions;
 import org.virtbalancer.protocol.MigrationStats;
 import org.virtbalancer.protocol.QemuIdentity;
+import org.virtbalancer.protocol.StoragePool;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -94,6 +95,31 @@ class LibvirtDriverTest {
         assertEquals(1250, f.linkMiBps());
         assertEquals("r1", f.labels().get("rack"));
         assertFalse(f.labels().getOrDefault("hostname", "").isEmpty());
+    }
+
+    @Test
+    void factsListTheTestDriversDefaultPoolAndDefinedButInactivePools() throws Exception {
+        List<StoragePool> pools = driver.hostFacts().pools();
+        assertTrue(pools.contains(new StoragePool("default-pool", "dir", "/default-pool", "", "", true)), () -> "pools were " + pools);
+
+        String name = uniqueName("nfs");
+        org.libvirt.StoragePool defined = other.storagePoolDefineXML("<pool type='netfs'><name>" + name + "</name><source>"
+                + "<host name='nfs.example.org'/><dir path='/export/images'/><format type='nfs'/></source>"
+                + "<target><path>/mnt/" + name + "</path></target></pool>", 0);
+        try {
+            List<StoragePool> withDefined = driver.hostFacts().pools();
+            assertTrue(withDefined.contains(new StoragePool(name, "netfs", "/mnt/" + name, "nfs.example.org", "/export/images", false)),
+                    () -> "pools were " + withDefined);
+        } finally {
+            defined.undefine();
+            defined.free();
+        }
+        assertTrue(driver.hostFacts().pools().stream().noneMatch(p -> p.name().equals(name)), "an undefined pool is gone");
+    }
+
+    @Test
+    void factsOfARemoteOrTestUriCarryNoQemuIdentity() throws Exception {
+        assertEquals(QemuIdentity.UNKNOWN, driver.hostFacts().qemu());
     }
 
     @Test
