@@ -1,6 +1,7 @@
 package org.virtbalancer.deploy.libvirt;
 
-import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.ConditionEvaluationResult;
+import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
@@ -36,8 +37,18 @@ public final class LibvirtTestbed {
         this.script = script;
     }
 
-    /** Injects the started test bed into test methods: {@code @ExtendWith(LibvirtTestbed.Resolver.class)}. */
-    public static final class Resolver implements ParameterResolver {
+    /**
+     * {@code @ExtendWith(LibvirtTestbed.Resolver.class)}: injects the started test bed into test
+     * methods, and reports the tests as not run, with the reason, where the test bed cannot run.
+     */
+    public static final class Resolver implements ParameterResolver, ExecutionCondition {
+        @Override
+        public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext e) {
+            String missing = whyNot();
+            return missing == null ? ConditionEvaluationResult.enabled("root and libvirtd available")
+                    : ConditionEvaluationResult.disabled(WHY_NOT + " " + missing + ", so they did not run");
+        }
+
         @Override
         public boolean supportsParameter(ParameterContext p, ExtensionContext e) {
             return p.getParameter().getType() == LibvirtTestbed.class;
@@ -49,11 +60,17 @@ public final class LibvirtTestbed {
         }
     }
 
+    /** Why the test bed cannot run here, or null when it can. */
+    static String whyNot() {
+        if (!"root".equals(System.getProperty("user.name"))) return "this run is not root";
+        if (!Files.isExecutable(Path.of("/usr/sbin/libvirtd"))) return "libvirtd is not installed";
+        return null;
+    }
+
     static synchronized LibvirtTestbed get(ExtensionContext context) {
-        boolean root = "root".equals(System.getProperty("user.name"));
-        Assumptions.assumeTrue(root, () -> WHY_NOT + " this run is not root, so they did not run");
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/libvirtd")),
-                () -> WHY_NOT + " libvirtd is not installed, so they did not run");
+        if (whyNot() != null) {
+            throw new IllegalStateException(WHY_NOT + " " + whyNot());
+        }
         if (failure != null) {
             throw new IllegalStateException("the libvirt test bed failed to start: " + failure);
         }
