@@ -150,8 +150,13 @@ public final class LibvirtDriver implements HypervisorDriver {
             String cpuModel = s.caps.cpuModel().isEmpty() ? n.model : s.caps.cpuModel();
             return new HostFacts(host, arch, cpuModel, Math.max(1, n.cpus), Math.max(1, n.memory / 1024), config.linkMiBps(),
                     s.conn.getType(), dotted(s.conn.getLibVirVersion()), dotted(s.conn.getVersion()), config.subnet(),
-                    config.migrationAddress(), config.peerUri(), labels, pools(s), QemuIdentity.UNKNOWN);
+                    config.migrationAddress(), config.peerUri(), labels, pools(s), qemuIdentity());
         });
+    }
+
+    /** Read from this machine's files, so only for the local system daemon; file reads block, as libvirt's calls do. */
+    private QemuIdentity qemuIdentity() {
+        return QemuIdentityFiles.describesLocalSystemDaemon(config.uri()) ? QemuIdentityFiles.SYSTEM.read() : QemuIdentity.UNKNOWN;
     }
 
     /** Active and inactive pools; a pool whose XML the protocol cannot carry is left out with a warning. */
