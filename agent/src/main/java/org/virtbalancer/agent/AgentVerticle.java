@@ -100,6 +100,8 @@ public final class AgentVerticle extends VerticleBase {
                     driver, driverWorkers, registry);
             return driverWorkers.executeBlocking(() -> {
                 driver.listen(event -> context.runOnContext(v -> onEvent(event)));
+                // Events may be lost while the hypervisor connection is down: resend the whole inventory after.
+                driver.onReconnected(() -> context.runOnContext(v -> inventoryChanged()));
                 return null;
             }, false).compose(v -> {
                 publishInventory();

@@ -8,9 +8,11 @@ package org.virtbalancer.protocol;
  * @param rounds         pre-copy rounds so far
  * @param elapsedMs      time since it started
  * @param downtimeMs     time the guest was paused at switch-over
+ * @param dirtyRateMiBps the guest's page-dirty rate as last measured during the migration (0 when unknown)
  */
-public record MigrationStats(long transferredMiB, long remainingMiB, int rounds, long elapsedMs, long downtimeMs) {
-    public static final MigrationStats NONE = new MigrationStats(0, 0, 0, 0, 0);
+public record MigrationStats(long transferredMiB, long remainingMiB, int rounds, long elapsedMs, long downtimeMs,
+                             double dirtyRateMiBps) {
+    public static final MigrationStats NONE = new MigrationStats(0, 0, 0, 0, 0, 0);
 
     public MigrationStats {
         Check.nonNegative("transferredMiB", transferredMiB);
@@ -18,5 +20,6 @@ public record MigrationStats(long transferredMiB, long remainingMiB, int rounds,
         Check.nonNegative("rounds", rounds);
         Check.nonNegative("elapsedMs", elapsedMs);
         Check.nonNegative("downtimeMs", downtimeMs);
+        Check.nonNegative("dirtyRateMiBps", dirtyRateMiBps);
     }
 }

@@ -47,7 +47,7 @@ class CodecTest {
                 new Migrate("web-1", "host-1", "host-2", MigrationMode.LIVE, MigrationOptions.move(), 1_800_000_000_000L, "overload"),
                 new Abort("c-1", "web-1", "stale plan"),
                 new CommandResult("c-1", "host-1", "web-1", ResultStatus.PROGRESS, 42, "",
-                        new MigrationStats(1024, 2048, 2, 1500, 0)),
+                        new MigrationStats(1024, 2048, 2, 1500, 0, 35.5)),
                 new EnterMaintenance("host-3", "firmware update"),
                 new ExitMaintenance("host-3"),
                 new SetAutomation(AutomationLevel.PARTIAL),

@@ -37,6 +37,14 @@ public interface HypervisorDriver extends AutoCloseable {
     void listen(Consumer<DomainEvent> listener) throws DriverException;
 
     /**
+     * Calls {@code resync}, on any thread, each time the driver regains a hypervisor connection
+     * it had lost: events may have been missed meanwhile, so the agent republishes its inventory.
+     * Drivers whose connection cannot drop never call it.
+     */
+    default void onReconnected(Runnable resync) {
+    }
+
+    /**
      * Migrates a guest of this host and blocks until it is done.
      *
      * @param request  what to move where, how, and by when

@@ -76,6 +76,8 @@ public final class LibvirtDriver implements HypervisorDriver {
     private static final double MIB = 1024.0 * 1024.0;
 
     private final LibvirtDriverConfig config;
+    /** Told after a lost connection is back; the agent republishes its inventory. */
+    private volatile Runnable reconnected = () -> { };
     private final String host;
     private final Object lock = new Object();
     private final Object eventsLock = new Object();
@@ -622,7 +624,7 @@ public final class LibvirtDriver implements HypervisorDriver {
                 f.apply(done, true);
             }
             MigrationStats now = f.statsNow();
-            return new MigrationStats(now.transferredMiB(), 0, now.rounds(), now.elapsedMs(), now.downtimeMs());
+            return new MigrationStats(now.transferredMiB(), 0, now.rounds(), now.elapsedMs(), now.downtimeMs(), now.dirtyRateMiBps());
         }
     }
 
@@ -790,7 +792,7 @@ public final class LibvirtDriver implements HypervisorDriver {
         MigrationStats statsNow() {
             long elapsed = Math.max(jobElapsedMs, (System.nanoTime() - startNs) / 1_000_000);
             return new MigrationStats(Math.round(transferredBytes / MIB), Math.round(Math.max(0, remainingBytes) / MIB),
-                    Math.max(0, iteration - 1), Math.max(0, elapsed), Math.max(0, downtimeMs));
+                    Math.max(0, iteration - 1), Math.max(0, elapsed), Math.max(0, downtimeMs), Math.max(0, dirtyRateMiBps));
         }
     }
 
@@ -927,6 +929,12 @@ public final class LibvirtDriver implements HypervisorDriver {
             }
         }
         LOG.info("reconnected to libvirt at {} for host {}", config.uri(), host);
+        reconnected.run();
+    }
+
+    @Override
+    public void onReconnected(Runnable resync) {
+        reconnected = resync == null ? () -> { } : resync;
     }
 
     private void retryLater(String reason) {

@@ -34,8 +34,14 @@ final class MigrationPlan {
     private final String failure;
     private final double totalMs;
     private final double totalMiB;
+    private final double dirtyMiBps;
 
     private MigrationPlan(List<Phase> phases, boolean converges, String failure) {
+        this(phases, converges, failure, 0);
+    }
+
+    private MigrationPlan(List<Phase> phases, boolean converges, String failure, double dirtyMiBps) {
+        this.dirtyMiBps = dirtyMiBps;
         this.phases = List.copyOf(phases);
         this.converges = converges;
         this.failure = failure;
@@ -55,14 +61,14 @@ final class MigrationPlan {
         for (int round = 1; round <= PreCopyModel.MAX_ROUNDS && bandwidthMiBps > 0; round++) {
             if (toCopy <= budgetMiB) {
                 phases.add(new Phase(Kind.PAUSED, t, toCopy / bandwidthMiBps * 1000, toCopy));
-                return new MigrationPlan(phases, true, "");
+                return new MigrationPlan(phases, true, "", dirtyMiBps);
             }
             if (postCopy && round > 2) {
                 double paused = Math.min(toCopy, budgetMiB);
                 phases.add(new Phase(Kind.PAUSED, t, paused / bandwidthMiBps * 1000, paused));
                 t += paused / bandwidthMiBps * 1000;
                 phases.add(new Phase(Kind.POST_COPY, t, (toCopy - paused) / bandwidthMiBps * 1000, toCopy - paused));
-                return new MigrationPlan(phases, true, "");
+                return new MigrationPlan(phases, true, "", dirtyMiBps);
             }
             double roundMs = toCopy / bandwidthMiBps * 1000;
             phases.add(new Phase(Kind.ROUND, t, roundMs, toCopy));
@@ -72,7 +78,7 @@ final class MigrationPlan {
             }
             toCopy = Math.min(memoryMiB, dirty * roundMs / 1000);
         }
-        return new MigrationPlan(phases, false, p.reason());
+        return new MigrationPlan(phases, false, p.reason(), dirtyMiBps);
     }
 
     static MigrationPlan nonLive(double memoryMiB, double bandwidthMiBps) {
@@ -130,7 +136,7 @@ final class MigrationPlan {
             }
         }
         return new MigrationStats(Math.round(transferred), Math.round(remaining), rounds,
-                Math.round(Math.min(ms, totalMs)), Math.round(downtime));
+                Math.round(Math.min(ms, totalMs)), Math.round(downtime), dirtyMiBps);
     }
 
     /** 0-99 while running; 100 only once it is over and converged. */

@@ -59,6 +59,8 @@ class LibvirtDriverReconnectTest {
         driver = new LibvirtDriver(LibvirtDriverConfig.of("host-r", uri));
         List<DomainEvent> events = new CopyOnWriteArrayList<>();
         driver.listen(events::add);
+        java.util.concurrent.atomic.AtomicInteger resyncs = new java.util.concurrent.atomic.AtomicInteger();
+        driver.onReconnected(resyncs::incrementAndGet);
         assertEquals(List.of(), driver.guests());
 
         stopDaemon();
@@ -71,6 +73,7 @@ class LibvirtDriverReconnectTest {
         startDaemon();
         await().atMost(Duration.ofSeconds(40)).until(() -> guestsFailure() == null);
         assertEquals("host-r", driver.hostFacts().host());
+        await().atMost(Duration.ofSeconds(10)).until(() -> resyncs.get() == 1);
 
         Connect operator = new Connect(uri);
         try {

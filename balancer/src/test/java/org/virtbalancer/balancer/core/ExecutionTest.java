@@ -55,7 +55,7 @@ class ExecutionTest {
         Action.SendMigrate sent = migrations(c.tick()).get(0);
         c.core.onCommandResult(new CommandResult(sent.commandId(), "h1", "a", ResultStatus.ACCEPTED, 0, "", null));
         c.core.onCommandResult(new CommandResult(sent.commandId(), "h1", "a", ResultStatus.PROGRESS, 40, "",
-                new MigrationStats(1000, 3000, 1, 1000, 0)));
+                new MigrationStats(1000, 3000, 1, 1000, 0, 0)));
         MigrationSnapshot m = c.core.snapshot().inFlight().get(0);
         assertEquals(40, m.percent());
         assertEquals("h2", m.target());
