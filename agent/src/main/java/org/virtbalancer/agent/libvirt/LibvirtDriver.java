@@ -148,6 +148,9 @@ public final class LibvirtDriver implements HypervisorDriver {
             if (hostname != null && !hostname.isBlank() && hostname.length() <= Check.MAX_TEXT) {
                 labels.put("hostname", hostname.strip());
             }
+            if (QemuIdentityFiles.describesLocalSystemDaemon(config.uri())) {
+                QemuIdentityFiles.SYSTEM.migrationPorts().ifPresent(ports -> labels.put("migration-ports", ports));
+            }
             String arch = s.caps.arch().isEmpty() ? n.model : s.caps.arch();
             String cpuModel = s.caps.cpuModel().isEmpty() ? n.model : s.caps.cpuModel();
             return new HostFacts(host, arch, cpuModel, Math.max(1, n.cpus), Math.max(1, n.memory / 1024), config.linkMiBps(),

@@ -50,11 +50,39 @@ record QemuIdentityFiles(Path qemuConf, Path passwd, Path group) {
         try {
             URI u = new URI(uri);
             boolean localScheme = "qemu".equals(u.getScheme()) || "qemu+unix".equals(u.getScheme());
-            return localScheme && (u.getHost() == null || u.getHost().isEmpty()) && u.getAuthority() == null
+            // ?socket=… points at another daemon (a test bed, a container) with its own qemu.conf.
+            boolean otherSocket = u.getQuery() != null && u.getQuery().contains("socket=")
+                    && !u.getQuery().matches("(.*&)?socket=(/var)?/run/libvirt/libvirt-sock(&.*)?");
+            return localScheme && !otherSocket && (u.getHost() == null || u.getHost().isEmpty()) && u.getAuthority() == null
                     && "/system".equals(u.getPath());
         } catch (URISyntaxException e) {
             return false;
         }
+    }
+
+    /** libvirt's default range for incoming migration streams when qemu.conf sets none. */
+    static final String DEFAULT_MIGRATION_PORTS = "49152-49215";
+    private static final Pattern PORT = Pattern.compile("\\s*(migration_port_min|migration_port_max)\\s*=\\s*(\\d{1,5})\\s*(#.*)?");
+
+    /** The port range QEMU listens on for incoming migrations, "min-max"; empty when qemu.conf is unreadable. */
+    Optional<String> migrationPorts() {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(qemuConf, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return Optional.of(DEFAULT_MIGRATION_PORTS);
+        } catch (IOException | SecurityException e) {
+            return Optional.empty();
+        }
+        String min = "49152";
+        String max = "49215";
+        for (String line : lines) {
+            Matcher m = PORT.matcher(line);
+            if (m.matches()) {
+                if (m.group(1).endsWith("min")) min = m.group(2); else max = m.group(2);
+            }
+        }
+        return Optional.of(min + "-" + max);
     }
 
     /** The identity as far as the files tell it; {@link QemuIdentity#UNKNOWN} when none can be read. */

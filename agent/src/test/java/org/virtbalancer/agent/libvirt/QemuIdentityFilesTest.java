@@ -71,10 +71,20 @@ class QemuIdentityFilesTest {
     void onlyTheLocalSystemDaemonIsDescribedByThisMachinesFiles() {
         assertTrue(QemuIdentityFiles.describesLocalSystemDaemon("qemu:///system"));
         assertTrue(QemuIdentityFiles.describesLocalSystemDaemon("qemu+unix:///system?socket=/run/libvirt/libvirt-sock"));
+        assertFalse(QemuIdentityFiles.describesLocalSystemDaemon("qemu+unix:///system?socket=/tmp/tb/hosts/A/run/libvirt-sock"),
+                "a daemon on another socket has its own qemu.conf");
         assertFalse(QemuIdentityFiles.describesLocalSystemDaemon("qemu:///session"));
         assertFalse(QemuIdentityFiles.describesLocalSystemDaemon("qemu+tcp://10.0.0.5/system"));
         assertFalse(QemuIdentityFiles.describesLocalSystemDaemon("qemu+ssh://root@host-b/system"));
         assertFalse(QemuIdentityFiles.describesLocalSystemDaemon("test:///default"));
         assertFalse(QemuIdentityFiles.describesLocalSystemDaemon("not a uri"));
+    }
+
+    @Test
+    void migrationPortsComeFromQemuConfOrLibvirtsDefault(@TempDir Path dir) throws IOException {
+        Path conf = dir.resolve("qemu.conf");
+        assertEquals(java.util.Optional.of("49152-49215"), new QemuIdentityFiles(conf, fixture("passwd"), fixture("group")).migrationPorts());
+        Files.writeString(conf, "migration_port_min = 50000\n# migration_port_max = 1\nmigration_port_max = 50063 # narrow\n");
+        assertEquals(java.util.Optional.of("50000-50063"), new QemuIdentityFiles(conf, fixture("passwd"), fixture("group")).migrationPorts());
     }
 }
