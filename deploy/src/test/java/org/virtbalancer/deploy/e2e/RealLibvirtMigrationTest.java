@@ -161,4 +161,23 @@ class RealLibvirtMigrationTest {
         assertFalse(bed.state(HOST_B, "slow1").equals("running"), "it must not be running on B");
         assertEquals(1, bed.starts("slow1", "dirty"));
     }
+
+    @Test
+    void libvirtsUnsafeStorageRefusalReachesTheOperatorVerbatimAndTheGuestStays(EmbeddedKafka broker, LibvirtTestbed bed)
+            throws Exception {
+        start(broker, bed);
+        java.nio.file.Path disk = bed.shared().resolve("unsafe1.qcow2");
+        new ProcessBuilder("qemu-img", "create", "-q", "-f", "qcow2", disk.toString(), "16M").inheritIO().start().waitFor();
+        // A writable disk on a local filesystem: libvirt cannot know the target sees the same data.
+        bed.define(HOST_A, bed.guestXml("unsafe1", "counter", "<disk type='file' device='disk'><driver name='qemu'"
+                + " type='qcow2'/><source file='" + disk + "'/><target dev='vdb' bus='virtio'/></disk>"), true);
+        await().atMost(Duration.ofSeconds(30)).until(() -> bed.lastCount("unsafe1", "counter") >= 2);
+        String id = fx.migrate("unsafe1", HOST_A, HOST_B, MigrationMode.LIVE, MigrationOptions.move());
+        CommandResult r = fx.finalResult(id, MIGRATION);
+        assertEquals(ResultStatus.FAILED, r.status());
+        assertTrue(r.reason().contains("Migration without shared storage is unsafe"), "libvirt's words kept: " + r.reason());
+        assertTrue(r.reason().contains("stays on " + HOST_A), "says where the guest is: " + r.reason());
+        assertEquals("running", bed.state(HOST_A, "unsafe1"));
+        assertEquals("absent", bed.state(HOST_B, "unsafe1"));
+    }
 }
