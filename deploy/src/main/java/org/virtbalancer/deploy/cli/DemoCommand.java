@@ -83,6 +83,7 @@ public final class DemoCommand implements Callable<Integer> {
                 System.out.printf("cluster: %d simulated hosts, %d guests; broker up %d ms after start%n", hosts, guests,
                         brokerReady - started);
                 System.out.println("drain a host from another terminal: deploy/bin/vbal maintenance enter host-3 --wait");
+                run.kafka(kafka.bootstrapServers());
                 run.attach(cluster.balancer());
                 ClusterSnapshot last = run.runUntil(duration);
                 System.out.println(run.timingLine());

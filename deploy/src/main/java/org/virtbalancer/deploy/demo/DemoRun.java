@@ -44,6 +44,11 @@ public final class DemoRun {
         this.view = new TerminalView(out, redraw, startedAt, settings.highWatermark(), settings.lowWatermark());
     }
 
+    /** Names the broker in every frame. */
+    public void kafka(String bootstrap) {
+        view.kafka(bootstrap);
+    }
+
     public void attach(BalancerVerticle b) {
         this.balancer = b;
         b.onReceived(this::received);

@@ -33,6 +33,7 @@ final class TerminalView {
     private final double low;
     private final Deque<String> log = new ArrayDeque<>();
     private final Map<String, String> lastMaintenance = new HashMap<>();
+    private volatile String kafka = "";
 
     TerminalView(PrintStream out, boolean redraw, long startedAt, double high, double low) {
         this.out = out;
@@ -40,6 +41,11 @@ final class TerminalView {
         this.startedAt = startedAt;
         this.high = high;
         this.low = low;
+    }
+
+    /** Shown in every frame, since a redraw clears the start-up lines that named the broker. */
+    void kafka(String bootstrap) {
+        this.kafka = "  kafka=" + bootstrap;
     }
 
     /** A command the balancer sent. */
@@ -83,8 +89,8 @@ final class TerminalView {
         if (redraw) {
             sb.append("\033[H\033[2J");
         }
-        sb.append(String.format(Locale.ROOT, "virt-balancer demo  t=%s  automation=%s  imbalance=%.3f  migrations issued=%d ok=%d failed=%d%n",
-                clock(now), s.automation(), s.imbalance(), s.migrationsIssued(), s.migrationsSucceeded(), s.migrationsFailed()));
+        sb.append(String.format(Locale.ROOT, "virt-balancer demo  t=%s%s  automation=%s  imbalance=%.3f  migrations issued=%d ok=%d failed=%d%n",
+                clock(now), kafka, s.automation(), s.imbalance(), s.migrationsIssued(), s.migrationsSucceeded(), s.migrationsFailed()));
         sb.append(String.format(Locale.ROOT, "%-8s %-" + (BAR + 2) + "s %5s %5s %6s  %s%n", "host", "cpu (| = high " + pct(high) + ")",
                 "cpu", "mem", "guests", "state"));
         for (HostSnapshot h : s.hosts()) {
