@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The operator entry point: {@code deploy/bin/vbal}. */
 @Command(name = "vbal", mixinStandardHelpOptions = true, version = "virt-balancer 0.1.0",
         description = "virt-balancer: event-driven load balancing and maintenance evacuation for KVM/libvirt clusters.",
-        subcommands = {DemoCommand.class, AgentCommand.class, BalancerCommand.class, MaintenanceCommand.class,
+        subcommands = {DemoCommand.class, AgentCommand.class, BalancerCommand.class, MaintenanceCommand.class, ReplayCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Vbal {
     public static void main(String[] args) {
@@ -18,7 +18,7 @@ public final class Vbal {
         CommandLine cl = new CommandLine(new Vbal());
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             // Users get one sentence, not a stack trace; the log file has the rest.
-            org.slf4j.LoggerFactory.getLogger(Vbal.class).error("command failed", e);
+            org.slf4j.LoggerFactory.getLogger(Vbal.class).warn("command failed", e); // to the log file only
             commandLine.getErr().println("error: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;
         });
