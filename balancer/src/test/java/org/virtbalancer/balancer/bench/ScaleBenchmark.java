@@ -148,7 +148,7 @@ class ScaleBenchmark {
                 System.getProperty("java.vm.name"), System.getProperty("java.version"));
 
         // Warm-up: the JIT compiles the planner, the model and the codec on a small cluster first.
-        Scenario warm = Scenario.of(1000);
+        Scenario warm = Scenario.of(Integer.getInteger("bench.warmupHosts", 1000));
         for (int i = 0; i < 3; i++) {
             plan(warm);
             ingest(warm);
@@ -164,19 +164,21 @@ class ScaleBenchmark {
             double[] decode = new double[runs];
             int moves = 0;
             int notMoved = 0;
+            int digest = 0;
             for (int i = 0; i < runs; i++) {
                 PlanResult p = plan(s);
                 plan[i] = p.ms();
                 moves = p.moves();
                 notMoved = p.notMoved();
+                digest = p.digest();
                 ingest[i] = ingest(s);
                 decode[i] = decode(s, 50_000);
             }
             Row row = new Row(hosts, hosts * GUESTS_PER_HOST, Stats.of(plan), moves, notMoved, Stats.of(ingest),
                     Stats.of(decode));
             rows.add(row);
-            System.out.printf(Locale.ROOT, "%d hosts: plan median %.1f ms p90 %.1f ms (%d moves), ingest %.0f/s, decode %.0f/s%n",
-                    hosts, row.planMs().median(), row.planMs().p90(), moves, row.ingest().median(), row.decode().median());
+            System.out.printf(Locale.ROOT, "%d hosts: plan median %.1f ms p90 %.1f ms (%d moves, plan digest %08x), ingest %.0f/s, decode %.0f/s%n",
+                    hosts, row.planMs().median(), row.planMs().p90(), moves, digest, row.ingest().median(), row.decode().median());
         }
 
         line(out, "");
@@ -205,7 +207,7 @@ class ScaleBenchmark {
         assertTrue(rows.stream().allMatch(r -> r.moves() > 0), "every scenario plans moves");
     }
 
-    record PlanResult(double ms, int moves, int notMoved) {}
+    record PlanResult(double ms, int moves, int notMoved, int digest) {}
 
     /** A fresh core per run, so each tick plans every overloaded host from scratch. */
     static PlanResult plan(Scenario s) {
@@ -218,7 +220,11 @@ class ScaleBenchmark {
         int notMoved = actions.stream().filter(Action.PublishDecision.class::isInstance)
                 .map(a -> ((Action.PublishDecision) a).decision()).filter(PlanDecision.class::isInstance)
                 .mapToInt(d -> ((PlanDecision) d).notMoved().size()).sum();
-        return new PlanResult((t1 - t0) / 1e6, moves, notMoved);
+        // Which guest goes where, and every note: equal digests mean the same plan.
+        int digest = actions.stream().map(a -> a instanceof Action.SendMigrate m
+                ? m.migrate().guest() + ">" + m.migrate().target() : a instanceof Action.PublishDecision d
+                && d.decision() instanceof PlanDecision p ? String.join("|", p.notMoved()) : "").toList().hashCode();
+        return new PlanResult((t1 - t0) / 1e6, moves, notMoved, digest);
     }
 
     /** HostLoad samples (each with 20 GuestLoads) per second into onHostLoad, on this one thread. */
