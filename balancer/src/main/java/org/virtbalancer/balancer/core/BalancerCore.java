@@ -204,7 +204,7 @@ public final class BalancerCore {
             return;
         }
         BalancingPlan plan = planner.balance(sources, detector::reason, g -> mayBalance(g, now), view, slots);
-        String trigger = "overload " + String.join(", ", sources);
+        String trigger = shortTrigger("overload " + String.join(", ", sources), sources.size());
         if (!plan.moves().isEmpty()) {
             if (automation == AutomationLevel.FULL) {
                 issue(trigger, Purpose.BALANCING, plan.moves(), plan.notMoved(), plan.imbalanceBefore(),
@@ -221,6 +221,17 @@ public final class BalancerCore {
             publish(new PlanDecision(UUID.randomUUID().toString(), trigger, automation, false, plan.imbalanceBefore(),
                     plan.imbalanceAfter(), List.of(), plan.notMoved()), actions);
         }
+    }
+
+    /** A PlanDecision trigger has at most 4096 characters; hundreds of overloaded hosts are cut with a count. */
+    private static String shortTrigger(String trigger, int hosts) {
+        int limit = 2000;
+        if (trigger.length() <= limit) {
+            return trigger;
+        }
+        int cut = trigger.lastIndexOf(", ", limit);
+        int shown = (int) trigger.substring(0, cut).chars().filter(c -> c == ',').count() + 1;
+        return trigger.substring(0, cut) + " and " + (hosts - shown) + " more hosts";
     }
 
     private boolean mayBalance(Guest g, long now) {

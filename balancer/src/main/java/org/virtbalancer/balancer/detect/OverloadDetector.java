@@ -80,6 +80,10 @@ public final class OverloadDetector {
     }
 
     private static int overSamples(HostHistory h) {
-        return (int) h.window.stream().filter(Boolean::booleanValue).count();
+        int hot = 0;
+        for (boolean b : h.window) {
+            hot += b ? 1 : 0;
+        }
+        return hot;
     }
 }

@@ -34,6 +34,7 @@ public final class Cluster {
     private final Map<String, TreeMap<String, GuestDescriptor>> guests = new TreeMap<>();
     private final Map<String, GuestUsage> usage = new HashMap<>();
     private final List<CompletedMove> recentMoves = new ArrayList<>();
+    private static final TreeMap<String, GuestDescriptor> EMPTY = new TreeMap<>();
 
     /** A move a command result reported done, not yet confirmed by both hosts' inventories. */
     private record CompletedMove(String guest, String source, String target, long at, double cpuCores, long memoryMiB,
@@ -193,7 +194,11 @@ public final class Cluster {
                 }
             }
         }
-        long allocatedMiB = guestsOn(name).stream().mapToLong(Guest::activeMemoryMiB).sum();
+        // What Guest.activeMemoryMiB() sums, without building a Guest per guest on every sample.
+        long allocatedMiB = 0;
+        for (GuestDescriptor d : guests.getOrDefault(name, EMPTY).values()) {
+            allocatedMiB += d.state().isActive() ? d.memoryMiB() : 0;
+        }
         return Optional.of(new Utilisation(host.facts().cpus(), host.facts().memoryMiB(), cores,
                 Math.max(allocatedMiB, reportedMiB)));
     }

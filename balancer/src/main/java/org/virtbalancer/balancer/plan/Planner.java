@@ -4,6 +4,7 @@ import org.virtbalancer.balancer.execute.Slots;
 import org.virtbalancer.balancer.model.Guest;
 import org.virtbalancer.balancer.model.Host;
 import org.virtbalancer.balancer.model.Utilisation;
+import org.virtbalancer.balancer.plan.rules.FitsCapacity;
 import org.virtbalancer.protocol.GuestState;
 import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationOptions;
@@ -29,6 +30,7 @@ import java.util.stream.Collectors;
 public final class Planner {
     private final PlanningPolicy policy;
     private final List<EligibilityRule> rules;
+    private final boolean capacityRule;
 
     public Planner(PlanningPolicy policy) {
         this(policy, EligibilityRule.standard());
@@ -37,6 +39,7 @@ public final class Planner {
     public Planner(PlanningPolicy policy, List<EligibilityRule> rules) {
         this.policy = policy;
         this.rules = List.copyOf(rules);
+        this.capacityRule = this.rules.stream().anyMatch(FitsCapacity.class::isInstance);
     }
 
     public PlanningPolicy policy() {
@@ -97,6 +100,7 @@ public final class Planner {
     public BalancingPlan balance(List<String> sources, Function<String, String> overloadReason, Predicate<Guest> mayMove,
                                  PlanningView view, Slots slots) {
         double imbalanceBefore = view.imbalance();
+        TargetIndex index = new TargetIndex(view, slots);
         List<Move> moves = new ArrayList<>();
         Set<String> notMoved = new LinkedHashSet<>();
         for (String source : sources) {
@@ -126,7 +130,7 @@ public final class Planner {
                     notMoved.add(source + " is not relieved further now: " + full.get() + ".");
                     break;
                 }
-                Optional<Scored> best = bestMove(sourceHost.get(), candidates, view, slots, notMoved);
+                Optional<Scored> best = bestMove(sourceHost.get(), candidates, view, index, notMoved);
                 if (best.isEmpty()) {
                     notMoved.add(String.format(Locale.ROOT, "%s stays at %.2f: %s", source,
                             view.projected(source).binding(), movedHere == 0
@@ -137,6 +141,8 @@ public final class Planner {
                 Scored s = best.get();
                 moves.add(apply(s, sourceHost.get(), overloadReason.apply(source), cpuBound, view));
                 slots.take(source, s.target().host());
+                index.update(source);
+                index.update(s.target().host());
                 candidates.remove(s.guest());
                 movedHere++;
             }
@@ -146,16 +152,17 @@ public final class Planner {
 
     private record Scored(Guest guest, Target target, MigrationChoice choice, double score) {}
 
-    private Optional<Scored> bestMove(Host source, List<Guest> candidates, PlanningView view, Slots slots,
+    private Optional<Scored> bestMove(Host source, List<Guest> candidates, PlanningView view, TargetIndex index,
                                       Set<String> notMoved) {
         Scored best = null;
         Utilisation sourceLoad = view.projected(source.name());
         for (Guest g : List.copyOf(candidates)) {
             Placement placement = new Placement(g, source, source.name(), MigrationMode.LIVE,
                     MigrationOptions.move(), policy.lowWatermark());
-            Optional<Target> target = eligibleTargets(placement, view).stream()
-                    .filter(t -> !slots.targetFull(t.host()))
-                    .findFirst();
+            // Same answer as eligibleTargets(placement, view) minus full targets, first one, without
+            // running every rule on every host for every candidate.
+            Optional<Target> target = index.first(g, source.name(), capacityCeiling(placement),
+                    h -> evaluate(placement.withTarget(h), view).eligible());
             if (target.isEmpty()) {
                 candidates.remove(g);
                 continue;
@@ -175,6 +182,11 @@ public final class Planner {
             }
         }
         return Optional.ofNullable(best);
+    }
+
+    /** Loads above this fail FitsCapacity, so the index skips them; without that rule nothing is skipped. */
+    private double capacityCeiling(Placement placement) {
+        return capacityRule ? placement.ceiling() : Double.POSITIVE_INFINITY;
     }
 
     private Move apply(Scored s, Host source, String overloadReason, boolean cpuBound, PlanningView view) {
