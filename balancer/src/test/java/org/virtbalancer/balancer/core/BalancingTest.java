@@ -184,4 +184,23 @@ class BalancingTest {
         assertEquals(0, c.core.snapshot().migrationsSucceeded());
         assertEquals("h1", c.core.explain("g1").host());
     }
+
+    @Test
+    void aTriggerNamingHundredsOfOverloadedHostsIsShortenedInsteadOfBreakingTheTick() {
+        TestCluster c = new TestCluster(BalancerSettings.defaults());
+        for (int i = 0; i < 300; i++) {
+            String h = String.format("overloaded-host-with-a-long-name-%03d", i);
+            c.host(h, 15, guest("vm-" + i, GuestState.RUNNING));
+            c.reports(h, 15, guestLoad("vm-" + i, 15));
+        }
+        c.host("spare", 1);
+        c.sampleAll(3);
+        List<PlanDecision> decisions = plans(c.tick());
+        assertFalse(decisions.isEmpty(), "the tick decided something");
+        for (PlanDecision d : decisions) {
+            assertTrue(d.trigger().length() <= 4096, "trigger of " + d.trigger().length() + " characters");
+        }
+        assertTrue(decisions.stream().anyMatch(d -> d.trigger().matches("overload .* and \\d+ more hosts")),
+                () -> decisions.get(0).trigger());
+    }
 }
