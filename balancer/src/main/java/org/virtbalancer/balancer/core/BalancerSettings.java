@@ -49,13 +49,13 @@ public record BalancerSettings(double highWatermark, double lowWatermark, int ov
     }
 
     /**
-     * 0.85 / 0.70 watermarks, 3 hot samples of 5 (30 s at the agents' 10 s interval), 5 min cooldown,
+     * 0.85 / 0.70 watermarks, 3 hot samples of 5 (30 s at the agents' 10 s interval), 30 min cooldown (5 min let the replay's guests move back within half an hour),
      * 2 per source, 2 per target, 8 in the cluster, 60 s minimum deadline, 300 ms downtime (QEMU's
      * default), stale after 30 s (three missed samples), full automation, pausing allowed for
      * maintenance, 3 attempts per guest, moves must free at least 0.05 cores.
      */
     public static BalancerSettings defaults() {
-        return new BalancerSettings(0.85, 0.70, 3, 5, Duration.ofMinutes(5), 2, 2, 8, Duration.ofSeconds(60), 300,
+        return new BalancerSettings(0.85, 0.70, 3, 5, Duration.ofMinutes(30), 2, 2, 8, Duration.ofSeconds(60), 300,
                 Duration.ofSeconds(30), AutomationLevel.FULL, true, 3, 0.05);
     }
 
