@@ -49,7 +49,8 @@ public record BalancerSettings(double highWatermark, double lowWatermark, int ov
     }
 
     /**
-     * 0.85 / 0.70 watermarks, 3 hot samples of 5 (30 s at the agents' 10 s interval), 30 min cooldown (5 min let the replay's guests move back within half an hour),
+     * 0.85 / 0.70 watermarks, 3 hot samples of 5 (30 s at the agents' 10 s interval), 30 min cooldown
+     * (with 5 min the trace replay saw guests move back within half an hour),
      * 2 per source, 2 per target, 8 in the cluster, 60 s minimum deadline, 300 ms downtime (QEMU's
      * default), stale after 30 s (three missed samples), full automation, pausing allowed for
      * maintenance, 3 attempts per guest, moves must free at least 0.05 cores.
