@@ -5,16 +5,28 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** The replay's time: it stands still until the replay sets it to the next virtual minute. */
-final class VirtualClock extends Clock {
+/**
+ * Virtual time for the decision core: it stands still until set or advanced. The replay moves it
+ * minute by minute; the core's tests move it by hand.
+ */
+public final class VirtualClock extends Clock {
     private Instant now;
 
-    VirtualClock(Instant start) {
+    public VirtualClock(Instant start) {
         this.now = start;
     }
 
-    void set(Instant instant) {
+    /** A clock at a fixed, arbitrary start. */
+    public static VirtualClock atStart() {
+        return new VirtualClock(Instant.parse("2025-01-01T00:00:00Z"));
+    }
+
+    public void set(Instant instant) {
         now = instant;
+    }
+
+    public void advance(java.time.Duration d) {
+        now = now.plus(d);
     }
 
     @Override

@@ -1,7 +1,7 @@
 package org.virtbalancer.balancer.bench;
 
 import org.junit.jupiter.api.Test;
-import org.virtbalancer.balancer.MutableClock;
+import org.virtbalancer.balancer.replay.VirtualClock;
 import org.virtbalancer.balancer.core.Action;
 import org.virtbalancer.balancer.core.BalancerCore;
 import org.virtbalancer.balancer.core.BalancerSettings;
@@ -115,7 +115,7 @@ class ScaleBenchmark {
         }
 
         /** A core with every inventory and every sample round applied: hot hosts are confirmed overloaded. */
-        BalancerCore load(MutableClock clock) {
+        BalancerCore load(VirtualClock clock) {
             BalancerCore core = new BalancerCore(settings(), clock);
             inventories.forEach(core::onInventory);
             for (List<HostLoad> round : rounds) {
@@ -211,7 +211,7 @@ class ScaleBenchmark {
 
     /** A fresh core per run, so each tick plans every overloaded host from scratch. */
     static PlanResult plan(Scenario s) {
-        MutableClock clock = MutableClock.atStart();
+        VirtualClock clock = VirtualClock.atStart();
         BalancerCore core = s.load(clock);
         long t0 = System.nanoTime();
         List<Action> actions = core.tick();
@@ -229,7 +229,7 @@ class ScaleBenchmark {
 
     /** HostLoad samples (each with 20 GuestLoads) per second into onHostLoad, on this one thread. */
     static double ingest(Scenario s) {
-        MutableClock clock = MutableClock.atStart();
+        VirtualClock clock = VirtualClock.atStart();
         BalancerCore core = new BalancerCore(settings(), clock);
         s.inventories().forEach(core::onInventory);
         long samples = 0;
@@ -272,7 +272,7 @@ class ScaleBenchmark {
 
     /** Heap in use after GC with the model of the largest cluster loaded and reachable. */
     static long retainedHeapMiB(Scenario s) {
-        BalancerCore core = s.load(MutableClock.atStart());
+        BalancerCore core = s.load(VirtualClock.atStart());
         // The scenario's own inputs would be counted too; drop them first.
         s = null;
         var memory = ManagementFactory.getMemoryMXBean();

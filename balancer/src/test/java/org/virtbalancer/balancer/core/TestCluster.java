@@ -1,6 +1,6 @@
 package org.virtbalancer.balancer.core;
 
-import org.virtbalancer.balancer.MutableClock;
+import org.virtbalancer.balancer.replay.VirtualClock;
 import org.virtbalancer.protocol.GuestDescriptor;
 import org.virtbalancer.protocol.GuestLoad;
 import org.virtbalancer.protocol.HostFacts;
@@ -18,7 +18,7 @@ import static org.virtbalancer.balancer.Fixtures.host;
 
 /** A BalancerCore with a hand-driven clock and the loads each host reports. */
 final class TestCluster {
-    final MutableClock clock = MutableClock.atStart();
+    final VirtualClock clock = VirtualClock.atStart();
     final BalancerCore core;
     private final Map<String, Double> hostCores = new TreeMap<>();
     private final Map<String, Map<String, GuestLoad>> guestLoads = new TreeMap<>();
