@@ -51,6 +51,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -91,12 +92,15 @@ public final class BalancerCore {
         this.settings = settings;
         this.clock = clock;
         this.automation = settings.automation();
-        this.detector = new OverloadDetector(settings.highWatermark(), settings.lowWatermark(), settings.overloadK(),
+        this.planner = new Planner(new PlanningPolicy(settings.highWatermark(), settings.lowWatermark(),
+                settings.minGainCores(), settings.maxDowntimeMs(), settings.allowPauseForMaintenance(),
+                settings.memoryWatermark(), settings.targetImbalance(), settings.minImbalanceGain(),
+                settings.setupSeconds()));
+        this.detector = new OverloadDetector(settings.highWatermark(), settings.lowWatermark(),
+                settings.memoryWatermark(), planner.policy().memoryLowWatermark(), settings.overloadK(),
                 settings.overloadN());
         this.migrations = new Migrations(new ConcurrencyLimits(settings.maxPerSource(), settings.maxPerTarget(),
                 settings.maxInCluster()), settings.guestCooldown(), settings.minDeadline(), settings.maxAttemptsPerGuest());
-        this.planner = new Planner(new PlanningPolicy(settings.highWatermark(), settings.lowWatermark(),
-                settings.minGainCores(), settings.maxDowntimeMs(), settings.allowPauseForMaintenance()));
     }
 
     /** Authoritative guest list and facts of one host. */
@@ -200,11 +204,15 @@ public final class BalancerCore {
                 .sorted(Comparator.comparingDouble((String h) -> -view.projected(h).binding())
                         .thenComparing(Comparator.naturalOrder()))
                 .toList();
-        if (sources.isEmpty()) {
+        double imbalance = view.imbalance();
+        boolean spread = settings.targetImbalance() > 0 && imbalance > settings.targetImbalance();
+        if (sources.isEmpty() && !spread) {
             return;
         }
         BalancingPlan plan = planner.balance(sources, detector::reason, g -> mayBalance(g, now), view, slots);
-        String trigger = shortTrigger("overload " + String.join(", ", sources), sources.size());
+        String trigger = sources.isEmpty()
+                ? String.format(Locale.ROOT, "imbalance %.3f > %.3f", imbalance, settings.targetImbalance())
+                : shortTrigger("overload " + String.join(", ", sources), sources.size());
         if (!plan.moves().isEmpty()) {
             if (automation == AutomationLevel.FULL) {
                 issue(trigger, Purpose.BALANCING, plan.moves(), plan.notMoved(), plan.imbalanceBefore(),
@@ -213,7 +221,7 @@ public final class BalancerCore {
                 recommend(trigger, Purpose.BALANCING, plan.moves(), plan.notMoved(), plan.imbalanceBefore(),
                         plan.imbalanceAfter(), now, actions);
             }
-        } else if (!plan.notMoved().isEmpty()
+        } else if (!sources.isEmpty() && !plan.notMoved().isEmpty()
                 && (!trigger.equals(lastIdleTrigger) || now - lastIdleAt >= QUIET_REPEAT.toMillis())) {
             // Say once why an overloaded host is left as it is, not on every tick.
             lastIdleTrigger = trigger;
@@ -292,7 +300,8 @@ public final class BalancerCore {
         PlanningView view = view(now);
         Slots slots = migrations.slots();
         double before = view.imbalance();
-        double ceiling = r.purpose() == Purpose.MAINTENANCE ? settings.highWatermark() : settings.lowWatermark();
+        double ceiling = r.purpose() == Purpose.MAINTENANCE ? settings.highWatermark()
+                : planner.policy().balancingCpuCeiling(view.meanCpu());
         List<Move> still = new ArrayList<>();
         List<String> notMoved = new ArrayList<>();
         for (Move mv : r.moves()) {
@@ -308,7 +317,7 @@ public final class BalancerCore {
                 continue;
             }
             Explanation.HostVerdict verdict = planner.evaluate(new Placement(guest.get(), source.get(), mv.target(),
-                    mv.mode(), mv.options(), ceiling), view);
+                    mv.mode(), mv.options(), ceiling, settings.memoryWatermark()), view);
             if (!verdict.eligible()) {
                 notMoved.add(name + " cannot go to " + mv.target() + " any more: " + verdict.failures().stream()
                         .map(Explanation.RuleFailure::reason).collect(Collectors.joining(" ")));
@@ -394,7 +403,8 @@ public final class BalancerCore {
         Host source = cluster.host(g.host()).orElseThrow();
         boolean draining = Optional.ofNullable(drains.get(g.host()))
                 .map(d -> d.state() == MaintenanceState.ENTERING).orElse(false);
-        double ceiling = draining ? settings.highWatermark() : settings.lowWatermark();
+        PlanningView view = view(now);
+        double ceiling = draining ? settings.highWatermark() : planner.policy().balancingCpuCeiling(view.meanCpu());
         List<String> notes = new ArrayList<>();
         migrations.inFlightFor(guestName).ifPresent(m -> notes.add(guestName + " is migrating to " + m.target()
                 + " now (command " + m.commandId() + ", " + m.percent() + "%)."));
@@ -413,7 +423,7 @@ public final class BalancerCore {
             }
         }
         Placement placement = new Placement(g, source, g.host(), MigrationChoice.baseMode(g.state()),
-                MigrationOptions.move(), ceiling);
-        return planner.explain(placement, view(now), notes);
+                MigrationOptions.move(), ceiling, settings.memoryWatermark());
+        return planner.explain(placement, view, notes);
     }
 }

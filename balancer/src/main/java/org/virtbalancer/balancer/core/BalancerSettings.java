@@ -22,12 +22,21 @@ import java.time.Duration;
  * @param allowPauseForMaintenance whether a drain may pause a guest that will not converge live
  * @param maxAttemptsPerGuest      failed attempts after which a guest is left alone (or reported blocked)
  * @param minGainCores             a balancing move must free at least this much CPU
+ * @param memoryWatermark          memory (allocated to running guests, 0-1) above this is overloaded, and no
+ *                                 target may be filled beyond it: memory is a hard limit, not a load to spread
+ * @param targetImbalance          the cluster counts as unbalanced while the standard deviation of its hosts'
+ *                                 normalised CPU load is above this; then moves that narrow it are planned
+ * @param minImbalanceGain         an imbalance move must cut the sum of squared CPU deviations by at least this
+ *                                 (a 1-core move from a 0.85 to a 0.55 host of 32 CPUs cuts it by 0.017)
+ * @param setupSeconds             fixed cost of any migration (target QEMU start-up, handshake), added to the
+ *                                 predicted copy time when moves are weighed by cost
  */
 public record BalancerSettings(double highWatermark, double lowWatermark, int overloadK, int overloadN,
                                Duration guestCooldown, int maxPerSource, int maxPerTarget, int maxInCluster,
                                Duration minDeadline, long maxDowntimeMs, Duration hostStaleAfter,
                                AutomationLevel automation, boolean allowPauseForMaintenance, int maxAttemptsPerGuest,
-                               double minGainCores) {
+                               double minGainCores, double memoryWatermark, double targetImbalance,
+                               double minImbalanceGain, double setupSeconds) {
     public BalancerSettings {
         if (!(lowWatermark > 0 && lowWatermark < highWatermark)) {
             throw new IllegalArgumentException("lowWatermark must be above 0 and below highWatermark, got low "
@@ -38,6 +47,13 @@ public record BalancerSettings(double highWatermark, double lowWatermark, int ov
         }
         if (maxPerSource < 1 || maxPerTarget < 1 || maxInCluster < 1 || maxAttemptsPerGuest < 1) {
             throw new IllegalArgumentException("concurrency limits and maxAttemptsPerGuest must be at least 1");
+        }
+        if (!(memoryWatermark > 0 && memoryWatermark <= 1)) {
+            throw new IllegalArgumentException("memoryWatermark is a share of memory above 0 and at most 1, got "
+                    + memoryWatermark);
+        }
+        if (targetImbalance < 0 || minImbalanceGain < 0 || setupSeconds < 0) {
+            throw new IllegalArgumentException("targetImbalance, minImbalanceGain and setupSeconds must not be negative");
         }
         if (guestCooldown == null || minDeadline == null || hostStaleAfter == null || automation == null) {
             throw new IllegalArgumentException("guestCooldown, minDeadline, hostStaleAfter and automation are required");
@@ -53,76 +69,104 @@ public record BalancerSettings(double highWatermark, double lowWatermark, int ov
      * (with 5 min the trace replay saw guests move back within half an hour),
      * 2 per source, 2 per target, 8 in the cluster, 60 s minimum deadline, 300 ms downtime (QEMU's
      * default), stale after 30 s (three missed samples), full automation, pausing allowed for
-     * maintenance, 3 attempts per guest, moves must free at least 0.05 cores.
+     * maintenance, 3 attempts per guest, moves must free at least 0.05 cores, memory limit 0.90, imbalance
+     * target 0.05 with a least gain of 0.005 per move, 2 s set-up per migration (measured on the test bed).
      */
     public static BalancerSettings defaults() {
         return new BalancerSettings(0.85, 0.70, 3, 5, Duration.ofMinutes(30), 2, 2, 8, Duration.ofSeconds(60), 300,
-                Duration.ofSeconds(30), AutomationLevel.FULL, true, 3, 0.05);
+                Duration.ofSeconds(30), AutomationLevel.FULL, true, 3, 0.05, 0.90, 0.05, 0.005, 2.0);
     }
 
     public BalancerSettings withWatermarks(double high, double low) {
         return new BalancerSettings(high, low, overloadK, overloadN, guestCooldown, maxPerSource, maxPerTarget,
                 maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation, allowPauseForMaintenance,
-                maxAttemptsPerGuest, minGainCores);
+                maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance, minImbalanceGain, setupSeconds);
     }
 
     public BalancerSettings withOverload(int k, int n) {
         return new BalancerSettings(highWatermark, lowWatermark, k, n, guestCooldown, maxPerSource, maxPerTarget,
                 maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation, allowPauseForMaintenance,
-                maxAttemptsPerGuest, minGainCores);
+                maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance, minImbalanceGain, setupSeconds);
     }
 
     public BalancerSettings withGuestCooldown(Duration value) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, value, maxPerSource, maxPerTarget,
-                maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation, allowPauseForMaintenance,
-                maxAttemptsPerGuest, minGainCores);
+        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, value, maxPerSource,
+                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
+                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance,
+                minImbalanceGain, setupSeconds);
     }
 
     public BalancerSettings withLimits(int perSource, int perTarget, int inCluster) {
         return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, perSource,
-                perTarget, inCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation, allowPauseForMaintenance,
-                maxAttemptsPerGuest, minGainCores);
+                perTarget, inCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
+                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance,
+                minImbalanceGain, setupSeconds);
     }
 
     public BalancerSettings withMinDeadline(Duration value) {
         return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, value, maxDowntimeMs, hostStaleAfter, automation, allowPauseForMaintenance,
-                maxAttemptsPerGuest, minGainCores);
+                maxPerTarget, maxInCluster, value, maxDowntimeMs, hostStaleAfter, automation,
+                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance,
+                minImbalanceGain, setupSeconds);
     }
 
     public BalancerSettings withMaxDowntimeMs(long value) {
         return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
                 maxPerTarget, maxInCluster, minDeadline, value, hostStaleAfter, automation, allowPauseForMaintenance,
-                maxAttemptsPerGuest, minGainCores);
+                maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance, minImbalanceGain, setupSeconds);
     }
 
     public BalancerSettings withHostStaleAfter(Duration value) {
         return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
                 maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, value, automation, allowPauseForMaintenance,
-                maxAttemptsPerGuest, minGainCores);
+                maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance, minImbalanceGain, setupSeconds);
     }
 
     public BalancerSettings withAutomation(AutomationLevel value) {
         return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, value, allowPauseForMaintenance,
-                maxAttemptsPerGuest, minGainCores);
+                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, value,
+                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance,
+                minImbalanceGain, setupSeconds);
     }
 
     public BalancerSettings withAllowPauseForMaintenance(boolean value) {
         return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
                 maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation, value,
-                maxAttemptsPerGuest, minGainCores);
+                maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance, minImbalanceGain, setupSeconds);
     }
 
     public BalancerSettings withMaxAttemptsPerGuest(int value) {
         return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
                 maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
-                allowPauseForMaintenance, value, minGainCores);
+                allowPauseForMaintenance, value, minGainCores, memoryWatermark, targetImbalance, minImbalanceGain,
+                setupSeconds);
     }
 
     public BalancerSettings withMinGainCores(double value) {
         return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
                 maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
-                allowPauseForMaintenance, maxAttemptsPerGuest, value);
+                allowPauseForMaintenance, maxAttemptsPerGuest, value, memoryWatermark, targetImbalance,
+                minImbalanceGain, setupSeconds);
+    }
+
+    public BalancerSettings withMemoryWatermark(double value) {
+        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
+                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
+                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, value, targetImbalance,
+                minImbalanceGain, setupSeconds);
+    }
+
+    public BalancerSettings withImbalance(double target, double minGain) {
+        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
+                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
+                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, target, minGain,
+                setupSeconds);
+    }
+
+    public BalancerSettings withSetupSeconds(double value) {
+        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
+                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
+                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance,
+                minImbalanceGain, value);
     }
 }

@@ -10,12 +10,14 @@ import java.util.Map;
 
 /**
  * Finds hosts that run hot for a sustained period: a host is overloaded when k of its last n
- * samples had CPU or memory above the high watermark, and it stays overloaded until a sample
- * falls below the low watermark, so a host hovering at the threshold does not flap.
+ * samples had CPU above the high watermark or memory above the memory watermark, and it stays
+ * overloaded until a sample is below both low marks, so a host hovering at the threshold does not flap.
  */
 public final class OverloadDetector {
     private final double high;
     private final double low;
+    private final double memoryHigh;
+    private final double memoryLow;
     private final int k;
     private final int n;
     private final Map<String, HostHistory> histories = new HashMap<>();
@@ -26,13 +28,20 @@ public final class OverloadDetector {
         Utilisation last;
     }
 
+    /** The same marks for CPU and memory. */
     public OverloadDetector(double highWatermark, double lowWatermark, int k, int n) {
-        if (!(lowWatermark < highWatermark) || k < 1 || n < k) {
+        this(highWatermark, lowWatermark, highWatermark, lowWatermark, k, n);
+    }
+
+    public OverloadDetector(double highWatermark, double lowWatermark, double memoryHigh, double memoryLow, int k, int n) {
+        if (!(lowWatermark < highWatermark) || !(memoryLow < memoryHigh) || k < 1 || n < k) {
             throw new IllegalArgumentException("need lowWatermark < highWatermark and 1 <= k <= n, got low " + lowWatermark
                     + ", high " + highWatermark + ", k " + k + ", n " + n);
         }
         this.high = highWatermark;
         this.low = lowWatermark;
+        this.memoryHigh = memoryHigh;
+        this.memoryLow = memoryLow;
         this.k = k;
         this.n = n;
     }
@@ -41,12 +50,12 @@ public final class OverloadDetector {
     public boolean observe(String host, Utilisation load) {
         HostHistory h = histories.computeIfAbsent(host, x -> new HostHistory());
         h.last = load;
-        h.window.addLast(load.cpu() > high || load.memory() > high);
+        h.window.addLast(load.cpu() > high || load.memory() > memoryHigh);
         while (h.window.size() > n) {
             h.window.removeFirst();
         }
         if (h.overloaded) {
-            if (load.binding() < low) {
+            if (load.cpu() < low && load.memory() < memoryLow) {
                 h.overloaded = false;
                 // Start afresh: k new hot samples are needed before it counts as overloaded again.
                 h.window.clear();
@@ -68,15 +77,16 @@ public final class OverloadDetector {
         if (h == null || !h.overloaded) {
             return "";
         }
-        boolean cpu = h.last.cpu() >= h.last.memory();
+        boolean cpu = h.last.cpu() - high >= h.last.memory() - memoryHigh;
         String resource = cpu ? "cpu" : "memory";
         double value = cpu ? h.last.cpu() : h.last.memory();
-        if (value > high) {
-            return String.format(Locale.ROOT, "%s %s %.2f > %.2f for %d of %d samples", host, resource, value, high,
+        double over = cpu ? high : memoryHigh;
+        if (value > over) {
+            return String.format(Locale.ROOT, "%s %s %.2f > %.2f for %d of %d samples", host, resource, value, over,
                     overSamples(h), n);
         }
         return String.format(Locale.ROOT, "%s %s %.2f has not yet fallen below %.2f since it went over %.2f", host,
-                resource, value, low, high);
+                resource, value, cpu ? low : memoryLow, over);
     }
 
     private static int overSamples(HostHistory h) {

@@ -94,7 +94,7 @@ public final class MaintenanceDrain {
                 continue;
             }
             Placement placement = new Placement(g, source.get(), host, MigrationChoice.baseMode(g.state()),
-                    MigrationOptions.move(), ceiling);
+                    MigrationOptions.move(), ceiling, planner.policy().memoryWatermark());
             List<Target> targets = planner.eligibleTargets(placement, view);
             if (targets.isEmpty()) {
                 blocked.add(new BlockedGuest(g.name(), planner.explain(placement, view, List.of()).summary()));

@@ -68,15 +68,31 @@ public final class Projection {
         return onHost == null ? List.of() : List.copyOf(onHost.values());
     }
 
-    /** Population standard deviation of the binding load of the hosts that count. */
+    /**
+     * Population standard deviation of the normalised CPU load of the hosts that count. Memory is a
+     * limit every placement respects, not a load to spread: it does not change minute to minute.
+     */
     public double imbalance(Predicate<String> counted) {
         List<Double> values = new ArrayList<>();
         loads.forEach((h, u) -> {
             if (counted.test(h)) {
-                values.add(u.binding());
+                values.add(u.cpu());
             }
         });
         return standardDeviation(values);
+    }
+
+    /** Mean normalised CPU load of the hosts that count; 0 when none does. */
+    public double meanCpu(Predicate<String> counted) {
+        double sum = 0;
+        int n = 0;
+        for (Map.Entry<String, Utilisation> e : loads.entrySet()) {
+            if (counted.test(e.getKey())) {
+                sum += e.getValue().cpu();
+                n++;
+            }
+        }
+        return n == 0 ? 0 : sum / n;
     }
 
     public static double standardDeviation(List<Double> values) {

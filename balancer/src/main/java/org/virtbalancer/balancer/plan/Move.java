@@ -16,9 +16,10 @@ import org.virtbalancer.protocol.PreCopyModel;
  * @param options      its options
  * @param prediction   predicted cost and duration
  * @param reason       why this guest and this target, one readable line
- * @param sourceBefore source's binding load before the move
+ * @param sourceBefore source's load before the move, in the resource the move is about (CPU, or memory for
+ *                     memory relief)
  * @param sourceAfter  after
- * @param targetBefore target's binding load before
+ * @param targetBefore target's load before, in the same resource
  * @param targetAfter  after
  */
 public record Move(Guest guest, String source, String target, MigrationMode mode, MigrationOptions options,

@@ -11,6 +11,7 @@ import org.virtbalancer.protocol.MigrationOptions;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
 /**
@@ -89,7 +91,9 @@ public final class Planner {
     }
 
     /**
-     * Plans balancing moves for the overloaded hosts, given in the order to relieve them.
+     * Plans balancing moves: first relief for the overloaded hosts, given in the order to relieve
+     * them; then, while slots are left and the cluster's CPU spread is above the target, moves that
+     * narrow it ({@link Rebalancer}).
      *
      * @param sources        overloaded hosts, most loaded first
      * @param overloadReason why each one counts as overloaded
@@ -101,20 +105,23 @@ public final class Planner {
                                  PlanningView view, Slots slots) {
         double imbalanceBefore = view.imbalance();
         TargetIndex index = new TargetIndex(view, slots);
+        double cpuCeiling = policy.balancingCpuCeiling(view.meanCpu());
         List<Move> moves = new ArrayList<>();
         Set<String> notMoved = new LinkedHashSet<>();
+        // An overloaded host takes nothing, not even once moves planned here bring it under its marks.
+        Set<String> overloaded = Set.copyOf(sources);
         for (String source : sources) {
             Optional<Host> sourceHost = view.host(source);
             if (sourceHost.isEmpty()) {
                 continue;
             }
             Utilisation start = view.projected(source);
-            if (start.binding() <= policy.lowWatermark()) {
-                notMoved.add(String.format(Locale.ROOT, "%s needs no more moves: migrations in flight bring it to %.2f.",
-                        source, start.binding()));
+            if (relieved(start)) {
+                notMoved.add(String.format(Locale.ROOT, "%s needs no more moves: migrations in flight bring it to"
+                        + " cpu %.2f, memory %.2f.", source, start.cpu(), start.memory()));
                 continue;
             }
-            boolean cpuBound = start.cpu() >= start.memory();
+            boolean cpuBound = start.cpu() - policy.lowWatermark() >= start.memory() - policy.memoryLowWatermark();
             List<Guest> candidates = new ArrayList<>();
             for (Guest g : view.guestsOn(source)) {
                 boolean worthIt = cpuBound ? g.cpuCores() >= policy.minGainCores() : g.activeMemoryMiB() > 0;
@@ -123,18 +130,20 @@ public final class Planner {
                 }
             }
             int movedHere = 0;
-            while (view.projected(source).binding() > policy.lowWatermark()) {
+            while (!relieved(view.projected(source))) {
                 Optional<String> full = slots.clusterFull() || slots.sourceFull(source)
                         ? slots.whyNot(source, source) : Optional.empty();
                 if (full.isPresent()) {
                     notMoved.add(source + " is not relieved further now: " + full.get() + ".");
                     break;
                 }
-                Optional<Scored> best = bestMove(sourceHost.get(), candidates, view, index, notMoved);
+                Optional<Scored> best = bestMove(sourceHost.get(), candidates, view, index, cpuCeiling, overloaded,
+                        notMoved);
                 if (best.isEmpty()) {
-                    notMoved.add(String.format(Locale.ROOT, "%s stays at %.2f: %s", source,
-                            view.projected(source).binding(), movedHere == 0
-                                    ? "no guest on it can move anywhere that stays under the low watermark."
+                    notMoved.add(String.format(Locale.ROOT, "%s stays at cpu %.2f, memory %.2f: %s", source,
+                            view.projected(source).cpu(), view.projected(source).memory(), movedHere == 0
+                                    ? String.format(Locale.ROOT, "no guest on it can move anywhere that stays under"
+                                    + " cpu %.2f and memory %.2f.", cpuCeiling, policy.memoryWatermark())
                                     : "nothing else eligible remains."));
                     break;
                 }
@@ -147,22 +156,33 @@ public final class Planner {
                 movedHere++;
             }
         }
+        if (policy.targetImbalance() > 0) {
+            Set<String> moving = new HashSet<>();
+            moves.forEach(m -> moving.add(m.guest().name()));
+            notMoved.addAll(new Rebalancer(this).plan(mayMove, view, slots, overloaded, moving, moves));
+        }
         return new BalancingPlan(moves, new ArrayList<>(notMoved), imbalanceBefore, view.imbalance());
+    }
+
+    private boolean relieved(Utilisation u) {
+        return policy.relieved(u.cpu(), u.memory());
     }
 
     private record Scored(Guest guest, Target target, MigrationChoice choice, double score) {}
 
     private Optional<Scored> bestMove(Host source, List<Guest> candidates, PlanningView view, TargetIndex index,
-                                      Set<String> notMoved) {
+                                      double cpuCeiling, Set<String> notTargets, Set<String> notMoved) {
         Scored best = null;
         Utilisation sourceLoad = view.projected(source.name());
         for (Guest g : List.copyOf(candidates)) {
             Placement placement = new Placement(g, source, source.name(), MigrationMode.LIVE,
-                    MigrationOptions.move(), policy.lowWatermark());
-            // Same answer as eligibleTargets(placement, view) minus full targets, first one, without
-            // running every rule on every host for every candidate.
-            Optional<Target> target = index.first(g, source.name(), capacityCeiling(placement),
-                    h -> evaluate(placement.withTarget(h), view).eligible());
+                    MigrationOptions.move(), cpuCeiling, policy.memoryWatermark());
+            // The eligible host left least loaded on CPU, without running every rule on every host for
+            // every candidate.
+            Predicate<String> eligible = h -> !notTargets.contains(h) && evaluate(placement.withTarget(h), view).eligible();
+            Optional<Target> target = capacityRule
+                    ? index.first(g, source.name(), cpuCeiling, policy.memoryWatermark(), eligible)
+                    : index.first(g, source.name(), Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, eligible);
             if (target.isEmpty()) {
                 candidates.remove(g);
                 continue;
@@ -175,8 +195,9 @@ public final class Planner {
                 candidates.remove(g);
                 continue;
             }
-            double relief = sourceLoad.binding() - sourceLoad.minus(g.cpuCores(), g.activeMemoryMiB()).binding();
-            double score = relief / Math.max(1, choice.prediction().transferredMiB());
+            Utilisation after = sourceLoad.minus(g.cpuCores(), g.activeMemoryMiB());
+            double relief = policy.excess(sourceLoad.cpu(), sourceLoad.memory()) - policy.excess(after.cpu(), after.memory());
+            double score = relief / policy.costSeconds(choice.prediction().durationMs());
             if (relief > 0 && (best == null || score > best.score())) {
                 best = new Scored(g, target.get(), choice, score);
             }
@@ -184,25 +205,22 @@ public final class Planner {
         return Optional.ofNullable(best);
     }
 
-    /** Loads above this fail FitsCapacity, so the index skips them; without that rule nothing is skipped. */
-    private double capacityCeiling(Placement placement) {
-        return capacityRule ? placement.ceiling() : Double.POSITIVE_INFINITY;
-    }
-
     private Move apply(Scored s, Host source, String overloadReason, boolean cpuBound, PlanningView view) {
         Guest g = s.guest();
         String target = s.target().host();
-        double sourceBefore = view.projected(source.name()).binding();
-        double targetBefore = view.projected(target).binding();
+        ToDoubleFunction<Utilisation> load = cpuBound ? Utilisation::cpu : Utilisation::memory;
+        double sourceBefore = load.applyAsDouble(view.projected(source.name()));
+        double targetBefore = load.applyAsDouble(view.projected(target));
         view.projection().move(g, source.name(), target);
-        double sourceAfter = view.projected(source.name()).binding();
-        double targetAfter = view.projected(target).binding();
+        double sourceAfter = load.applyAsDouble(view.projected(source.name()));
+        double targetAfter = load.applyAsDouble(view.projected(target));
         String frees = cpuBound
                 ? String.format(Locale.ROOT, "%.1f cores", g.cpuCores())
                 : String.format(Locale.ROOT, "%.1f GiB of memory", g.activeMemoryMiB() / 1024.0);
-        String reason = String.format(Locale.ROOT, "%s; %s frees %s for %.1f GiB copied; %s goes %.2f → %.2f",
-                overloadReason, g.name(), frees, s.choice().prediction().transferredMiB() / 1024.0, target,
-                targetBefore, targetAfter);
+        String reason = String.format(Locale.ROOT, "%s; %s frees %s for %.1f GiB copied in about %.0f s; %s %s goes"
+                        + " %.2f → %.2f", overloadReason, g.name(), frees,
+                s.choice().prediction().transferredMiB() / 1024.0, policy.costSeconds(s.choice().prediction().durationMs()),
+                target, cpuBound ? "cpu" : "memory", targetBefore, targetAfter);
         return new Move(g, source.name(), target, s.choice().mode(), s.choice().options(), s.choice().prediction(),
                 reason, sourceBefore, sourceAfter, targetBefore, targetAfter);
     }

@@ -3,11 +3,58 @@ package org.virtbalancer.balancer.plan;
 /**
  * The planner's part of the balancer settings.
  *
- * @param highWatermark            ceiling for maintenance targets
- * @param lowWatermark             ceiling for balancing targets, and where a relieved source stops
+ * @param highWatermark            CPU ceiling for maintenance targets
+ * @param lowWatermark             CPU level a relieved source is brought down to; balancing targets may go a little
+ *                                 higher when the whole cluster is busy (see {@link #balancingCpuCeiling})
  * @param minGainCores             a balancing move must free at least this much CPU
  * @param maxDowntimeMs            allowed pause at switch-over, for convergence predictions
  * @param allowPauseForMaintenance whether a drain may fall back to a non-live migration
+ * @param memoryWatermark          no target is filled beyond this share of its memory; above it a host is overloaded
+ * @param targetImbalance          standard deviation of normalised host CPU above which imbalance moves are planned
+ * @param minImbalanceGain         least cut in the sum of squared CPU deviations one imbalance move must bring
+ * @param setupSeconds             fixed cost of any migration, added to its predicted duration when weighing cost
  */
 public record PlanningPolicy(double highWatermark, double lowWatermark, double minGainCores, long maxDowntimeMs,
-                             boolean allowPauseForMaintenance) {}
+                             boolean allowPauseForMaintenance, double memoryWatermark, double targetImbalance,
+                             double minImbalanceGain, double setupSeconds) {
+
+    /** The defaults of the newer settings: memory limit 0.90, imbalance 0.05 with gain 0.005, 2 s set-up. */
+    public PlanningPolicy(double highWatermark, double lowWatermark, double minGainCores, long maxDowntimeMs,
+                          boolean allowPauseForMaintenance) {
+        this(highWatermark, lowWatermark, minGainCores, maxDowntimeMs, allowPauseForMaintenance, 0.90, 0.05, 0.005, 2.0);
+    }
+
+    /**
+     * Memory level a host that went over the memory limit is brought down to (and must fall under to
+     * clear): a third of the CPU watermarks' gap under the limit. Memory hardly moves from minute to
+     * minute, so a small margin is hysteresis enough, and a host merely full to 0.80 needs no relief.
+     */
+    public double memoryLowWatermark() {
+        return Math.max(0, memoryWatermark - (highWatermark - lowWatermark) / 3);
+    }
+
+    /**
+     * CPU a balancing target may reach: the low watermark, or a third of the gap between the
+     * watermarks above the cluster's mean CPU when that is higher (a cluster at 70% has few hosts
+     * under 0.70 to take load), but never more than half-way to the high watermark.
+     */
+    public double balancingCpuCeiling(double meanCpu) {
+        double band = highWatermark - lowWatermark;
+        return Math.max(lowWatermark, Math.min(lowWatermark + band / 2, meanCpu + band / 3));
+    }
+
+    /** Whether a host at this load needs no relief: CPU and memory at or under their low marks. */
+    public boolean relieved(double cpu, double memory) {
+        return cpu <= lowWatermark && memory <= memoryLowWatermark();
+    }
+
+    /** How far a host is above its low marks, in the more pressing resource; 0 when relieved. */
+    public double excess(double cpu, double memory) {
+        return Math.max(0, Math.max(cpu - lowWatermark, memory - memoryLowWatermark()));
+    }
+
+    /** Seconds a migration costs: the fixed set-up and the predicted copy. */
+    public double costSeconds(double predictedDurationMs) {
+        return setupSeconds + predictedDurationMs / 1000.0;
+    }
+}

@@ -46,8 +46,14 @@ public final class PlanningView implements PlacementContext {
         return !isStale(host) && maintenance(host) == MaintenanceState.ACTIVE;
     }
 
+    /** Standard deviation of the normalised CPU load of the hosts that count. */
     public double imbalance() {
         return projection.imbalance(this::countsForBalance);
+    }
+
+    /** Mean normalised CPU load of the hosts that count. */
+    public double meanCpu() {
+        return projection.meanCpu(this::countsForBalance);
     }
 
     @Override

@@ -46,6 +46,30 @@ class OverloadDetectorTest {
     }
 
     @Test
+    void memoryHasItsOwnMarks() {
+        // CPU 0.85 / 0.70, memory 0.90 / 0.85: a host 80% full of guests' memory is neither hot nor kept hot.
+        OverloadDetector marks = new OverloadDetector(0.85, 0.70, 0.90, 0.85, 3, 5);
+        Utilisation full = new Utilisation(10, 1000, 1, 880);
+        for (int i = 0; i < 5; i++) {
+            assertFalse(marks.observe("h1", full), "0.88 of memory is under the 0.90 memory watermark");
+        }
+        Utilisation cpuHotMemoryFull = new Utilisation(10, 1000, 9, 800);
+        for (int i = 0; i < 3; i++) {
+            marks.observe("h1", cpuHotMemoryFull);
+        }
+        assertTrue(marks.isOverloaded("h1"));
+        assertFalse(marks.observe("h1", new Utilisation(10, 1000, 6, 800)),
+                "CPU under its low mark and memory 0.80 under 0.85 clear it; memory need not fall under 0.70");
+        Utilisation memoryHot = new Utilisation(10, 1000, 1, 950);
+        for (int i = 0; i < 3; i++) {
+            marks.observe("h1", memoryHot);
+        }
+        assertEquals("h1 memory 0.95 > 0.90 for 3 of 5 samples", marks.reason("h1"));
+        assertTrue(marks.observe("h1", new Utilisation(10, 1000, 1, 870)), "0.87 is not yet under 0.85");
+        assertFalse(marks.observe("h1", new Utilisation(10, 1000, 1, 840)));
+    }
+
+    @Test
     void anOverloadedHostClearsOnlyBelowTheLowWatermark() {
         for (int i = 0; i < 3; i++) {
             detector.observe("h1", cpu(0.90));

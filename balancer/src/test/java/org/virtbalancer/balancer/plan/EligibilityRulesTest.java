@@ -64,6 +64,7 @@ class EligibilityRulesTest {
         MigrationMode mode = MigrationMode.LIVE;
         MigrationOptions options = MigrationOptions.move();
         double ceiling = 0.70;
+        double memoryCeiling = 0.90;
         final Migrations migrations = new Migrations(new ConcurrencyLimits(2, 2, 8), Duration.ofMinutes(5),
                 Duration.ofSeconds(60), 3);
 
@@ -78,7 +79,8 @@ class EligibilityRulesTest {
             PlanningView view = new PlanningView(cluster, Projection.of(cluster), maintenance, Duration.ofSeconds(30),
                     migrations, NOW);
             Guest g = cluster.guest("src", "vm").orElseThrow();
-            return rule.check(new Placement(g, cluster.host("src").orElseThrow(), target, mode, options, ceiling), view);
+            return rule.check(new Placement(g, cluster.host("src").orElseThrow(), target, mode, options, ceiling,
+                    memoryCeiling), view);
         }
 
         Verdict check(EligibilityRule rule) {
@@ -165,7 +167,9 @@ class EligibilityRulesTest {
         w.ceiling = 0.85;
         assertTrue(w.check(new FitsCapacity()).passed(), "maintenance uses the high watermark");
         w.guest = guest("vm", GuestState.RUNNING, 60_000, Map.of());
-        fails(w.check(new FitsCapacity()), "dst memory would reach 0.92");
+        fails(w.check(new FitsCapacity()), "dst memory would reach 0.92 with vm, above the 0.90 limit");
+        w.memoryCeiling = 0.95;
+        assertTrue(w.check(new FitsCapacity()).passed(), "memory has its own limit, apart from the CPU ceiling");
     }
 
     @Test
@@ -272,7 +276,8 @@ class EligibilityRulesTest {
         PlanningView view = new PlanningView(cluster, Projection.of(cluster), w.maintenance, Duration.ofSeconds(30),
                 w.migrations, NOW);
         var verdict = planner.evaluate(new Placement(cluster.guest("src", "vm").orElseThrow(),
-                cluster.host("src").orElseThrow(), "dst", MigrationMode.LIVE, MigrationOptions.move(), 0.70), view);
+                cluster.host("src").orElseThrow(), "dst", MigrationMode.LIVE, MigrationOptions.move(), 0.70, 0.90),
+                view);
         assertEquals(List.of("NotInMaintenance", "SameArchitecture", "NoBackwardMigration", "SameSubnet"),
                 verdict.failures().stream().map(Explanation.RuleFailure::rule).toList());
     }

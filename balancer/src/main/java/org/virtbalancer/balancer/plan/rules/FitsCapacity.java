@@ -8,7 +8,10 @@ import org.virtbalancer.balancer.plan.Verdict;
 
 import java.util.Locale;
 
-/** The target's CPU and memory load after the move, counting moves in flight, stays under the ceiling. */
+/**
+ * The target's CPU load and allocated memory after the move, counting moves in flight, stay under
+ * their ceilings: memory counts what running guests were given, so an idle host is not over-committed.
+ */
 public final class FitsCapacity implements EligibilityRule {
     @Override
     public String name() {
@@ -21,10 +24,10 @@ public final class FitsCapacity implements EligibilityRule {
             return Verdict.pass();
         }
         Utilisation after = context.projected(p.target()).plus(p.guest().cpuCores(), p.guest().activeMemoryMiB());
-        if (after.memory() > p.ceiling()) {
+        if (after.memory() > p.memoryCeiling()) {
             return Verdict.fail("would exceed memory", String.format(Locale.ROOT,
-                    "%s memory would reach %.2f with %s, above the %.2f ceiling.", p.target(), after.memory(),
-                    p.guest().name(), p.ceiling()));
+                    "%s memory would reach %.2f with %s, above the %.2f limit.", p.target(), after.memory(),
+                    p.guest().name(), p.memoryCeiling()));
         }
         if (after.cpu() > p.ceiling()) {
             return Verdict.fail("would exceed cpu", String.format(Locale.ROOT,
