@@ -95,7 +95,7 @@ public final class BalancerCore {
         this.planner = new Planner(new PlanningPolicy(settings.highWatermark(), settings.lowWatermark(),
                 settings.minGainCores(), settings.maxDowntimeMs(), settings.allowPauseForMaintenance(),
                 settings.memoryWatermark(), settings.targetImbalance(), settings.minImbalanceGain(),
-                settings.setupSeconds()));
+                settings.setupSeconds(), settings.burstWeight()));
         this.detector = new OverloadDetector(settings.highWatermark(), settings.lowWatermark(),
                 settings.memoryWatermark(), planner.policy().memoryLowWatermark(), settings.overloadK(),
                 settings.overloadN());

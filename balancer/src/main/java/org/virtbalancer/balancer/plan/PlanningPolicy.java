@@ -13,15 +13,18 @@ package org.virtbalancer.balancer.plan;
  * @param targetImbalance          standard deviation of normalised host CPU above which imbalance moves are planned
  * @param minImbalanceGain         least cut in the sum of squared CPU deviations one imbalance move must bring
  * @param setupSeconds             fixed cost of any migration, added to its predicted duration when weighing cost
+ * @param burstWeight              standard deviations of a host's guests' combined CPU swings added to its CPU when
+ *                                 imbalance is weighed
  */
 public record PlanningPolicy(double highWatermark, double lowWatermark, double minGainCores, long maxDowntimeMs,
                              boolean allowPauseForMaintenance, double memoryWatermark, double targetImbalance,
-                             double minImbalanceGain, double setupSeconds) {
+                             double minImbalanceGain, double setupSeconds, double burstWeight) {
 
-    /** The defaults of the newer settings: memory limit 0.90, imbalance 0.05 with gain 0.005, 2 s set-up. */
+    /** The defaults of the newer settings: memory limit 0.90, imbalance 0.05 with gain 0.005, 2 s set-up, burst weight 2. */
     public PlanningPolicy(double highWatermark, double lowWatermark, double minGainCores, long maxDowntimeMs,
                           boolean allowPauseForMaintenance) {
-        this(highWatermark, lowWatermark, minGainCores, maxDowntimeMs, allowPauseForMaintenance, 0.90, 0.05, 0.005, 2.0);
+        this(highWatermark, lowWatermark, minGainCores, maxDowntimeMs, allowPauseForMaintenance, 0.90, 0.05, 0.005, 2.0,
+                2.0);
     }
 
     /**

@@ -20,11 +20,16 @@ import java.util.function.Predicate;
 
 /**
  * Narrows the spread of CPU load between hosts, as DRS does: while the standard deviation of the
- * hosts' normalised CPU is above the target, it takes the move with the largest cut in the sum of
+ * hosts' normalised load is above the target, it takes the move with the largest cut in the sum of
  * squared deviations per second of migration (set-up plus predicted copy), from one of the most
  * loaded hosts to the least loaded eligible host, simulating each on the projection; it stops when
  * the best move's cut is below the minimum gain. A move never leaves its target more loaded than its
  * source, so two hosts cannot trade a guest back and forth; cooldowns keep a guest from moving again.
+ *
+ * <p>A host's load here is its CPU plus {@code burstWeight} standard deviations of its guests'
+ * combined swings (their variances add up), divided by its CPUs: two hosts at the same mean, one
+ * with steady guests and one with bursty ones, are not equally safe, and this spreads the bursty
+ * guests. With steady guests it is the plain CPU load. Reasons call this the burst-weighted imbalance.
  */
 final class Rebalancer {
     /** Hosts above the mean tried as sources in one step, most loaded first. */
@@ -34,6 +39,7 @@ final class Rebalancer {
 
     private final Planner planner;
     private final PlanningPolicy policy;
+    private final Map<String, Double> variance = new HashMap<>();
 
     Rebalancer(Planner planner) {
         this.planner = planner;
@@ -64,7 +70,12 @@ final class Rebalancer {
         int n = 0;
         for (Host h : view.hosts()) {
             if (view.countsForBalance(h.name()) && view.projection().knows(h.name())) {
-                double cpu = view.projected(h.name()).cpu();
+                double v = 0;
+                for (Guest g : view.guestsOn(h.name())) {
+                    v += g.isActive() ? g.usage().varianceCores2() : 0;
+                }
+                variance.put(h.name(), v);
+                double cpu = load(view, h.name());
                 Entry e = new Entry(cpu, h.name());
                 byCpu.add(e);
                 entries.put(h.name(), e);
@@ -83,7 +94,7 @@ final class Rebalancer {
                 return notes;
             }
             if (slots.clusterFull()) {
-                notes.add(String.format(Locale.ROOT, "imbalance %.3f is above %.3f, but %s.", deviation,
+                notes.add(String.format(Locale.ROOT, "burst-weighted imbalance %.3f is above %.3f, but %s.", deviation,
                         policy.targetImbalance(), slots.whyNot("", "").orElse("no migration slot is free")));
                 return notes;
             }
@@ -105,7 +116,7 @@ final class Rebalancer {
                 }
             }
             if (best == null || best.gain() < policy.minImbalanceGain()) {
-                notes.add(String.format(Locale.ROOT, "imbalance %.3f is above %.3f, but no further move cuts it by"
+                notes.add(String.format(Locale.ROOT, "burst-weighted imbalance %.3f is above %.3f, but no further move cuts it by"
                         + " enough to pay for a migration.", deviation, policy.targetImbalance()));
                 return notes;
             }
@@ -124,7 +135,9 @@ final class Rebalancer {
                 byCpu.remove(old);
                 sum -= old.cpu();
                 sumSquares -= old.cpu() * old.cpu();
-                double cpu = view.projected(h).cpu();
+                variance.merge(h, h.equals(best.source()) ? -g.usage().varianceCores2() : g.usage().varianceCores2(),
+                        Double::sum);
+                double cpu = load(view, h);
                 Entry e = new Entry(cpu, h);
                 entries.put(h, e);
                 byCpu.add(e);
@@ -133,7 +146,7 @@ final class Rebalancer {
             }
             double afterMean = sum / n;
             double after = Math.sqrt(Math.max(0, sumSquares / n - afterMean * afterMean));
-            String reason = String.format(Locale.ROOT, "imbalance %.3f > %.3f; %s moves %.1f cores from %s (cpu %.2f →"
+            String reason = String.format(Locale.ROOT, "burst-weighted imbalance %.3f > %.3f; %s moves %.1f cores from %s (cpu %.2f →"
                             + " %.2f) to %s (cpu %.2f → %.2f) for %.1f GiB copied in about %.0f s; imbalance %.3f → %.3f",
                     before, policy.targetImbalance(), g.name(), g.cpuCores(), best.source(), sourceBefore, sourceAfter,
                     best.target(), targetBefore, targetAfter, best.choice().prediction().transferredMiB() / 1024.0,
@@ -154,7 +167,9 @@ final class Rebalancer {
                     || alreadyMoving.contains(g.name()) || !mayMove.test(g)) {
                 continue;
             }
-            double xs = g.cpuCores() / sourceLoad.cpus();
+            double vs = variance.getOrDefault(src.host(), 0.0);
+            double xs = src.cpu() - riskLoad(sourceLoad.cpuCores() - g.cpuCores(), vs - g.usage().varianceCores2(),
+                    sourceLoad.cpus());
             // Even onto an empty host a guest this big cannot cut the squared deviations by the minimum.
             double sourceCut = sq(src.cpu() - mean) - sq(src.cpu() - xs - mean);
             if (sourceCut + sq(mean) < policy.minImbalanceGain()) {
@@ -171,7 +186,8 @@ final class Rebalancer {
                     continue;
                 }
                 Utilisation targetLoad = view.projected(dst.host());
-                double xt = g.cpuCores() / targetLoad.cpus();
+                double xt = riskLoad(targetLoad.cpuCores() + g.cpuCores(),
+                        variance.getOrDefault(dst.host(), 0.0) + g.usage().varianceCores2(), targetLoad.cpus()) - dst.cpu();
                 // Never overshoot: the target must end no more loaded than the source.
                 if (dst.cpu() + xt > src.cpu() - xs) {
                     break;
@@ -196,6 +212,15 @@ final class Rebalancer {
             }
         }
         return best;
+    }
+
+    private double load(PlanningView view, String host) {
+        Utilisation u = view.projected(host);
+        return riskLoad(u.cpuCores(), variance.getOrDefault(host, 0.0), u.cpus());
+    }
+
+    private double riskLoad(double cores, double varianceCores2, int cpus) {
+        return (cores + policy.burstWeight() * Math.sqrt(Math.max(0, varianceCores2))) / cpus;
     }
 
     private static double sq(double v) {

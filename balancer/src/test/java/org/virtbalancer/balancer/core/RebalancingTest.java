@@ -49,8 +49,30 @@ class RebalancingTest {
             assertEquals("h2", m.target(), "the least loaded host takes the load");
             assertTrue(m.targetLoadAfter() <= m.sourceLoadAfter(), "no move overshoots: " + m.reason());
             assertTrue(m.reason().contains("moves 2.0 cores from h1"), m.reason());
-            assertTrue(m.reason().startsWith("imbalance 0.") && m.reason().contains(" > 0.050; "), m.reason());
+            assertTrue(m.reason().startsWith("burst-weighted imbalance 0.") && m.reason().contains(" > 0.050; "),
+                    m.reason());
         }
+    }
+
+    @Test
+    void ofTwoHostsAtTheSameCpuTheOneWithSteadyGuestsTakesTheLoad() {
+        TestCluster c = spread(BalancerSettings.defaults());
+        // h2 comes first by name, so only the swings can make h3 the choice.
+        c.host("h2", 4.8, guest("bursty", GuestState.RUNNING)).host("h3", 4.8, guest("steady", GuestState.RUNNING));
+        for (int i = 0; i < 10; i++) {
+            double swing = i % 2 == 0 ? 1.6 : 8.0;
+            c.reports("h3", 4.8, guestLoad("steady", 4.8)).reports("h2", swing, guestLoad("bursty", swing));
+            c.sampleAll(1);
+        }
+        c.reports("h2", 4.8, guestLoad("bursty", 4.8));
+        c.sampleAll(1);
+        List<PlannedMove> moves = plans(c.tick()).get(0).moves();
+        assertEquals("h3", moves.get(0).target(), "both at 0.30 CPU, but h2's guest swings: " + moves.get(0).reason());
+
+        TestCluster plain = spread(BalancerSettings.defaults().withBurstWeight(0));
+        plain.host("h2", 4.8, guest("bursty", GuestState.RUNNING)).host("h3", 4.8, guest("steady", GuestState.RUNNING));
+        plain.sampleAll(1);
+        assertEquals("h2", plans(plain.tick()).get(0).moves().get(0).target(), "without burst weight the name decides");
     }
 
     @Test
