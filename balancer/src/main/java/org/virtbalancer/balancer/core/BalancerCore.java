@@ -95,7 +95,7 @@ public final class BalancerCore {
         this.planner = new Planner(new PlanningPolicy(settings.highWatermark(), settings.lowWatermark(),
                 settings.minGainCores(), settings.maxDowntimeMs(), settings.allowPauseForMaintenance(),
                 settings.memoryWatermark(), settings.targetImbalance(), settings.minImbalanceGain(),
-                settings.setupSeconds(), settings.burstWeight()));
+                settings.setupSeconds(), settings.burstWeight(), settings.balancingFallbacks()));
         this.detector = new OverloadDetector(settings.highWatermark(), settings.lowWatermark(),
                 settings.memoryWatermark(), planner.policy().memoryLowWatermark(), settings.overloadK(),
                 settings.overloadN());
@@ -417,7 +417,8 @@ public final class BalancerCore {
             notes.add(migrations.failureSummary(guestName, now) + "; balancing no longer tries it.");
         }
         if (g.state() == GuestState.RUNNING) {
-            MigrationChoice live = MigrationChoice.forBalancing(g, source.facts().linkMiBps(), settings.maxDowntimeMs());
+            MigrationChoice live = MigrationChoice.forBalancing(g, source.facts().linkMiBps(), settings.maxDowntimeMs(),
+                    settings.balancingFallbacks());
             if (!live.possible()) {
                 notes.add(live.reason());
             }

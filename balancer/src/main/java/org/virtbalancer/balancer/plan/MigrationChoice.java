@@ -6,6 +6,9 @@ import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationOptions;
 import org.virtbalancer.protocol.PreCopyModel;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * How a guest would move over a link of a given bandwidth: mode, options and predicted cost,
  * or why it cannot.
@@ -24,13 +27,45 @@ public record MigrationChoice(boolean possible, MigrationMode mode, MigrationOpt
         return state == GuestState.SHUTOFF ? MigrationMode.OFFLINE : MigrationMode.LIVE;
     }
 
-    /** Balancing moves are plain live migrations; a guest that would not converge is left alone. */
+    /**
+     * What may be used when a plain live migration would not converge within the allowed downtime.
+     *
+     * @param autoConverge throttle the guest's vCPUs until it converges (slower guest for a while)
+     * @param postCopy     switch over early and pull the rest on demand (a network failure then loses the guest)
+     * @param pause        a non-live migration: the guest is paused for the whole copy
+     */
+    public record Fallbacks(boolean autoConverge, boolean postCopy, boolean pause) {
+        /** Plain live migrations only. */
+        public static final Fallbacks NONE = new Fallbacks(false, false, false);
+
+        /** "auto-converge, post-copy" or "none", for reasons. */
+        public String describe() {
+            List<String> names = new ArrayList<>();
+            if (autoConverge) {
+                names.add("auto-converge");
+            }
+            if (postCopy) {
+                names.add("post-copy");
+            }
+            if (pause) {
+                names.add("a paused (non-live) copy");
+            }
+            return names.isEmpty() ? "none" : String.join(", ", names);
+        }
+    }
+
+    /**
+     * A balancing move: live when it converges, else the fallbacks the policy allows for balancing,
+     * in the order auto-converge, post-copy, pause; else none, with the reason.
+     */
+    public static MigrationChoice forBalancing(Guest guest, double bandwidthMiBps, long maxDowntimeMs,
+                                               Fallbacks allowed) {
+        return ladder(guest, bandwidthMiBps, maxDowntimeMs, allowed, "for balancing");
+    }
+
+    /** Plain live migrations only. */
     public static MigrationChoice forBalancing(Guest guest, double bandwidthMiBps, long maxDowntimeMs) {
-        MigrationOptions options = MigrationOptions.move().withMaxDowntimeMs(maxDowntimeMs);
-        PreCopyModel.Prediction live = PreCopyModel.live(guest.descriptor().memoryMiB(), guest.usage().dirtyRateMiBps(),
-                bandwidthMiBps, maxDowntimeMs, false, false);
-        return new MigrationChoice(live.converges(), MigrationMode.LIVE, options, live,
-                live.converges() ? "" : guest.name() + " " + live.reason());
+        return forBalancing(guest, bandwidthMiBps, maxDowntimeMs, Fallbacks.NONE);
     }
 
     /**
@@ -39,11 +74,16 @@ public record MigrationChoice(boolean possible, MigrationMode mode, MigrationOpt
      */
     public static MigrationChoice forMaintenance(Guest guest, double bandwidthMiBps, long maxDowntimeMs,
                                                  boolean allowPause) {
-        MigrationOptions move = MigrationOptions.move().withMaxDowntimeMs(maxDowntimeMs);
-        long memory = guest.descriptor().memoryMiB();
         if (guest.state() == GuestState.SHUTOFF) {
             return new MigrationChoice(true, MigrationMode.OFFLINE, MigrationOptions.move(), PreCopyModel.offline(), "");
         }
+        return ladder(guest, bandwidthMiBps, maxDowntimeMs, new Fallbacks(true, true, allowPause), "for maintenance");
+    }
+
+    private static MigrationChoice ladder(Guest guest, double bandwidthMiBps, long maxDowntimeMs, Fallbacks allowed,
+                                          String purpose) {
+        MigrationOptions move = MigrationOptions.move().withMaxDowntimeMs(maxDowntimeMs);
+        long memory = guest.descriptor().memoryMiB();
         if (guest.state() == GuestState.PAUSED) {
             // A paused guest dirties no memory, and it must stay paused on the target.
             return new MigrationChoice(true, MigrationMode.LIVE, move.withSuspendOnTarget(true),
@@ -54,22 +94,26 @@ public record MigrationChoice(boolean possible, MigrationMode mode, MigrationOpt
         if (plain.converges()) {
             return new MigrationChoice(true, MigrationMode.LIVE, move, plain, "");
         }
-        PreCopyModel.Prediction auto = PreCopyModel.live(memory, dirty, bandwidthMiBps, maxDowntimeMs, true, false);
-        if (auto.converges()) {
-            return new MigrationChoice(true, MigrationMode.LIVE, with(move, true, false), auto, "");
+        if (allowed.autoConverge()) {
+            PreCopyModel.Prediction auto = PreCopyModel.live(memory, dirty, bandwidthMiBps, maxDowntimeMs, true, false);
+            if (auto.converges()) {
+                return new MigrationChoice(true, MigrationMode.LIVE, with(move, true, false), auto, "");
+            }
         }
-        PreCopyModel.Prediction post = PreCopyModel.live(memory, dirty, bandwidthMiBps, maxDowntimeMs, false, true);
-        if (post.converges()) {
-            return new MigrationChoice(true, MigrationMode.LIVE, with(move, false, true), post, "");
+        if (allowed.postCopy()) {
+            PreCopyModel.Prediction post = PreCopyModel.live(memory, dirty, bandwidthMiBps, maxDowntimeMs, false, true);
+            if (post.converges()) {
+                return new MigrationChoice(true, MigrationMode.LIVE, with(move, false, true), post, "");
+            }
         }
-        if (allowPause) {
+        if (allowed.pause()) {
             PreCopyModel.Prediction pause = PreCopyModel.nonLive(memory, bandwidthMiBps);
             if (pause.converges()) {
                 return new MigrationChoice(true, MigrationMode.NON_LIVE, move, pause, "");
             }
         }
         return new MigrationChoice(false, MigrationMode.LIVE, move, plain, guest.name() + " " + plain.reason()
-                + (allowPause ? "" : " (pausing guests for maintenance is not allowed)"));
+                + " (allowed " + purpose + ": " + allowed.describe() + ")");
     }
 
     private static MigrationOptions with(MigrationOptions o, boolean autoConverge, boolean postCopy) {

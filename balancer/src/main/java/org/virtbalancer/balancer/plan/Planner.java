@@ -189,7 +189,8 @@ public final class Planner {
             }
             double bandwidth = Math.min(source.facts().linkMiBps(),
                     view.host(target.get().host()).map(h -> h.facts().linkMiBps()).orElse(0.0));
-            MigrationChoice choice = MigrationChoice.forBalancing(g, bandwidth, policy.maxDowntimeMs());
+            MigrationChoice choice = MigrationChoice.forBalancing(g, bandwidth, policy.maxDowntimeMs(),
+                    policy.balancingFallbacks());
             if (!choice.possible()) {
                 notMoved.add(choice.reason());
                 candidates.remove(g);

@@ -15,16 +15,19 @@ package org.virtbalancer.balancer.plan;
  * @param setupSeconds             fixed cost of any migration, added to its predicted duration when weighing cost
  * @param burstWeight              standard deviations of a host's guests' combined CPU swings added to its CPU when
  *                                 imbalance is weighed
+ * @param balancingFallbacks       what a balancing move may use when plain live migration would not converge
  */
 public record PlanningPolicy(double highWatermark, double lowWatermark, double minGainCores, long maxDowntimeMs,
                              boolean allowPauseForMaintenance, double memoryWatermark, double targetImbalance,
-                             double minImbalanceGain, double setupSeconds, double burstWeight) {
+                             double minImbalanceGain, double setupSeconds, double burstWeight,
+                             MigrationChoice.Fallbacks balancingFallbacks) {
 
-    /** The defaults of the newer settings: memory limit 0.90, imbalance 0.05 with gain 0.005, 2 s set-up, burst weight 2. */
+    /** The defaults of the newer settings: memory limit 0.90, imbalance 0.05 with gain 0.005, 2 s set-up, burst weight 2,
+     * auto-converge allowed for balancing. */
     public PlanningPolicy(double highWatermark, double lowWatermark, double minGainCores, long maxDowntimeMs,
                           boolean allowPauseForMaintenance) {
         this(highWatermark, lowWatermark, minGainCores, maxDowntimeMs, allowPauseForMaintenance, 0.90, 0.05, 0.005, 2.0,
-                2.0);
+                2.0, new MigrationChoice.Fallbacks(true, false, false));
     }
 
     /**

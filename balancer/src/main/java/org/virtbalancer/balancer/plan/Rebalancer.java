@@ -200,7 +200,8 @@ final class Rebalancer {
                 double gain = sourceCut + sq(dst.cpu() - mean) - sq(dst.cpu() + xt - mean);
                 double bandwidth = Math.min(source.facts().linkMiBps(),
                         view.host(dst.host()).map(h -> h.facts().linkMiBps()).orElse(0.0));
-                MigrationChoice choice = MigrationChoice.forBalancing(g, bandwidth, policy.maxDowntimeMs());
+                MigrationChoice choice = MigrationChoice.forBalancing(g, bandwidth, policy.maxDowntimeMs(),
+                    policy.balancingFallbacks());
                 if (!choice.possible()) {
                     break;
                 }
