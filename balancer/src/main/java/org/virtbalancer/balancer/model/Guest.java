@@ -15,6 +15,10 @@ import java.util.Optional;
 public record Guest(GuestDescriptor descriptor, String host, GuestUsage usage) {
     public static final String PINNED_LABEL = "vb.pinned";
     public static final String ANTI_AFFINITY_LABEL = "vb.anti-affinity";
+    /** Guests with the same value should run on one host. */
+    public static final String AFFINITY_LABEL = "vb.affinity";
+    /** The guest may only run on hosts whose {@code vb.host-group} label lists this value. */
+    public static final String HOST_GROUP_LABEL = "vb.host-group";
 
     public String name() {
         return descriptor.name();
@@ -44,6 +48,14 @@ public record Guest(GuestDescriptor descriptor, String host, GuestUsage usage) {
 
     public Optional<String> antiAffinityGroup() {
         return Optional.ofNullable(descriptor.labels().get(ANTI_AFFINITY_LABEL)).filter(g -> !g.isBlank());
+    }
+
+    public Optional<String> affinityGroup() {
+        return Optional.ofNullable(descriptor.labels().get(AFFINITY_LABEL)).filter(g -> !g.isBlank());
+    }
+
+    public Optional<String> hostGroup() {
+        return Optional.ofNullable(descriptor.labels().get(HOST_GROUP_LABEL)).filter(g -> !g.isBlank());
     }
 
     public Guest on(String newHost) {

@@ -1,9 +1,11 @@
 package org.virtbalancer.balancer.plan;
 
+import org.virtbalancer.balancer.plan.rules.Affinity;
 import org.virtbalancer.balancer.plan.rules.AntiAffinity;
 import org.virtbalancer.balancer.plan.rules.CacheModeNone;
 import org.virtbalancer.balancer.plan.rules.DifferentHost;
 import org.virtbalancer.balancer.plan.rules.FitsCapacity;
+import org.virtbalancer.balancer.plan.rules.InHostGroup;
 import org.virtbalancer.balancer.plan.rules.LiveTarget;
 import org.virtbalancer.balancer.plan.rules.MigratableCpuMode;
 import org.virtbalancer.balancer.plan.rules.NoBackwardMigration;
@@ -39,7 +41,7 @@ public interface EligibilityRule {
         return List.of(new NotPinned(), new StateFitsMode(), new MigratableCpuMode(), new NoSataDisks(),
                 new NoFilesystemPassthrough(), new NoHostDevices(), new CacheModeNone(), new DifferentHost(),
                 new LiveTarget(), new NotInMaintenance(), new SameArchitecture(), new NoBackwardMigration(),
-                new SameSubnet(), new NoSameNamedGuest(), new AntiAffinity(), new NoEarlierFailure(),
-                new FitsCapacity());
+                new SameSubnet(), new InHostGroup(), new NoSameNamedGuest(), new AntiAffinity(), new Affinity(),
+                new NoEarlierFailure(), new FitsCapacity());
     }
 }

@@ -6,10 +6,12 @@ import org.virtbalancer.balancer.execute.Migrations;
 import org.virtbalancer.balancer.model.Cluster;
 import org.virtbalancer.balancer.model.Guest;
 import org.virtbalancer.balancer.model.Projection;
+import org.virtbalancer.balancer.plan.rules.Affinity;
 import org.virtbalancer.balancer.plan.rules.AntiAffinity;
 import org.virtbalancer.balancer.plan.rules.CacheModeNone;
 import org.virtbalancer.balancer.plan.rules.DifferentHost;
 import org.virtbalancer.balancer.plan.rules.FitsCapacity;
+import org.virtbalancer.balancer.plan.rules.InHostGroup;
 import org.virtbalancer.balancer.plan.rules.LiveTarget;
 import org.virtbalancer.balancer.plan.rules.MigratableCpuMode;
 import org.virtbalancer.balancer.plan.rules.NoBackwardMigration;
@@ -58,6 +60,9 @@ class EligibilityRulesTest {
         GuestDescriptor guest = guest("vm", GuestState.RUNNING);
         HostFacts dst = host("dst");
         List<GuestDescriptor> onDst = new ArrayList<>();
+        List<GuestDescriptor> onSrc = new ArrayList<>();
+        /** Guests on a third host, "far"; the host exists only when this is not empty. */
+        List<GuestDescriptor> onFar = new ArrayList<>();
         double dstCores = 1;
         boolean dstSampled = true;
         Map<String, MaintenanceState> maintenance = new HashMap<>();
@@ -70,8 +75,14 @@ class EligibilityRulesTest {
 
         Verdict check(EligibilityRule rule, String target) {
             Cluster cluster = new Cluster();
-            cluster.applyInventory(new Inventory(host("src"), List.of(guest)), NOW);
+            List<GuestDescriptor> src = new ArrayList<>(onSrc);
+            src.add(0, guest);
+            cluster.applyInventory(new Inventory(host("src"), src), NOW);
             cluster.applySample(new HostLoad("src", 10_000, 8, 0, 0, 0, List.of(guestLoad("vm", 2))), NOW);
+            if (!onFar.isEmpty()) {
+                cluster.applyInventory(new Inventory(host("far"), onFar), NOW);
+                cluster.applySample(new HostLoad("far", 10_000, 1, 0, 0, 0, List.of()), NOW);
+            }
             cluster.applyInventory(new Inventory(dst, onDst), NOW);
             if (dstSampled) {
                 cluster.applySample(new HostLoad("dst", 10_000, dstCores, 0, 0, 0, List.of()), NOW);
@@ -252,6 +263,44 @@ class EligibilityRulesTest {
         fails(w.check(new AntiAffinity()), "dst already has db-2 of anti-affinity group db");
         w.onDst.set(0, guest("web-2", GuestState.RUNNING, 1024, Map.of("vb.anti-affinity", "web")));
         assertTrue(w.check(new AntiAffinity()).passed());
+    }
+
+    @Test
+    void affinityKeepsAGroupTogether() {
+        World w = new World();
+        Map<String, String> app = Map.of("vb.affinity", "app");
+        w.guest = guest("vm", GuestState.RUNNING, 4096, app);
+        assertTrue(w.check(new Affinity()).passed(), "a group of one goes anywhere");
+
+        w.onSrc.add(guest("app-2", GuestState.RUNNING, 1024, app));
+        fails(w.check(new Affinity()), "moving vm alone would leave 1 other member of affinity group app on src");
+        w.maintenance.put("src", MaintenanceState.ENTERING);
+        assertTrue(w.check(new Affinity()).passed(), "a drained host's group leaves: the first picks the host");
+        w.maintenance.clear();
+
+        w.onSrc.clear();
+        w.onFar.add(guest("app-3", GuestState.RUNNING, 1024, app));
+        fails(w.check(new Affinity()), "vm belongs with affinity group app on far (label vb.affinity), not on dst");
+        assertTrue(w.check(new Affinity(), "far").passed(), "it may join the others");
+        w.onFar.set(0, guest("app-3", GuestState.SHUTOFF, 1024, app));
+        assertTrue(w.check(new Affinity()).passed(), "a shut-off member holds nobody back");
+    }
+
+    @Test
+    void inHostGroupLimitsAGuestToItsHosts() {
+        World w = new World();
+        w.guest = guest("vm", GuestState.RUNNING, 4096, Map.of("vb.host-group", "gpu"));
+        fails(w.check(new InHostGroup()),
+                "dst is not in host group gpu that vm is limited to (host label vb.host-group unset)");
+        w.dst = new HostFacts("dst", "x86_64", "Skylake", 16, 65_536, 1000, "simulated", "9.0.0", "7.2.0", "10.0.0.0/24",
+                "10.0.0.2", "qemu+tcp://dst/system", Map.of("vb.host-group", "rack-a, licensed"), List.of(), null);
+        fails(w.check(new InHostGroup()), "(host label vb.host-group=rack-a, licensed)");
+        w.dst = new HostFacts("dst", "x86_64", "Skylake", 16, 65_536, 1000, "simulated", "9.0.0", "7.2.0", "10.0.0.0/24",
+                "10.0.0.2", "qemu+tcp://dst/system", Map.of("vb.host-group", "rack-a, gpu"), List.of(), null);
+        assertTrue(w.check(new InHostGroup()).passed());
+        w.guest = guest("vm", GuestState.RUNNING, 4096, Map.of());
+        w.dst = host("dst");
+        assertTrue(w.check(new InHostGroup()).passed(), "an unlabelled guest goes anywhere");
     }
 
     @Test
