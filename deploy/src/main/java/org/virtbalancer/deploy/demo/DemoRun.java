@@ -106,7 +106,10 @@ public final class DemoRun {
     }
 
     private void track(ClusterSnapshot s) {
-        long overloaded = s.hosts().stream().filter(HostSnapshot::overloaded).count();
+        // Before the first move a host counts if it is overloaded or already reports CPU above the high
+        // watermark: imbalance moves may start before the detector has seen k hot samples.
+        double high = BalancerSettings.defaults().highWatermark();
+        long overloaded = s.hosts().stream().filter(h -> h.overloaded() || h.cpuLoad() > high).count();
         if (overloadedAtStart < 0) {
             maxOverloadedBeforeFirstMove = Math.max(maxOverloadedBeforeFirstMove, overloaded);
             if (s.migrationsIssued() > 0) {
