@@ -384,13 +384,26 @@ public final class BalancerCore {
 
     /** Why and where the guest can go: every failing rule per host, and a counted summary. */
     public Explanation explain(String guestName) {
+        return explain(guestName, Optional.empty());
+    }
+
+    /** Whether {@code target} can take the guest: every rule that fails there, and the guest's notes. */
+    public Explanation explain(String guestName, String target) {
+        return explain(guestName, Optional.of(target));
+    }
+
+    private Explanation explain(String guestName, Optional<String> target) {
         long now = clock.millis();
         Optional<Guest> found = cluster.findGuest(guestName);
         if (found.isEmpty()) {
-            return new Explanation(guestName, "", List.of(), List.of(),
+            return Explanation.unknown(guestName, "",
                     guestName + " is not in any host's inventory; check the name or wait for the host's next inventory.");
         }
         Guest g = found.get();
+        if (target.isPresent() && cluster.host(target.get()).isEmpty()) {
+            return Explanation.unknown(guestName, g.host(), target.get()
+                    + " is not a known host: no agent has sent an inventory for it; check the name.");
+        }
         Host source = cluster.host(g.host()).orElseThrow();
         boolean draining = Optional.ofNullable(drains.get(g.host()))
                 .map(d -> d.state() == MaintenanceState.ENTERING).orElse(false);
@@ -414,6 +427,8 @@ public final class BalancerCore {
         }
         Placement placement = new Placement(g, source, g.host(), MigrationChoice.baseMode(g.state()),
                 MigrationOptions.move(), ceiling);
-        return planner.explain(placement, view(now), notes);
+        return target.isPresent()
+                ? planner.explainTarget(placement.withTarget(target.get()), view(now), notes)
+                : planner.explain(placement, view(now), notes);
     }
 }
