@@ -49,10 +49,12 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -167,32 +169,56 @@ public final class BalancerCore {
                     "no final result " + Migrations.GRACE.toSeconds() + " s after its deadline; the balancer gave up on it")));
         }
 
-        PlanningView view = view(now);
-        Slots slots = migrations.slots();
-        for (MaintenanceDrain drain : drains.values()) {
-            double before = view.imbalance();
-            DrainRound round = drain.plan(cluster, view, planner, migrations, slots);
+        Round round = plan(now, false);
+        for (DrainStep step : round.drains()) {
+            MaintenanceDrain drain = step.drain();
+            DrainRound drainRound = step.round();
             String note = "";
-            if (!round.moves().isEmpty()) {
+            if (!drainRound.moves().isEmpty()) {
                 String trigger = "maintenance " + drain.host();
                 if (automation == AutomationLevel.MANUAL) {
-                    String planId = recommend(trigger, Purpose.MAINTENANCE, round.moves(), List.of(), before,
-                            view.imbalance(), now, actions);
+                    String planId = recommend(trigger, Purpose.MAINTENANCE, drainRound.moves(), List.of(),
+                            step.imbalanceBefore(), step.imbalanceAfter(), now, actions);
                     note = "waiting for approval of plan " + planId;
                 } else {
-                    issue(trigger, Purpose.MAINTENANCE, round.moves(), blockedLines(round), before, view.imbalance(), now,
-                            actions);
+                    issue(trigger, Purpose.MAINTENANCE, drainRound.moves(), blockedLines(drainRound),
+                            step.imbalanceBefore(), step.imbalanceAfter(), now, actions);
                 }
             }
-            drain.status(cluster, migrations, round, note, now)
+            drain.status(cluster, migrations, drainRound, note, now)
                     .ifPresent(s -> actions.add(new Action.PublishDecision(s.host(), s)));
         }
-
-        balance(view, slots, now, actions);
+        round.balancing().ifPresent(plan -> balance(round.trigger(), plan, now, actions));
         return actions;
     }
 
-    private void balance(PlanningView view, Slots slots, long now, List<Action> actions) {
+    /** One drain's round with the imbalance before and after its moves. */
+    private record DrainStep(MaintenanceDrain drain, DrainRound round, double imbalanceBefore, double imbalanceAfter) {}
+
+    /** What one tick plans before anything is issued: each drain's round, then balancing if a host is overloaded. */
+    private record Round(List<DrainStep> drains, String trigger, Optional<BalancingPlan> balancing,
+                         double imbalanceBefore, double imbalanceAfter) {}
+
+    /**
+     * Plans on a fresh projection and fresh slots. Without {@code preview} a drain counts its guests
+     * on its first round; nothing else here changes the core's state.
+     */
+    private Round plan(long now, boolean preview) {
+        PlanningView view = view(now);
+        Slots slots = migrations.slots();
+        double before = view.imbalance();
+        List<DrainStep> steps = new ArrayList<>();
+        Set<String> leaving = new HashSet<>();
+        for (MaintenanceDrain drain : drains.values()) {
+            double drainBefore = view.imbalance();
+            DrainRound round = preview ? drain.preview(cluster, view, planner, migrations, slots)
+                    : drain.plan(cluster, view, planner, migrations, slots);
+            steps.add(new DrainStep(drain, round, drainBefore, view.imbalance()));
+            if (automation != AutomationLevel.MANUAL) {
+                // tick issues these before it balances: they are in flight by then and may not move again.
+                round.moves().forEach(m -> leaving.add(m.guest().name()));
+            }
+        }
         List<String> sources = cluster.hosts().stream()
                 .map(Host::name)
                 .filter(detector::isOverloaded)
@@ -200,11 +226,14 @@ public final class BalancerCore {
                 .sorted(Comparator.comparingDouble((String h) -> -view.projected(h).binding())
                         .thenComparing(Comparator.naturalOrder()))
                 .toList();
-        if (sources.isEmpty()) {
-            return;
-        }
-        BalancingPlan plan = planner.balance(sources, detector::reason, g -> mayBalance(g, now), view, slots);
+        Optional<BalancingPlan> balancing = sources.isEmpty() ? Optional.empty()
+                : Optional.of(planner.balance(sources, detector::reason,
+                        g -> !leaving.contains(g.name()) && mayBalance(g, now), view, slots));
         String trigger = shortTrigger("overload " + String.join(", ", sources), sources.size());
+        return new Round(steps, trigger, balancing, before, view.imbalance());
+    }
+
+    private void balance(String trigger, BalancingPlan plan, long now, List<Action> actions) {
         if (!plan.moves().isEmpty()) {
             if (automation == AutomationLevel.FULL) {
                 issue(trigger, Purpose.BALANCING, plan.moves(), plan.notMoved(), plan.imbalanceBefore(),
@@ -380,6 +409,44 @@ public final class BalancerCore {
         List<MaintenanceStatus> maintenance = drains.values().stream().map(MaintenanceDrain::lastStatus).toList();
         return new ClusterSnapshot(now, automation, hosts, inFlight, migrations.issued(), migrations.succeeded(),
                 migrations.failed(), asIs.imbalance(), maintenance, List.copyOf(recentDecisions));
+    }
+
+    /**
+     * What {@link #tick()} would plan if it ran now, without issuing, recommending or remembering
+     * anything: the core is the same afterwards. One difference remains: a migration the next
+     * tick would abort as overdue still counts as in flight here.
+     */
+    public Preview preview() {
+        long now = clock.millis();
+        Round round = plan(now, true);
+        List<Preview.Step> steps = new ArrayList<>();
+        for (DrainStep step : round.drains()) {
+            DrainRound r = step.round();
+            List<String> notMoved = new ArrayList<>(blockedLines(r));
+            r.waiting().forEach(g -> notMoved.add(g + " waits for a free migration slot to leave " + step.drain().host()
+                    + "."));
+            if (!r.moves().isEmpty() || !notMoved.isEmpty()) {
+                steps.add(new Preview.Step("maintenance " + step.drain().host(), Purpose.MAINTENANCE,
+                        automation != AutomationLevel.MANUAL, proposed(r.moves()), notMoved, step.imbalanceBefore(),
+                        step.imbalanceAfter()));
+            }
+        }
+        round.balancing()
+                .filter(plan -> !plan.moves().isEmpty() || !plan.notMoved().isEmpty())
+                .ifPresent(plan -> steps.add(new Preview.Step(round.trigger(), Purpose.BALANCING,
+                        automation == AutomationLevel.FULL, proposed(plan.moves()), plan.notMoved(),
+                        plan.imbalanceBefore(), plan.imbalanceAfter())));
+        return new Preview(now, automation, migrations.inFlight().size(), steps, round.imbalanceBefore(),
+                round.imbalanceAfter());
+    }
+
+    private static List<Preview.ProposedMove> proposed(List<Move> moves) {
+        return moves.stream()
+                .map(m -> new Preview.ProposedMove(m.guest().name(), m.source(), m.target(), m.mode(), m.options(),
+                        m.reason(), Math.max(0, m.sourceBefore()), Math.max(0, m.sourceAfter()),
+                        Math.max(0, m.targetBefore()), Math.max(0, m.targetAfter()), m.costMiB(),
+                        Math.round(m.prediction().durationMs()), Math.round(m.prediction().downtimeMs())))
+                .toList();
     }
 
     /** Why and where the guest can go: every failing rule per host, and a counted summary. */
