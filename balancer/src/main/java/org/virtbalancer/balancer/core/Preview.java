@@ -30,7 +30,7 @@ public record Preview(long at, AutomationLevel automation, int inFlight, List<St
     }
 
     /** True when no step has a move or a reason for not moving. */
-    public boolean nothingToDo() {
+    public boolean idle() {
         return steps.isEmpty();
     }
 

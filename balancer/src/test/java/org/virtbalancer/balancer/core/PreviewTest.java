@@ -146,12 +146,12 @@ class PreviewTest {
     }
 
     @Test
-    void aCalmClusterHasNothingToDo() {
+    void aCalmClusterHasAnIdlePlan() {
         TestCluster c = new TestCluster(BalancerSettings.defaults());
         c.host("h1", 4, guest("a", GuestState.RUNNING)).host("h2", 2);
         c.sampleAll(3);
         Preview p = c.core.preview();
-        assertTrue(p.nothingToDo());
+        assertTrue(p.idle());
         assertEquals(p.imbalanceBefore(), p.imbalanceAfter());
         assertEquals(0.0625, p.imbalanceBefore(), 1e-9, "binding loads 0.25 and 0.125");
     }

@@ -59,7 +59,7 @@ public final class PlanCommand implements Callable<Integer> {
         List<String> lines = new ArrayList<>();
         String inFlight = p.inFlight() == 0 ? "" : " (" + p.inFlight() + (p.inFlight() == 1 ? " migration" : " migrations")
                 + " in flight, counted as done)";
-        if (p.nothingToDo()) {
+        if (p.idle()) {
             lines.add("nothing to do: no host is overloaded or draining" + inFlight + ".");
             lines.add(String.format(Locale.ROOT, "imbalance %.3f", p.imbalanceBefore()));
             return lines;
