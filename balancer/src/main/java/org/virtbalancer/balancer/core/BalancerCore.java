@@ -49,11 +49,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -171,32 +173,59 @@ public final class BalancerCore {
                     "no final result " + Migrations.GRACE.toSeconds() + " s after its deadline; the balancer gave up on it")));
         }
 
-        PlanningView view = view(now);
-        Slots slots = migrations.slots();
-        for (MaintenanceDrain drain : drains.values()) {
-            double before = view.imbalance();
-            DrainRound round = drain.plan(cluster, view, planner, migrations, slots);
+        Round round = plan(now, false);
+        for (DrainStep step : round.drains()) {
+            MaintenanceDrain drain = step.drain();
+            DrainRound drainRound = step.round();
             String note = "";
-            if (!round.moves().isEmpty()) {
+            if (!drainRound.moves().isEmpty()) {
                 String trigger = "maintenance " + drain.host();
                 if (automation == AutomationLevel.MANUAL) {
-                    String planId = recommend(trigger, Purpose.MAINTENANCE, round.moves(), List.of(), before,
-                            view.imbalance(), now, actions);
+                    String planId = recommend(trigger, Purpose.MAINTENANCE, drainRound.moves(), List.of(),
+                            step.imbalanceBefore(), step.imbalanceAfter(), now, actions);
                     note = "waiting for approval of plan " + planId;
                 } else {
-                    issue(trigger, Purpose.MAINTENANCE, round.moves(), blockedLines(round), before, view.imbalance(), now,
-                            actions);
+                    issue(trigger, Purpose.MAINTENANCE, drainRound.moves(), blockedLines(drainRound),
+                            step.imbalanceBefore(), step.imbalanceAfter(), now, actions);
                 }
             }
-            drain.status(cluster, migrations, round, note, now)
+            drain.status(cluster, migrations, drainRound, note, now)
                     .ifPresent(s -> actions.add(new Action.PublishDecision(s.host(), s)));
         }
-
-        balance(view, slots, now, actions);
+        round.balancing().ifPresent(plan -> balance(round.trigger(), round.overload(), plan, now, actions));
         return actions;
     }
 
-    private void balance(PlanningView view, Slots slots, long now, List<Action> actions) {
+    /** One drain's round with the imbalance before and after its moves. */
+    private record DrainStep(MaintenanceDrain drain, DrainRound round, double imbalanceBefore, double imbalanceAfter) {}
+
+    /**
+     * What one tick plans before anything is issued: each drain's round, then balancing if a host is
+     * overloaded ({@code overload}) or the CPU spread is above the target.
+     */
+    private record Round(List<DrainStep> drains, String trigger, boolean overload, Optional<BalancingPlan> balancing,
+                         double imbalanceBefore, double imbalanceAfter) {}
+
+    /**
+     * Plans on a fresh projection and fresh slots. Without {@code preview} a drain counts its guests
+     * on its first round; nothing else here changes the core's state.
+     */
+    private Round plan(long now, boolean preview) {
+        PlanningView view = view(now);
+        Slots slots = migrations.slots();
+        double before = view.imbalance();
+        List<DrainStep> steps = new ArrayList<>();
+        Set<String> leaving = new HashSet<>();
+        for (MaintenanceDrain drain : drains.values()) {
+            double drainBefore = view.imbalance();
+            DrainRound round = preview ? drain.preview(cluster, view, planner, migrations, slots)
+                    : drain.plan(cluster, view, planner, migrations, slots);
+            steps.add(new DrainStep(drain, round, drainBefore, view.imbalance()));
+            if (automation != AutomationLevel.MANUAL) {
+                // tick issues these before it balances: they are in flight by then and may not move again.
+                round.moves().forEach(m -> leaving.add(m.guest().name()));
+            }
+        }
         List<String> sources = cluster.hosts().stream()
                 .map(Host::name)
                 .filter(detector::isOverloaded)
@@ -206,13 +235,16 @@ public final class BalancerCore {
                 .toList();
         double imbalance = view.imbalance();
         boolean spread = settings.targetImbalance() > 0 && imbalance > settings.targetImbalance();
-        if (sources.isEmpty() && !spread) {
-            return;
-        }
-        BalancingPlan plan = planner.balance(sources, detector::reason, g -> mayBalance(g, now), view, slots);
+        Optional<BalancingPlan> balancing = sources.isEmpty() && !spread ? Optional.empty()
+                : Optional.of(planner.balance(sources, detector::reason,
+                        g -> !leaving.contains(g.name()) && mayBalance(g, now), view, slots));
         String trigger = sources.isEmpty()
                 ? String.format(Locale.ROOT, "imbalance %.3f > %.3f", imbalance, settings.targetImbalance())
                 : shortTrigger("overload " + String.join(", ", sources), sources.size());
+        return new Round(steps, trigger, !sources.isEmpty(), balancing, before, view.imbalance());
+    }
+
+    private void balance(String trigger, boolean overload, BalancingPlan plan, long now, List<Action> actions) {
         if (!plan.moves().isEmpty()) {
             if (automation == AutomationLevel.FULL) {
                 issue(trigger, Purpose.BALANCING, plan.moves(), plan.notMoved(), plan.imbalanceBefore(),
@@ -221,7 +253,7 @@ public final class BalancerCore {
                 recommend(trigger, Purpose.BALANCING, plan.moves(), plan.notMoved(), plan.imbalanceBefore(),
                         plan.imbalanceAfter(), now, actions);
             }
-        } else if (!sources.isEmpty() && !plan.notMoved().isEmpty()
+        } else if (overload && !plan.notMoved().isEmpty()
                 && (!trigger.equals(lastIdleTrigger) || now - lastIdleAt >= QUIET_REPEAT.toMillis())) {
             // Say once why an overloaded host is left as it is, not on every tick.
             lastIdleTrigger = trigger;
@@ -391,15 +423,66 @@ public final class BalancerCore {
                 migrations.failed(), asIs.imbalance(), maintenance, List.copyOf(recentDecisions));
     }
 
+    /**
+     * What {@link #tick()} would plan if it ran now, without issuing, recommending or remembering
+     * anything: the core is the same afterwards. One difference remains: a migration the next
+     * tick would abort as overdue still counts as in flight here.
+     */
+    public Preview preview() {
+        long now = clock.millis();
+        Round round = plan(now, true);
+        List<Preview.Step> steps = new ArrayList<>();
+        for (DrainStep step : round.drains()) {
+            DrainRound r = step.round();
+            List<String> notMoved = new ArrayList<>(blockedLines(r));
+            r.waiting().forEach(g -> notMoved.add(g + " waits for a free migration slot to leave " + step.drain().host()
+                    + "."));
+            if (!r.moves().isEmpty() || !notMoved.isEmpty()) {
+                steps.add(new Preview.Step("maintenance " + step.drain().host(), Purpose.MAINTENANCE,
+                        automation != AutomationLevel.MANUAL, proposed(r.moves()), notMoved, step.imbalanceBefore(),
+                        step.imbalanceAfter()));
+            }
+        }
+        round.balancing()
+                .filter(plan -> !plan.moves().isEmpty() || !plan.notMoved().isEmpty())
+                .ifPresent(plan -> steps.add(new Preview.Step(round.trigger(), Purpose.BALANCING,
+                        automation == AutomationLevel.FULL, proposed(plan.moves()), plan.notMoved(),
+                        plan.imbalanceBefore(), plan.imbalanceAfter())));
+        return new Preview(now, automation, migrations.inFlight().size(), steps, round.imbalanceBefore(),
+                round.imbalanceAfter());
+    }
+
+    private static List<Preview.ProposedMove> proposed(List<Move> moves) {
+        return moves.stream()
+                .map(m -> new Preview.ProposedMove(m.guest().name(), m.source(), m.target(), m.mode(), m.options(),
+                        m.reason(), Math.max(0, m.sourceBefore()), Math.max(0, m.sourceAfter()),
+                        Math.max(0, m.targetBefore()), Math.max(0, m.targetAfter()), m.costMiB(),
+                        Math.round(m.prediction().durationMs()), Math.round(m.prediction().downtimeMs())))
+                .toList();
+    }
+
     /** Why and where the guest can go: every failing rule per host, and a counted summary. */
     public Explanation explain(String guestName) {
+        return explain(guestName, Optional.empty());
+    }
+
+    /** Whether {@code target} can take the guest: every rule that fails there, and the guest's notes. */
+    public Explanation explain(String guestName, String target) {
+        return explain(guestName, Optional.of(target));
+    }
+
+    private Explanation explain(String guestName, Optional<String> target) {
         long now = clock.millis();
         Optional<Guest> found = cluster.findGuest(guestName);
         if (found.isEmpty()) {
-            return new Explanation(guestName, "", List.of(), List.of(),
+            return Explanation.unknown(guestName, "",
                     guestName + " is not in any host's inventory; check the name or wait for the host's next inventory.");
         }
         Guest g = found.get();
+        if (target.isPresent() && cluster.host(target.get()).isEmpty()) {
+            return Explanation.unknown(guestName, g.host(), target.get()
+                    + " is not a known host: no agent has sent an inventory for it; check the name.");
+        }
         Host source = cluster.host(g.host()).orElseThrow();
         boolean draining = Optional.ofNullable(drains.get(g.host()))
                 .map(d -> d.state() == MaintenanceState.ENTERING).orElse(false);
@@ -425,6 +508,8 @@ public final class BalancerCore {
         }
         Placement placement = new Placement(g, source, g.host(), MigrationChoice.baseMode(g.state()),
                 MigrationOptions.move(), ceiling, settings.memoryWatermark());
-        return planner.explain(placement, view, notes);
+        return target.isPresent()
+                ? planner.explainTarget(placement.withTarget(target.get()), view, notes)
+                : planner.explain(placement, view, notes);
     }
 }

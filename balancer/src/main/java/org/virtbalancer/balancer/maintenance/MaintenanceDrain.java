@@ -70,16 +70,21 @@ public final class MaintenanceDrain {
         state = MaintenanceState.ACTIVE;
     }
 
-    /** Which guests leave now, and which cannot leave and why. */
+    /** Which guests leave now, and which cannot leave and why; the first round counts the guests to move. */
     public DrainRound plan(Cluster cluster, PlanningView view, Planner planner, Migrations migrations, Slots slots) {
+        if (state == MaintenanceState.ENTERING && cluster.host(host).isPresent() && total < 0) {
+            total = cluster.guestsOn(host).size();
+        }
+        return preview(cluster, view, planner, migrations, slots);
+    }
+
+    /** The round {@link #plan} would make, leaving this drain as it is (only the view and slots change). */
+    public DrainRound preview(Cluster cluster, PlanningView view, Planner planner, Migrations migrations, Slots slots) {
         Optional<Host> source = cluster.host(host);
         if (state != MaintenanceState.ENTERING || source.isEmpty()) {
             return DrainRound.NONE;
         }
         List<Guest> guests = cluster.guestsOn(host);
-        if (total < 0) {
-            total = guests.size();
-        }
         List<Move> moves = new ArrayList<>();
         List<BlockedGuest> blocked = new ArrayList<>();
         List<String> waiting = new ArrayList<>();

@@ -71,8 +71,36 @@ public final class Planner {
                 verdicts.add(evaluate(placement.withTarget(host.name()), context));
             }
         }
-        return new Explanation(placement.guest().name(), placement.source().name(), verdicts, notes,
-                summary(placement.guest().name(), verdicts));
+        String guest = placement.guest().name();
+        return new Explanation(guest, placement.source().name(), verdicts, tally(verdicts).counts(), notes,
+                summary(guest, verdicts));
+    }
+
+    /**
+     * One host's verdict for this guest, with a summary such as "h4 cannot take web-3: in
+     * maintenance, would exceed memory" or "h7 can take web-3".
+     */
+    public Explanation explainTarget(Placement placement, PlacementContext context, List<String> notes) {
+        String guest = placement.guest().name();
+        Explanation.HostVerdict verdict = evaluate(placement, context);
+        List<Explanation.HostVerdict> verdicts = List.of(verdict);
+        Tally tally = tally(verdicts);
+        String summary;
+        if (verdict.eligible()) {
+            summary = placement.target() + " can take " + guest + (verdict.warnings().isEmpty() ? ""
+                    : ": " + verdict.warnings().stream().map(Planner::stripPeriod).collect(Collectors.joining("; ")));
+        } else {
+            List<String> parts = new ArrayList<>(tally.aboutGuest());
+            List<String> phrases = tally.counts().stream()
+                    .filter(c -> !tally.guestPhrases().contains(c.reason()))
+                    .map(Explanation.Count::reason)
+                    .toList();
+            if (!phrases.isEmpty()) {
+                parts.add(String.join(", ", phrases));
+            }
+            summary = placement.target() + " cannot take " + guest + ": " + String.join("; ", parts);
+        }
+        return new Explanation(guest, placement.source().name(), verdicts, tally.counts(), notes, summary);
     }
 
     /** Hosts that pass every rule, least loaded after the move first. */
@@ -233,28 +261,44 @@ public final class Planner {
         if (verdicts.isEmpty()) {
             return head + ": there is no other known host.";
         }
+        Tally tally = tally(verdicts);
+        String counted = tally.counts().stream()
+                .filter(c -> !tally.guestPhrases().contains(c.reason()))
+                .map(c -> c.hosts() + " " + c.reason())
+                .collect(Collectors.joining(", "));
+        List<String> parts = new ArrayList<>(tally.aboutGuest());
+        if (!counted.isEmpty()) {
+            parts.add(counted);
+        }
+        return parts.isEmpty() ? head : head + ": " + String.join("; ", parts);
+    }
+
+    /**
+     * Failures across hosts: the guest's own reasons (stated once, in full) and every short phrase
+     * with the number of hosts it rules out, most first.
+     */
+    private record Tally(List<String> aboutGuest, Set<String> guestPhrases, List<Explanation.Count> counts) {}
+
+    private Tally tally(List<Explanation.HostVerdict> verdicts) {
         Set<String> rulesAboutGuest = rules.stream().filter(EligibilityRule::aboutGuest).map(EligibilityRule::name)
                 .collect(Collectors.toSet());
         Set<String> guestReasons = new LinkedHashSet<>();
+        Set<String> guestPhrases = new LinkedHashSet<>();
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (Explanation.HostVerdict v : verdicts) {
             for (Explanation.RuleFailure f : v.failures()) {
                 if (rulesAboutGuest.contains(f.rule())) {
                     guestReasons.add(stripPeriod(f.reason()));
-                } else {
-                    counts.merge(f.summary(), 1, Integer::sum);
+                    guestPhrases.add(f.summary());
                 }
+                counts.merge(f.summary(), 1, Integer::sum);
             }
         }
-        String counted = counts.entrySet().stream()
+        List<Explanation.Count> sorted = counts.entrySet().stream()
                 .sorted(Map.Entry.<String, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
-                .map(e -> e.getValue() + " " + e.getKey())
-                .collect(Collectors.joining(", "));
-        List<String> parts = new ArrayList<>(guestReasons);
-        if (!counted.isEmpty()) {
-            parts.add(counted);
-        }
-        return parts.isEmpty() ? head : head + ": " + String.join("; ", parts);
+                .map(e -> new Explanation.Count(e.getKey(), e.getValue()))
+                .toList();
+        return new Tally(List.copyOf(guestReasons), guestPhrases, sorted);
     }
 
     private static String stripPeriod(String s) {

@@ -101,11 +101,13 @@ final class Rebalancer {
             double cpuCeiling = policy.balancingCpuCeiling(mean);
             Candidate best = null;
             int sourcesTried = 0;
+            int sourcesFull = 0;
             for (Entry src : byCpu.descendingSet()) {
                 if (sourcesTried >= SOURCES_PER_STEP || src.cpu() <= mean) {
                     break;
                 }
                 if (slots.sourceFull(src.host())) {
+                    sourcesFull++;
                     continue;
                 }
                 sourcesTried++;
@@ -114,6 +116,11 @@ final class Rebalancer {
                         || c.score() == best.score() && c.guest().name().compareTo(best.guest().name()) < 0)) {
                     best = c;
                 }
+            }
+            if (best == null && sourcesTried == 0 && sourcesFull > 0) {
+                notes.add(String.format(Locale.ROOT, "burst-weighted imbalance %.3f is above %.3f, but the hosts above"
+                        + " the mean already send as many migrations as they may.", deviation, policy.targetImbalance()));
+                return notes;
             }
             if (best == null || best.gain() < policy.minImbalanceGain()) {
                 notes.add(String.format(Locale.ROOT, "burst-weighted imbalance %.3f is above %.3f, but no further move cuts it by"

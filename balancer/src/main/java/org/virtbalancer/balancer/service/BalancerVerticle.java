@@ -3,6 +3,7 @@ package org.virtbalancer.balancer.service;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
@@ -14,6 +15,8 @@ import org.slf4j.LoggerFactory;
 import org.virtbalancer.balancer.core.Action;
 import org.virtbalancer.balancer.core.BalancerCore;
 import org.virtbalancer.balancer.core.ClusterSnapshot;
+import org.virtbalancer.balancer.core.Preview;
+import org.virtbalancer.balancer.plan.Explanation;
 import org.virtbalancer.protocol.ApprovePlan;
 import org.virtbalancer.protocol.Codec;
 import org.virtbalancer.protocol.CommandResult;
@@ -32,19 +35,22 @@ import org.virtbalancer.protocol.Topics;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
  * The balancer's shell: feeds the decision core from Kafka and carries out what it decides.
  * All core calls happen on this verticle's event-loop context, so the core needs no locks;
- * Kafka admin calls (blocking) run on worker threads.
+ * Kafka admin calls (blocking) run on worker threads. With an {@link ApiEndpoint} configured it
+ * also answers the read-only {@link HttpApi}, whose queries run on that same context.
  */
-public final class BalancerVerticle extends VerticleBase {
+public final class BalancerVerticle extends VerticleBase implements BalancerQueries {
     private static final Logger LOG = LoggerFactory.getLogger(BalancerVerticle.class);
 
     private final BalancerConfig config;
@@ -60,6 +66,7 @@ public final class BalancerVerticle extends VerticleBase {
     private KafkaConsumer<String, byte[]> consumer;
     private KafkaProducer<String, byte[]> producer;
     private TopicAdmin admin;
+    private HttpApi api;
     private long tickTimer = -1;
     private long commitTimer = -1;
 
@@ -74,11 +81,18 @@ public final class BalancerVerticle extends VerticleBase {
         Topics topics = config.kafka().topics();
         core = new BalancerCore(config.settings(), clock);
         snapshot.set(core.snapshot());
-        return vertx.executeBlocking(() -> {
+        Future<Void> listening = !config.api().enabled() ? Future.succeededFuture()
+                : HttpApi.start(vertx, config.api(), this).map(started -> {
+                    api = started;
+                    LOG.info("balancer {} API on {}", config.id(), started.url());
+                    return null;
+                });
+        return listening
+                .compose(v -> vertx.executeBlocking(() -> {
                     admin = new TopicAdmin(config.kafka(), "balancer-" + config.id() + "-admin");
                     admin.ensure(topics.shared());
                     return null;
-                })
+                }))
                 .compose(v -> {
                     producer = KafkaProducer.create(vertx, config.kafka().producer("balancer-" + config.id()));
                     consumer = KafkaConsumer.create(vertx, config.kafka().consumer("balancer-" + config.id(), config.groupId()));
@@ -104,6 +118,7 @@ public final class BalancerVerticle extends VerticleBase {
         Future<Void> c = consumer == null ? Future.succeededFuture()
                 : consumer.commit().recover(e -> Future.succeededFuture()).compose(v -> consumer.close());
         return c.compose(v -> producer == null ? Future.succeededFuture() : producer.close())
+                .compose(v -> api == null ? Future.succeededFuture() : api.close())
                 .compose(v -> vertx.executeBlocking(() -> {
                     if (admin != null) {
                         admin.close();
@@ -115,6 +130,34 @@ public final class BalancerVerticle extends VerticleBase {
     /** The latest view of the cluster; safe from any thread. */
     public ClusterSnapshot snapshot() {
         return snapshot.get();
+    }
+
+    /** Where the HTTP API answers, e.g. {@code http://127.0.0.1:8484}; empty when it runs none. */
+    public Optional<String> apiUrl() {
+        return Optional.ofNullable(api).map(HttpApi::url);
+    }
+
+    @Override
+    public Future<Preview> preview() {
+        return onCore(() -> core.preview());
+    }
+
+    @Override
+    public Future<Explanation> explain(String guest, Optional<String> target) {
+        return onCore(() -> target.map(t -> core.explain(guest, t)).orElseGet(() -> core.explain(guest)));
+    }
+
+    /** Runs a query on this verticle's context, where the core lives, from whatever thread asks. */
+    private <T> Future<T> onCore(Supplier<T> query) {
+        Promise<T> answer = Promise.promise();
+        context.runOnContext(v -> {
+            try {
+                answer.complete(query.get());
+            } catch (RuntimeException e) {
+                answer.fail(e);
+            }
+        });
+        return answer.future();
     }
 
     /** Observes every command this balancer sends (for the demo's terminal view). */

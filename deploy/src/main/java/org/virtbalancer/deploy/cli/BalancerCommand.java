@@ -3,6 +3,7 @@ package org.virtbalancer.deploy.cli;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import org.virtbalancer.balancer.core.BalancerSettings;
+import org.virtbalancer.balancer.service.ApiEndpoint;
 import org.virtbalancer.balancer.service.BalancerConfig;
 import org.virtbalancer.balancer.service.BalancerVerticle;
 import picocli.CommandLine.Command;
@@ -13,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 
 /** {@code vbal balancer}: one balancer process against an existing Kafka cluster. */
 @Command(name = "balancer", mixinStandardHelpOptions = true,
@@ -32,18 +34,34 @@ public final class BalancerCommand implements Callable<Integer> {
     @Option(names = "--tick", converter = DurationConverter.class, description = "How often to decide (default: ${DEFAULT-VALUE})")
     Duration tick = Duration.ofSeconds(1);
 
+    @Option(names = "--http-host", paramLabel = "ADDRESS",
+            description = "Address the read-only HTTP API binds to (default: ${DEFAULT-VALUE}); it has no"
+                    + " authentication, so bind it to a management network only")
+    String httpHost = "127.0.0.1";
+
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = "HTTP API port (default: ${DEFAULT-VALUE}); 0 takes any free port, -1 runs no API")
+    int httpPort = ApiEndpoint.DEFAULT_PORT;
+
     @Override
     public Integer call() throws Exception {
         if (!(0 < low && low < high && high <= 2)) {
             throw new IllegalArgumentException("watermarks must satisfy 0 < --low < --high <= 2; got low " + low + ", high " + high);
         }
         BalancerSettings settings = BalancerSettings.defaults().withWatermarks(high, low);
-        BalancerConfig config = BalancerConfig.of(id, connection.settings()).withSettings(settings).withTick(tick);
+        BalancerConfig config = BalancerConfig.of(id, connection.settings()).withSettings(settings).withTick(tick)
+                .withApi(new ApiEndpoint(httpHost, httpPort));
         Vertx vertx = Vertx.vertx();
         CountDownLatch stopped = new CountDownLatch(1);
-        vertx.deployVerticle(new BalancerVerticle(config, Clock.systemUTC(), new SimpleMeterRegistry()))
-                .toCompletionStage().toCompletableFuture().get();
+        BalancerVerticle balancer = new BalancerVerticle(config, Clock.systemUTC(), new SimpleMeterRegistry());
+        try {
+            vertx.deployVerticle(balancer).toCompletionStage().toCompletableFuture().get();
+        } catch (ExecutionException e) {
+            vertx.close();
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
         System.out.println("balancer " + id + " running against " + config.kafka().bootstrapServers() + "; Ctrl-C stops it");
+        balancer.apiUrl().ifPresent(url -> System.out.println("api: " + url + "  (vbal plan, vbal explain GUEST)"));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             vertx.close().toCompletionStage().toCompletableFuture().join();
             stopped.countDown();

@@ -51,8 +51,13 @@ public final class ConnectionOptions {
     }
 
     private Properties demoFile() {
+        return bootstrap == null && System.getenv("VB_BOOTSTRAP") == null ? demoProperties() : new Properties();
+    }
+
+    /** What the running demo wrote about itself; empty when no demo runs. */
+    static Properties demoProperties() {
         Properties props = new Properties();
-        if (bootstrap == null && System.getenv("VB_BOOTSTRAP") == null && Files.isReadable(DEMO_FILE)) {
+        if (Files.isReadable(DEMO_FILE)) {
             try (InputStream in = Files.newInputStream(DEMO_FILE)) {
                 props.load(in);
             } catch (IOException e) {
@@ -62,7 +67,7 @@ public final class ConnectionOptions {
         return props;
     }
 
-    private static String firstOf(String... values) {
+    static String firstOf(String... values) {
         for (String v : values) {
             if (v != null && !v.isBlank()) {
                 return v;

@@ -6,6 +6,7 @@ import org.virtbalancer.agent.sim.SimulatedFabric;
 import org.virtbalancer.balancer.core.BalancerSettings;
 import org.virtbalancer.balancer.core.ClusterSnapshot;
 import org.virtbalancer.balancer.core.HostSnapshot;
+import org.virtbalancer.balancer.service.ApiEndpoint;
 import org.virtbalancer.balancer.service.BalancerConfig;
 import org.virtbalancer.deploy.demo.DemoRun;
 import org.virtbalancer.deploy.demo.DemoScenario;
@@ -29,7 +30,8 @@ import java.util.concurrent.Callable;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Start a real Kafka broker (in-process, 127.0.0.1), one balancer and simulated hosts driven by",
                 "PlanetLab traces; show hosts, migrations and maintenance live. host-1 starts overloaded.",
-                "From another terminal: deploy/bin/vbal maintenance enter host-3 --wait"})
+                "From another terminal: deploy/bin/vbal maintenance enter host-3 --wait, deploy/bin/vbal plan,",
+                "deploy/bin/vbal explain GUEST"})
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--for", converter = DurationConverter.class, paramLabel = "DURATION",
             description = "Stop after this long and print a summary line (e.g. 60s, 5m); default: until Ctrl-C")
@@ -43,6 +45,10 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--port", description = "Kafka port on 127.0.0.1 (default: 9092 if free, else any free port)")
     Integer port;
+
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = "Balancer API port on 127.0.0.1 (default: 8484 if free, else any free port; -1: no API)")
+    Integer httpPort;
 
     @Option(names = "--trace-step", converter = DurationConverter.class,
             description = "Real time one 5-minute trace sample lasts (default: ${DEFAULT-VALUE})")
@@ -66,13 +72,15 @@ public final class DemoCommand implements Callable<Integer> {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(stateDir.resolve("kafka"), true, kafkaPort)) {
             long brokerReady = System.currentTimeMillis();
             System.out.println("kafka: " + kafka.bootstrapServers() + "  (topics prefixed vb.)");
-            writeDemoFile(kafka.bootstrapServers());
+            writeDemoFile(kafka.bootstrapServers(), "");
             KafkaSettings settings = KafkaSettings.of(kafka.bootstrapServers());
             BalancerSettings bs = BalancerSettings.defaults()
                     .withGuestCooldown(Duration.ofMinutes(2))
                     .withHostStaleAfter(Duration.ofSeconds(5))
                     .withMinDeadline(Duration.ofSeconds(30));
-            BalancerConfig balancerConfig = BalancerConfig.of("demo", settings).withSettings(bs);
+            int apiPort = httpPort != null ? httpPort : (isFree(ApiEndpoint.DEFAULT_PORT) ? ApiEndpoint.DEFAULT_PORT : 0);
+            BalancerConfig balancerConfig = BalancerConfig.of("demo", settings).withSettings(bs)
+                    .withApi(ApiEndpoint.loopback(apiPort));
             SimulatedFabric fabric = scenario.build();
             DemoRun run = new DemoRun(System.out, !plain && System.console() != null, started, bs);
             try (LocalCluster cluster = LocalCluster.start(balancerConfig, fabric, scenario.hostIds(),
@@ -84,6 +92,12 @@ public final class DemoCommand implements Callable<Integer> {
                         brokerReady - started);
                 System.out.println("drain a host from another terminal: deploy/bin/vbal maintenance enter host-3 --wait");
                 run.kafka(kafka.bootstrapServers());
+                cluster.balancer().apiUrl().ifPresent(url -> {
+                    System.out.println("api: " + url + "  (from another terminal: deploy/bin/vbal plan,"
+                            + " deploy/bin/vbal explain GUEST)");
+                    run.api(url);
+                });
+                writeDemoFile(kafka.bootstrapServers(), cluster.balancer().apiUrl().orElse(""));
                 run.attach(cluster.balancer());
                 ClusterSnapshot last = run.runUntil(duration);
                 System.out.println(run.timingLine());
@@ -95,10 +109,13 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void writeDemoFile(String bootstrap) throws IOException {
+    private static void writeDemoFile(String bootstrap, String api) throws IOException {
         Properties p = new Properties();
         p.setProperty("bootstrap", bootstrap);
         p.setProperty("prefix", "vb.");
+        if (!api.isEmpty()) {
+            p.setProperty("api", api);
+        }
         try (OutputStream out = Files.newOutputStream(ConnectionOptions.DEMO_FILE)) {
             p.store(out, "written by vbal demo while it runs; read by the other vbal commands");
         }

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The operator entry point: {@code deploy/bin/vbal}. */
 @Command(name = "vbal", mixinStandardHelpOptions = true, version = "virt-balancer 0.1.0",
         description = "virt-balancer: event-driven load balancing and maintenance evacuation for KVM/libvirt clusters.",
-        subcommands = {DemoCommand.class, AgentCommand.class, BalancerCommand.class, MaintenanceCommand.class, ReplayCommand.class,
+        subcommands = {DemoCommand.class, AgentCommand.class, BalancerCommand.class, MaintenanceCommand.class, PlanCommand.class,
+                ExplainCommand.class, ReplayCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Vbal {
     public static void main(String[] args) {

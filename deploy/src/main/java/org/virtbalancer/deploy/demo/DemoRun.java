@@ -49,6 +49,11 @@ public final class DemoRun {
         view.kafka(bootstrap);
     }
 
+    /** Names the balancer's HTTP API in every frame. */
+    public void api(String url) {
+        view.api(url);
+    }
+
     public void attach(BalancerVerticle b) {
         this.balancer = b;
         b.onReceived(this::received);

@@ -34,6 +34,7 @@ final class TerminalView {
     private final Deque<String> log = new ArrayDeque<>();
     private final Map<String, String> lastMaintenance = new HashMap<>();
     private volatile String kafka = "";
+    private volatile String api = "";
 
     TerminalView(PrintStream out, boolean redraw, long startedAt, double high, double low) {
         this.out = out;
@@ -46,6 +47,11 @@ final class TerminalView {
     /** Shown in every frame, since a redraw clears the start-up lines that named the broker. */
     void kafka(String bootstrap) {
         this.kafka = "  kafka=" + bootstrap;
+    }
+
+    /** Shown in every frame after the broker, for the same reason. */
+    void api(String url) {
+        this.api = "  api=" + url;
     }
 
     /** A command the balancer sent. */
@@ -89,8 +95,8 @@ final class TerminalView {
         if (redraw) {
             sb.append("\033[H\033[2J");
         }
-        sb.append(String.format(Locale.ROOT, "virt-balancer demo  t=%s%s  automation=%s  imbalance=%.3f  migrations issued=%d ok=%d failed=%d%n",
-                clock(now), kafka, s.automation(), s.imbalance(), s.migrationsIssued(), s.migrationsSucceeded(), s.migrationsFailed()));
+        sb.append(String.format(Locale.ROOT, "virt-balancer demo  t=%s%s%s  automation=%s  imbalance=%.3f  migrations issued=%d ok=%d failed=%d%n",
+                clock(now), kafka, api, s.automation(), s.imbalance(), s.migrationsIssued(), s.migrationsSucceeded(), s.migrationsFailed()));
         sb.append(String.format(Locale.ROOT, "%-8s %-" + (BAR + 2) + "s %5s %5s %6s  %s%n", "host", "cpu (| = high " + pct(high) + ")",
                 "cpu", "mem", "guests", "state"));
         for (HostSnapshot h : s.hosts()) {

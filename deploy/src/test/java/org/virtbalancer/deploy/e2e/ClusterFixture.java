@@ -6,6 +6,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.virtbalancer.agent.AgentConfig;
 import org.virtbalancer.agent.sim.SimulatedFabric;
 import org.virtbalancer.balancer.core.BalancerSettings;
+import org.virtbalancer.balancer.service.ApiEndpoint;
 import org.virtbalancer.balancer.service.BalancerConfig;
 import org.virtbalancer.deploy.demo.LocalCluster;
 import org.virtbalancer.deploy.kafka.EmbeddedKafka;
@@ -45,13 +46,19 @@ final class ClusterFixture implements AutoCloseable {
     }
 
     ClusterFixture(EmbeddedKafka broker, SimulatedFabric fabric, BalancerSettings settings) throws Exception {
+        this(broker, fabric, settings, ApiEndpoint.OFF);
+    }
+
+    /** With the balancer's HTTP API on {@code api} (port 0: any free port; see {@link #apiUrl()}). */
+    ClusterFixture(EmbeddedKafka broker, SimulatedFabric fabric, BalancerSettings settings, ApiEndpoint api)
+            throws Exception {
         this.topics = new Topics("t" + UUID.randomUUID().toString().substring(0, 8) + ".");
         this.kafka = KafkaSettings.of(broker.bootstrapServers()).withTopics(topics);
         this.fabric = fabric;
         Path state = Files.createTempDirectory("vb-e2e-");
         this.producer = new KafkaProducer<>(new HashMap<>(kafka.producer("test-operator")));
         this.cluster = LocalCluster.start(
-                BalancerConfig.of("t1", kafka).withSettings(settings).withTick(Duration.ofMillis(250)),
+                BalancerConfig.of("t1", kafka).withSettings(settings).withTick(Duration.ofMillis(250)).withApi(api),
                 fabric, fabric.hosts(),
                 host -> AgentConfig.of(host, kafka, state.resolve(host))
                         .withSampleInterval(Duration.ofMillis(250))
@@ -72,6 +79,11 @@ final class ClusterFixture implements AutoCloseable {
 
     void sendRaw(String topic, String key, String value) throws Exception {
         send(topic, key, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The balancer's API address; fails when the fixture was started without one. */
+    String apiUrl() {
+        return cluster.balancer().apiUrl().orElseThrow(() -> new IllegalStateException("started without an API"));
     }
 
     List<String> hosts() {

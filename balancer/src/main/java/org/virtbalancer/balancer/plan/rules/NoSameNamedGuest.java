@@ -17,6 +17,9 @@ public final class NoSameNamedGuest implements EligibilityRule {
 
     @Override
     public Verdict check(Placement p, PlacementContext context) {
+        if (p.target().equals(p.source().name())) {
+            return Verdict.pass(); // the guest itself; DifferentHost says why it cannot go there
+        }
         Optional<Guest> twin = context.guestsOn(p.target()).stream()
                 .filter(g -> g.name().equals(p.guest().name()))
                 .findFirst();
