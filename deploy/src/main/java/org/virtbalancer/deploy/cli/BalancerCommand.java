@@ -3,6 +3,7 @@ package org.virtbalancer.deploy.cli;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import org.virtbalancer.balancer.core.BalancerSettings;
+import org.virtbalancer.balancer.plan.MigrationChoice;
 import org.virtbalancer.balancer.service.ApiEndpoint;
 import org.virtbalancer.balancer.service.BalancerConfig;
 import org.virtbalancer.balancer.service.BalancerVerticle;
@@ -12,6 +13,7 @@ import picocli.CommandLine.Option;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -31,6 +33,26 @@ public final class BalancerCommand implements Callable<Integer> {
     @Option(names = "--low", description = "Low watermark (default: ${DEFAULT-VALUE})")
     double low = BalancerSettings.defaults().lowWatermark();
 
+    @Option(names = "--memory-watermark", paramLabel = "SHARE",
+            description = "Memory given to running guests above this share of a host is overload, and no target is"
+                    + " filled beyond it (default: ${DEFAULT-VALUE})")
+    double memoryWatermark = BalancerSettings.defaults().memoryWatermark();
+
+    @Option(names = "--target-imbalance", paramLabel = "STDDEV",
+            description = "Spread hosts' CPU load while its standard deviation is above this; 0 turns imbalance moves"
+                    + " off (default: ${DEFAULT-VALUE})")
+    double targetImbalance = BalancerSettings.defaults().targetImbalance();
+
+    @Option(names = "--burst-weight", paramLabel = "Z",
+            description = "Imbalance counts a host's CPU plus Z standard deviations of its guests' swings"
+                    + " (default: ${DEFAULT-VALUE})")
+    double burstWeight = BalancerSettings.defaults().burstWeight();
+
+    @Option(names = "--balancing-fallbacks", split = ",", paramLabel = "WAY",
+            description = "When a balancing move would not converge live, what it may use: any of auto-converge,"
+                    + " post-copy, pause, or none (default: auto-converge)")
+    List<String> fallbacks = List.of("auto-converge");
+
     @Option(names = "--tick", converter = DurationConverter.class, description = "How often to decide (default: ${DEFAULT-VALUE})")
     Duration tick = Duration.ofSeconds(1);
 
@@ -43,12 +65,32 @@ public final class BalancerCommand implements Callable<Integer> {
             description = "HTTP API port (default: ${DEFAULT-VALUE}); 0 takes any free port, -1 runs no API")
     int httpPort = ApiEndpoint.DEFAULT_PORT;
 
+    static MigrationChoice.Fallbacks fallbacks(List<String> ways) {
+        boolean auto = false;
+        boolean post = false;
+        boolean pause = false;
+        for (String w : ways) {
+            switch (w.trim()) {
+                case "auto-converge" -> auto = true;
+                case "post-copy" -> post = true;
+                case "pause" -> pause = true;
+                case "none" -> { }
+                default -> throw new IllegalArgumentException("--balancing-fallbacks takes auto-converge, post-copy,"
+                        + " pause or none, comma-separated; got '" + w + "'.");
+            }
+        }
+        return new MigrationChoice.Fallbacks(auto, post, pause);
+    }
+
     @Override
     public Integer call() throws Exception {
         if (!(0 < low && low < high && high <= 2)) {
             throw new IllegalArgumentException("watermarks must satisfy 0 < --low < --high <= 2; got low " + low + ", high " + high);
         }
-        BalancerSettings settings = BalancerSettings.defaults().withWatermarks(high, low);
+        BalancerSettings defaults = BalancerSettings.defaults();
+        BalancerSettings settings = defaults.withWatermarks(high, low).withMemoryWatermark(memoryWatermark)
+                .withImbalance(targetImbalance, defaults.minImbalanceGain()).withBurstWeight(burstWeight)
+                .withBalancingFallbacks(fallbacks(fallbacks));
         BalancerConfig config = BalancerConfig.of(id, connection.settings()).withSettings(settings).withTick(tick)
                 .withApi(new ApiEndpoint(httpHost, httpPort));
         Vertx vertx = Vertx.vertx();
