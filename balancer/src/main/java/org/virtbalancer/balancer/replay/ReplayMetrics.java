@@ -10,6 +10,9 @@ import java.util.Map;
  * <ul>
  *   <li>overload host-minutes: each minute, each host whose guests' CPU demand is above
  *       {@link #OVERLOAD} of its CPUs counts one (a migrating guest counts on its source);</li>
+ *   <li>of those, the ones in the first minute of a trace step ({@link TraceSet#STEP_MINUTES}): the
+ *       load changed that very minute, so no policy that only sees the past could react to the change
+ *       in time; only headroom kept beforehand avoids them. The rest a policy could have cut short;</li>
  *   <li>imbalance: each minute, the population standard deviation of the hosts' demand divided by
  *       their CPUs; the peak and the mean over the day;</li>
  *   <li>migrations started, and GiB they copied (every pre-copy round, as the link carries it);</li>
@@ -28,6 +31,7 @@ public final class ReplayMetrics {
     public static final int PINGPONG_MINUTES = 30;
 
     private long overloadHostMinutes;
+    private long overloadAtStep;
     private double imbalancePeak;
     private double imbalanceSum;
     private int minutes;
@@ -51,6 +55,9 @@ public final class ReplayMetrics {
             int cpus = cluster.host(e.getKey()).cpus();
             if (demand > OVERLOAD * cpus) {
                 overloadHostMinutes++;
+                if (minute % TraceSet.STEP_MINUTES == 0) {
+                    overloadAtStep++;
+                }
             }
             load[i++] = demand / cpus;
         }
@@ -103,6 +110,11 @@ public final class ReplayMetrics {
 
     public long overloadHostMinutes() {
         return overloadHostMinutes;
+    }
+
+    /** Overload host-minutes in the first minute of a trace step, when the load has just changed. */
+    public long overloadAtStep() {
+        return overloadAtStep;
     }
 
     public double imbalancePeak() {

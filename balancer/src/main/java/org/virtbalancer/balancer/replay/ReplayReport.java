@@ -17,6 +17,7 @@ import java.util.Map;
  * @param guests                guests (one per trace file)
  * @param meanCpu               the day's mean demand over the cluster's CPUs
  * @param overloadHostMinutes   minutes hosts spent above 90 % CPU demand
+ * @param overloadAtStep        of those, minutes in the first minute of a trace step (the load changed that minute)
  * @param imbalancePeak         highest per-minute std-dev of normalised host CPU load
  * @param imbalanceMean         mean of it over the day
  * @param migrations            migrations started
@@ -27,7 +28,7 @@ import java.util.Map;
  * @param wallSeconds           real time the replay took
  */
 public record ReplayReport(String policy, String trace, int hosts, int guests, double meanCpu, long overloadHostMinutes,
-                           double imbalancePeak, double imbalanceMean, int migrations, double gibMigrated, int pingpong,
+                           long overloadAtStep, double imbalancePeak, double imbalanceMean, int migrations, double gibMigrated, int pingpong,
                            int violations, Map<String, Integer> violationsByKind, double wallSeconds) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -37,12 +38,13 @@ public record ReplayReport(String policy, String trace, int hosts, int guests, d
 
     static ReplayReport of(String policy, String trace, int hosts, int guests, double meanCpu, ReplayMetrics m,
                            double wallSeconds) {
-        return new ReplayReport(policy, trace, hosts, guests, meanCpu, m.overloadHostMinutes(), m.imbalancePeak(),
+        return new ReplayReport(policy, trace, hosts, guests, meanCpu, m.overloadHostMinutes(), m.overloadAtStep(),
+                m.imbalancePeak(),
                 m.imbalanceMean(), m.migrations(), m.gibMigrated(), m.pingpong(), m.violations(), m.violationsByKind(),
                 wallSeconds);
     }
 
-    /** One JSON object with the keys the issue names, in that order. */
+    /** One JSON object with the keys the issue names, in that order, then {@code overload_at_step}. */
     public String toJson() {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("hosts", hosts);
@@ -56,6 +58,8 @@ public record ReplayReport(String policy, String trace, int hosts, int guests, d
         o.put("pingpong", pingpong);
         o.put("violations", violations);
         o.put("wall_seconds", round(wallSeconds, 2));
+        // Beyond the issue's keys: overload minutes when the load had just changed (see ReplayMetrics).
+        o.put("overload_at_step", overloadAtStep);
         try {
             return JSON.writeValueAsString(o);
         } catch (JsonProcessingException e) {
@@ -72,6 +76,7 @@ public record ReplayReport(String policy, String trace, int hosts, int guests, d
                 new String[]{"guests", Integer.toString(guests)},
                 new String[]{"mean cpu", String.format(Locale.ROOT, "%.3f", meanCpu)},
                 new String[]{"overload host-minutes (>90% cpu)", Long.toString(overloadHostMinutes)},
+                new String[]{"  of which in a trace step's first minute", Long.toString(overloadAtStep)},
                 new String[]{"imbalance peak", String.format(Locale.ROOT, "%.4f", imbalancePeak)},
                 new String[]{"imbalance mean", String.format(Locale.ROOT, "%.4f", imbalanceMean)},
                 new String[]{"migrations", Integer.toString(migrations)},
@@ -81,7 +86,7 @@ public record ReplayReport(String policy, String trace, int hosts, int guests, d
                 new String[]{"wall seconds", String.format(Locale.ROOT, "%.2f", wallSeconds)});
         StringBuilder sb = new StringBuilder();
         for (String[] r : rows) {
-            sb.append(String.format(Locale.ROOT, "%-34s %s%n", r[0], r[1]));
+            sb.append(String.format(Locale.ROOT, "%-42s %s%n", r[0], r[1]));
         }
         return sb.toString();
     }

@@ -122,6 +122,8 @@ class ReplayTest {
         ReplayMetrics none = new Replay(overloaded(), new NoBalancing()).run(60);
         ReplayMetrics vb = new Replay(overloaded(), new VirtBalancerPolicy()).run(60);
         assertEquals(60, none.overloadHostMinutes());
+        assertEquals(12, none.overloadAtStep(), "a static overload counts in the first minute of each of 12 steps");
+        assertEquals(1, vb.overloadAtStep(), "after relief no step starts overloaded; minute 0 does");
         assertTrue(vb.overloadHostMinutes() < none.overloadHostMinutes() / 2,
                 "vb left " + vb.overloadHostMinutes() + " overload host-minutes");
         assertTrue(vb.migrations() > 0);
