@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The cluster as reported: hosts, the guests on each, and what they use. Hosts and guests are
@@ -30,8 +31,10 @@ public final class Cluster {
     /** How long a completed move outranks inventories that contradict it. */
     public static final Duration SETTLE = Duration.ofSeconds(60);
 
-    private final Map<String, Host> hosts = new TreeMap<>();
-    private final Map<String, TreeMap<String, GuestDescriptor>> guests = new TreeMap<>();
+    // Looked up by name on every sample and by every rule: hash maps, with the names kept in order apart.
+    private final Map<String, Host> hosts = new HashMap<>();
+    private final TreeSet<String> hostNames = new TreeSet<>();
+    private final Map<String, TreeMap<String, GuestDescriptor>> guests = new HashMap<>();
     private final Map<String, GuestUsage> usage = new HashMap<>();
     private final List<CompletedMove> recentMoves = new ArrayList<>();
     private static final TreeMap<String, GuestDescriptor> EMPTY = new TreeMap<>();
@@ -53,6 +56,7 @@ public final class Cluster {
         pruneMoves(now);
         String host = inventory.facts().host();
         hosts.merge(host, Host.of(inventory.facts()), (old, fresh) -> old.withFacts(inventory.facts()));
+        hostNames.add(host);
         TreeMap<String, GuestDescriptor> listed = new TreeMap<>();
         inventory.guests().forEach(g -> listed.put(g.name(), g));
         TreeMap<String, GuestDescriptor> previous = guests.getOrDefault(host, new TreeMap<>());
@@ -140,8 +144,14 @@ public final class Cluster {
                 false, false));
     }
 
+    /** Every known host, in name order. */
     public List<Host> hosts() {
-        return List.copyOf(hosts.values());
+        Host[] inOrder = new Host[hostNames.size()];
+        int i = 0;
+        for (String name : hostNames) {
+            inOrder[i++] = hosts.get(name);
+        }
+        return List.of(inOrder);
     }
 
     public Optional<Host> host(String name) {

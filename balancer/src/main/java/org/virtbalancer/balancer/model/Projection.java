@@ -2,6 +2,8 @@ package org.virtbalancer.balancer.model;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,8 +24,9 @@ public final class Projection {
 
     /** The cluster as it is now. */
     public static Projection of(Cluster cluster) {
-        Map<String, Utilisation> loads = new TreeMap<>();
-        Map<String, TreeMap<String, Guest>> guests = new TreeMap<>();
+        // Filled in name order, so imbalance() sums in name order; looked up by hash.
+        Map<String, Utilisation> loads = new LinkedHashMap<>();
+        Map<String, TreeMap<String, Guest>> guests = new HashMap<>();
         for (Host host : cluster.hosts()) {
             cluster.utilisation(host.name()).ifPresent(u -> loads.put(host.name(), u));
             TreeMap<String, Guest> onHost = new TreeMap<>();
@@ -34,9 +37,9 @@ public final class Projection {
     }
 
     public Projection copy() {
-        Map<String, TreeMap<String, Guest>> guestsCopy = new TreeMap<>();
+        Map<String, TreeMap<String, Guest>> guestsCopy = new HashMap<>();
         guests.forEach((h, g) -> guestsCopy.put(h, new TreeMap<>(g)));
-        return new Projection(new TreeMap<>(loads), guestsCopy);
+        return new Projection(new LinkedHashMap<>(loads), guestsCopy);
     }
 
     /** Moves the guest: the source loses its CPU and memory, the target gains them. */
