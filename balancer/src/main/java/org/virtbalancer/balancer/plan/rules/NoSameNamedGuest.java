@@ -17,9 +17,7 @@ public final class NoSameNamedGuest implements EligibilityRule {
 
     @Override
     public Verdict check(Placement p, PlacementContext context) {
-        Optional<Guest> twin = context.guestsOn(p.target()).stream()
-                .filter(g -> g.name().equals(p.guest().name()))
-                .findFirst();
+        Optional<Guest> twin = context.guestOn(p.target(), p.guest().name());
         if (twin.isEmpty()) {
             return Verdict.pass();
         }
