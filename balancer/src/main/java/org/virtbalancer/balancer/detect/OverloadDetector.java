@@ -24,6 +24,8 @@ public final class OverloadDetector {
         final Deque<Boolean> window = new ArrayDeque<>();
         boolean overloaded;
         Utilisation last;
+        /** reason() since the last sample: a plan quotes it in every move off the host. */
+        String reason;
     }
 
     public OverloadDetector(double highWatermark, double lowWatermark, int k, int n) {
@@ -41,6 +43,7 @@ public final class OverloadDetector {
     public boolean observe(String host, Utilisation load) {
         HostHistory h = histories.computeIfAbsent(host, x -> new HostHistory());
         h.last = load;
+        h.reason = null;
         h.window.addLast(load.cpu() > high || load.memory() > high);
         while (h.window.size() > n) {
             h.window.removeFirst();
@@ -68,6 +71,13 @@ public final class OverloadDetector {
         if (h == null || !h.overloaded) {
             return "";
         }
+        if (h.reason == null) {
+            h.reason = describe(host, h);
+        }
+        return h.reason;
+    }
+
+    private String describe(String host, HostHistory h) {
         boolean cpu = h.last.cpu() >= h.last.memory();
         String resource = cpu ? "cpu" : "memory";
         double value = cpu ? h.last.cpu() : h.last.memory();
