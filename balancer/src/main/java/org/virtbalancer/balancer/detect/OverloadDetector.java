@@ -26,6 +26,8 @@ public final class OverloadDetector {
         final Deque<Boolean> window = new ArrayDeque<>();
         boolean overloaded;
         Utilisation last;
+        /** reason() since the last sample: a plan quotes it in every move off the host. */
+        String reason;
     }
 
     /** The same marks for CPU and memory. */
@@ -50,6 +52,7 @@ public final class OverloadDetector {
     public boolean observe(String host, Utilisation load) {
         HostHistory h = histories.computeIfAbsent(host, x -> new HostHistory());
         h.last = load;
+        h.reason = null;
         h.window.addLast(load.cpu() > high || load.memory() > memoryHigh);
         while (h.window.size() > n) {
             h.window.removeFirst();
@@ -77,6 +80,13 @@ public final class OverloadDetector {
         if (h == null || !h.overloaded) {
             return "";
         }
+        if (h.reason == null) {
+            h.reason = describe(host, h);
+        }
+        return h.reason;
+    }
+
+    private String describe(String host, HostHistory h) {
         boolean cpu = h.last.cpu() - high >= h.last.memory() - memoryHigh;
         String resource = cpu ? "cpu" : "memory";
         double value = cpu ? h.last.cpu() : h.last.memory();

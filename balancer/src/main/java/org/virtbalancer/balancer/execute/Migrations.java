@@ -149,6 +149,9 @@ public final class Migrations {
 
     /** Why moving this guest to this target failed before, if it did recently. */
     public Optional<String> failureOn(String guest, String target, long now) {
+        if (!failures.containsKey(guest)) {
+            return Optional.empty(); // the usual case, asked for every candidate target
+        }
         return recentFailures(guest, now).stream().filter(f -> f.target().equals(target))
                 .reduce((a, b) -> b).map(Failure::reason);
     }

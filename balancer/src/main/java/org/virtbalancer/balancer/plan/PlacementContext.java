@@ -30,6 +30,11 @@ public interface PlacementContext {
     /** Guests on the host after the moves in flight and planned so far. */
     Collection<Guest> guestsOn(String host);
 
+    /** The guest of that name among {@link #guestsOn(String)}, if there is one. */
+    default Optional<Guest> guestOn(String host, String name) {
+        return guestsOn(host).stream().filter(g -> g.name().equals(name)).findFirst();
+    }
+
     /** Why an earlier migration of this guest to this target failed, if one did recently. */
     Optional<String> earlierFailure(String guest, String target);
 }

@@ -243,13 +243,13 @@ public final class Planner {
         view.projection().move(g, source.name(), target);
         double sourceAfter = load.applyAsDouble(view.projected(source.name()));
         double targetAfter = load.applyAsDouble(view.projected(target));
-        String frees = cpuBound
-                ? String.format(Locale.ROOT, "%.1f cores", g.cpuCores())
-                : String.format(Locale.ROOT, "%.1f GiB of memory", g.activeMemoryMiB() / 1024.0);
-        String reason = String.format(Locale.ROOT, "%s; %s frees %s for %.1f GiB copied in about %.0f s; %s %s goes"
-                        + " %.2f → %.2f", overloadReason, g.name(), frees,
+        // One format call per move: "<why>; vm frees 1.5 cores (or 4.0 GiB of memory) for 4.0 GiB copied in …".
+        String reason = String.format(Locale.ROOT, cpuBound
+                        ? "%s; %s frees %.1f cores for %.1f GiB copied in about %.0f s; %s cpu goes %.2f → %.2f"
+                        : "%s; %s frees %.1f GiB of memory for %.1f GiB copied in about %.0f s; %s memory goes %.2f → %.2f",
+                overloadReason, g.name(), cpuBound ? g.cpuCores() : g.activeMemoryMiB() / 1024.0,
                 s.choice().prediction().transferredMiB() / 1024.0, policy.costSeconds(s.choice().prediction().durationMs()),
-                target, cpuBound ? "cpu" : "memory", targetBefore, targetAfter);
+                target, targetBefore, targetAfter);
         return new Move(g, source.name(), target, s.choice().mode(), s.choice().options(), s.choice().prediction(),
                 reason, sourceBefore, sourceAfter, targetBefore, targetAfter);
     }

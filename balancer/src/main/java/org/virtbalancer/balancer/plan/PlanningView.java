@@ -92,6 +92,11 @@ public final class PlanningView implements PlacementContext {
     }
 
     @Override
+    public Optional<Guest> guestOn(String host, String name) {
+        return projection.guest(host, name);
+    }
+
+    @Override
     public Optional<String> earlierFailure(String guest, String target) {
         return migrations.failureOn(guest, target, now);
     }

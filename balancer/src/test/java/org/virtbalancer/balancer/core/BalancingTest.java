@@ -204,4 +204,24 @@ class BalancingTest {
         assertTrue(decisions.stream().anyMatch(d -> d.trigger().matches("overload .* and \\d+ more hosts")),
                 () -> decisions.get(0).trigger());
     }
+
+    @Test
+    void aMemoryBoundHostIsRelievedByTheMemoryItsGuestsFree() {
+        // Six 10 GiB guests on 64 GiB: memory 0.94, cpu 0.19.
+        TestCluster c = new TestCluster(BalancerSettings.defaults());
+        c.host("h1", 3, guest("m1", GuestState.RUNNING, 10_240, Map.of()), guest("m2", GuestState.RUNNING, 10_240, Map.of()),
+                guest("m3", GuestState.RUNNING, 10_240, Map.of()), guest("m4", GuestState.RUNNING, 10_240, Map.of()),
+                guest("m5", GuestState.RUNNING, 10_240, Map.of()), guest("m6", GuestState.RUNNING, 10_240, Map.of()));
+        c.reports("h1", 3, guestLoad("m1", 0.5), guestLoad("m2", 0.5), guestLoad("m3", 0.5), guestLoad("m4", 0.5),
+                guestLoad("m5", 0.5), guestLoad("m6", 0.5));
+        c.host("h2", 2).host("h3", 2);
+        c.sampleAll(3);
+        PlanDecision plan = plans(c.tick()).get(0);
+        assertFalse(plan.moves().isEmpty());
+        for (PlannedMove m : plan.moves()) {
+            assertTrue(m.reason().startsWith("h1 memory 0.94 > 0.90 for 3 of 5 samples; "), m.reason());
+            assertTrue(m.reason().matches(".*; m\\d frees 10\\.0 GiB of memory for \\d+\\.\\d GiB copied in about \\d+ s;"
+                    + " h[23] memory goes \\d\\.\\d\\d → \\d\\.\\d\\d"), m.reason());
+        }
+    }
 }

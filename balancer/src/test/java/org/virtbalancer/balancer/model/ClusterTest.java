@@ -90,4 +90,20 @@ class ClusterTest {
         assertEquals(1.6, a.usage().smoothedCores(), 1e-9);
         assertEquals(3.0, a.cpuCores(), 1e-9, "the larger of smoothed and last sample");
     }
+
+    @Test
+    void samplesUpdateEachListedGuestWhateverTheOrderAndWhicheverHostReportsIt() {
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("a", GuestState.RUNNING), guest("b", GuestState.RUNNING))), now);
+        cluster.applyInventory(new Inventory(host("h2"), List.of()), now);
+        cluster.applySample(load("h1", 3, guestLoad("a", 1.0), guestLoad("b", 2.0)), now);
+        cluster.applySample(load("h1", 3, guestLoad("b", 3.0), guestLoad("a", 1.0)), now + 10_000);
+        cluster.applySample(load("h1", 3, guestLoad("a", 1.0)), now + 20_000);
+        assertEquals(new GuestUsage(1.0, 1.0, 10, 3, 0), cluster.guest("h1", "a").orElseThrow().usage());
+        assertEquals(new GuestUsage(0.3 * 3.0 + 0.7 * 2.0, 3.0, 10, 2, 0.05 * 1.0 * 1.0), cluster.guest("h1", "b").orElseThrow().usage());
+        // A guest's usage follows it by name: h2 reporting it (mid-migration) continues the same series.
+        cluster.applySample(load("h2", 1, guestLoad("a", 2.0)), now + 30_000);
+        cluster.applySample(load("h1", 3, guestLoad("b", 3.0)), now + 30_000);
+        assertEquals(new GuestUsage(0.3 * 2.0 + 0.7 * 1.0, 2.0, 10, 4, 0.05 * 1.0 * 1.0), cluster.guest("h1", "a").orElseThrow().usage());
+        assertEquals(3, cluster.guest("h1", "b").orElseThrow().usage().samples());
+    }
 }

@@ -4,6 +4,7 @@ import org.virtbalancer.balancer.plan.EligibilityRule;
 import org.virtbalancer.balancer.plan.Placement;
 import org.virtbalancer.balancer.plan.PlacementContext;
 import org.virtbalancer.balancer.plan.Verdict;
+import org.virtbalancer.protocol.Disk;
 import org.virtbalancer.protocol.MigrationMode;
 
 /** Host-side disk caches may hold writes the target never sees; libvirt demands cache=none unless unsafe. */
@@ -24,11 +25,12 @@ public final class CacheModeNone implements EligibilityRule {
             return Verdict.pass();
         }
         // An empty cache mode is the hypervisor default, which libvirt accepts for shared storage.
-        return p.guest().descriptor().disks().stream()
-                .filter(d -> !d.cache().isEmpty() && !d.cache().equalsIgnoreCase("none"))
-                .findFirst()
-                .map(d -> Verdict.fail("disk cache mode not none", p.guest().name() + " disk " + d.target()
-                        + " uses cache mode " + d.cache() + "; set cache='none' or allow an unsafe migration."))
-                .orElse(Verdict.pass());
+        for (Disk d : p.guest().descriptor().disks()) {
+            if (!d.cache().isEmpty() && !d.cache().equalsIgnoreCase("none")) {
+                return Verdict.fail("disk cache mode not none", p.guest().name() + " disk " + d.target()
+                        + " uses cache mode " + d.cache() + "; set cache='none' or allow an unsafe migration.");
+            }
+        }
+        return Verdict.pass();
     }
 }

@@ -7,9 +7,12 @@ import org.virtbalancer.balancer.plan.Verdict;
 import org.virtbalancer.protocol.HostFacts;
 
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /** An older libvirt or QEMU may not understand a newer one's machine state. */
 public final class NoBackwardMigration implements EligibilityRule {
+    private static final Pattern NON_DIGITS = Pattern.compile("[^0-9]+");
+
     @Override
     public String name() {
         return "NoBackwardMigration";
@@ -30,7 +33,8 @@ public final class NoBackwardMigration implements EligibilityRule {
     private static Verdict compare(String what, Function<HostFacts, String> version, HostFacts from, HostFacts to) {
         String a = version.apply(from);
         String b = version.apply(to);
-        if (!a.isEmpty() && !b.isEmpty() && compareVersions(b, a) < 0) {
+        // Equal versions are never older; most clusters run one version, so skip parsing it.
+        if (!a.equals(b) && !a.isEmpty() && !b.isEmpty() && compareVersions(b, a) < 0) {
             return Verdict.fail("older " + what, to.host() + " runs " + what + " " + b + ", older than " + a + " on "
                     + from.host() + "; migrating to an older version is not supported.");
         }
@@ -39,8 +43,8 @@ public final class NoBackwardMigration implements EligibilityRule {
 
     /** Compares dotted versions numerically: 10.0.0 is newer than 9.10.0. */
     public static int compareVersions(String a, String b) {
-        String[] x = a.split("[^0-9]+");
-        String[] y = b.split("[^0-9]+");
+        String[] x = NON_DIGITS.split(a);
+        String[] y = NON_DIGITS.split(b);
         for (int i = 0; i < Math.max(x.length, y.length); i++) {
             long xi = i < x.length && !x[i].isEmpty() ? parse(x[i]) : 0;
             long yi = i < y.length && !y[i].isEmpty() ? parse(y[i]) : 0;

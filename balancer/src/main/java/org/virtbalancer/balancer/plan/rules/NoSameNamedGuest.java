@@ -20,9 +20,7 @@ public final class NoSameNamedGuest implements EligibilityRule {
         if (p.target().equals(p.source().name())) {
             return Verdict.pass(); // the guest itself; DifferentHost says why it cannot go there
         }
-        Optional<Guest> twin = context.guestsOn(p.target()).stream()
-                .filter(g -> g.name().equals(p.guest().name()))
-                .findFirst();
+        Optional<Guest> twin = context.guestOn(p.target(), p.guest().name());
         if (twin.isEmpty()) {
             return Verdict.pass();
         }

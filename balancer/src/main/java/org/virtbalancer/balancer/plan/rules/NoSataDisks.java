@@ -24,12 +24,12 @@ public final class NoSataDisks implements EligibilityRule {
         if (p.mode() == MigrationMode.OFFLINE) {
             return Verdict.pass(); // no device state to carry
         }
-        return p.guest().descriptor().disks().stream()
-                .filter(d -> d.bus().equalsIgnoreCase("sata"))
-                .map(Disk::target)
-                .findFirst()
-                .map(t -> Verdict.fail("SATA disk", p.guest().name() + " has SATA disk " + t
-                        + ", which cannot be migrated; attach it as virtio or scsi instead."))
-                .orElse(Verdict.pass());
+        for (Disk d : p.guest().descriptor().disks()) {
+            if (d.bus().equalsIgnoreCase("sata")) {
+                return Verdict.fail("SATA disk", p.guest().name() + " has SATA disk " + d.target()
+                        + ", which cannot be migrated; attach it as virtio or scsi instead.");
+            }
+        }
+        return Verdict.pass();
     }
 }
