@@ -17,7 +17,9 @@ import org.virtbalancer.balancer.plan.rules.NoSataDisks;
 import org.virtbalancer.balancer.plan.rules.NotInMaintenance;
 import org.virtbalancer.balancer.plan.rules.NotPinned;
 import org.virtbalancer.balancer.plan.rules.SameArchitecture;
+import org.virtbalancer.balancer.plan.rules.SameQemuIdentity;
 import org.virtbalancer.balancer.plan.rules.SameSubnet;
+import org.virtbalancer.balancer.plan.rules.SharedStorage;
 import org.virtbalancer.balancer.plan.rules.StateFitsMode;
 
 import java.util.List;
@@ -41,7 +43,7 @@ public interface EligibilityRule {
         return List.of(new NotPinned(), new StateFitsMode(), new MigratableCpuMode(), new NoSataDisks(),
                 new NoFilesystemPassthrough(), new NoHostDevices(), new CacheModeNone(), new DifferentHost(),
                 new LiveTarget(), new NotInMaintenance(), new SameArchitecture(), new NoBackwardMigration(),
-                new SameSubnet(), new InHostGroup(), new NoSameNamedGuest(), new AntiAffinity(), new Affinity(),
+                new SameSubnet(), new SharedStorage(), new SameQemuIdentity(), new InHostGroup(), new NoSameNamedGuest(), new AntiAffinity(), new Affinity(),
                 new NoEarlierFailure(), new FitsCapacity());
     }
 }

@@ -8,6 +8,11 @@ import org.virtbalancer.balancer.model.Guest;
 import org.virtbalancer.balancer.model.Projection;
 import org.virtbalancer.balancer.plan.rules.Affinity;
 import org.virtbalancer.balancer.plan.rules.AntiAffinity;
+import org.virtbalancer.protocol.CopyStorage;
+import org.virtbalancer.protocol.QemuIdentity;
+import org.virtbalancer.protocol.StoragePool;
+import org.virtbalancer.balancer.plan.rules.SameQemuIdentity;
+import org.virtbalancer.balancer.plan.rules.SharedStorage;
 import org.virtbalancer.balancer.plan.rules.CacheModeNone;
 import org.virtbalancer.balancer.plan.rules.DifferentHost;
 import org.virtbalancer.balancer.plan.rules.FitsCapacity;
@@ -47,6 +52,8 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.virtbalancer.balancer.Fixtures.QEMU;
+import static org.virtbalancer.balancer.Fixtures.SHARED_POOL;
 import static org.virtbalancer.balancer.Fixtures.guest;
 import static org.virtbalancer.balancer.Fixtures.guestLoad;
 import static org.virtbalancer.balancer.Fixtures.host;
@@ -59,6 +66,7 @@ class EligibilityRulesTest {
     private static final class World {
         GuestDescriptor guest = guest("vm", GuestState.RUNNING);
         HostFacts dst = host("dst");
+        HostFacts src = host("src");
         List<GuestDescriptor> onDst = new ArrayList<>();
         List<GuestDescriptor> onSrc = new ArrayList<>();
         /** Guests on a third host, "far"; the host exists only when this is not empty. */
@@ -77,7 +85,7 @@ class EligibilityRulesTest {
             Cluster cluster = new Cluster();
             List<GuestDescriptor> src = new ArrayList<>(onSrc);
             src.add(0, guest);
-            cluster.applyInventory(new Inventory(host("src"), src), NOW);
+            cluster.applyInventory(new Inventory(this.src, src), NOW);
             cluster.applySample(new HostLoad("src", 10_000, 8, 0, 0, 0, List.of(guestLoad("vm", 2))), NOW);
             if (!onFar.isEmpty()) {
                 cluster.applyInventory(new Inventory(host("far"), onFar), NOW);
@@ -301,6 +309,54 @@ class EligibilityRulesTest {
         w.guest = guest("vm", GuestState.RUNNING, 4096, Map.of());
         w.dst = host("dst");
         assertTrue(w.check(new InHostGroup()).passed(), "an unlabelled guest goes anywhere");
+    }
+
+    private static HostFacts facts(String name, List<StoragePool> pools, QemuIdentity qemu) {
+        HostFacts f = host(name);
+        return new HostFacts(f.host(), f.arch(), f.cpuModel(), f.cpus(), f.memoryMiB(), f.linkMiBps(), f.hypervisor(),
+                f.libvirtVersion(), f.qemuVersion(), f.subnet(), f.migrationAddress(), f.libvirtUri(), f.labels(), pools,
+                qemu);
+    }
+
+    @Test
+    void sharedStorageNeedsTheSameExportAtTheSamePathOrCopyStorageIntoASameNamedPool() {
+        World w = new World();
+        w.guest = withDisk(new Disk("vda", "disk", "virtio", "none", "/var/lib/libvirt/images/shared/vm.qcow2", "shared",
+                false));
+        assertTrue(w.check(new SharedStorage()).passed(), "both hosts mount storage.sim:/export/images");
+        w.dst = facts("dst", List.of(), QEMU);
+        fails(w.check(new SharedStorage()),
+                "dst does not mount storage.sim:/export/images at /var/lib/libvirt/images/shared, where vda of vm lives");
+
+        StoragePool local = new StoragePool("default", "dir", "/var/lib/libvirt/images", "", "", true);
+        w.src = facts("src", List.of(local), QEMU);
+        w.guest = withDisk(new Disk("vda", "disk", "virtio", "none", "/var/lib/libvirt/images/vm.qcow2", "", false));
+        fails(w.check(new SharedStorage()), "vda (/var/lib/libvirt/images/vm.qcow2) is on src's local dir pool default;"
+                + " moving it needs copy-storage");
+        MigrationOptions o = MigrationOptions.move();
+        w.options = new MigrationOptions(o.persistent(), o.undefineSource(), o.suspendOnTarget(), CopyStorage.ALL,
+                o.parallelConnections(), o.migrateUri(), o.bandwidthMiBps(), o.unsafe(), o.maxDowntimeMs(),
+                o.autoConverge(), o.postCopy(), o.compressed(), o.abortAfterS());
+        fails(w.check(new SharedStorage()), "dst has no active dir pool named default to receive vda by copy-storage");
+        w.dst = facts("dst", List.of(local), QEMU);
+        assertTrue(w.check(new SharedStorage()).passed(), "copied into the same-named pool");
+
+        w.options = MigrationOptions.move();
+        w.guest = withDisk(new Disk("vdb", "disk", "virtio", "none", "/srv/elsewhere/vm.raw", "", false));
+        Verdict unknown = w.check(new SharedStorage());
+        assertTrue(unknown.passed());
+        assertEquals("vdb of vm is in no storage pool src reports; libvirt checks the path when it migrates.",
+                unknown.reason());
+    }
+
+    @Test
+    void sameQemuIdentityComparesUidAndGroupIds() {
+        World w = new World();
+        assertTrue(w.check(new SameQemuIdentity()).passed());
+        w.dst = facts("dst", List.of(SHARED_POOL), new QemuIdentity(107, Map.of("kvm", 994L, "libvirt", 996L)));
+        fails(w.check(new SameQemuIdentity()), "dst has QEMU's UID 107 (64055 on src), libvirt GID 996 (995 on src)");
+        w.dst = facts("dst", List.of(SHARED_POOL), QemuIdentity.UNKNOWN);
+        assertTrue(w.check(new SameQemuIdentity()).passed(), "an identity the agent could not read is not judged");
     }
 
     @Test
