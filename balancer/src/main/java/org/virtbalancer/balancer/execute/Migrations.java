@@ -157,6 +157,9 @@ public final class Migrations {
     }
 
     public boolean attemptsExhausted(String guest, long now) {
+        if (!failures.containsKey(guest)) {
+            return false; // asked for every guest on every overloaded host; most never failed
+        }
         return recentFailures(guest, now).size() >= maxAttempts;
     }
 
