@@ -9,7 +9,7 @@ import org.virtbalancer.protocol.Codec;
 import org.virtbalancer.protocol.Envelope;
 import org.virtbalancer.protocol.Message;
 
-/** Everything the agent writes to Kafka, wrapped in envelopes from {@code agent:<host>}. */
+/** What one host's agent writes to Kafka, wrapped in envelopes from {@code agent:<host>}; the producer may be shared. */
 final class Outbox {
     private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
 
@@ -29,9 +29,5 @@ final class Outbox {
         return producer.send(KafkaProducerRecord.create(topic, key, bytes))
                 .onFailure(e -> LOG.warn("could not publish {} to {}: {}", body.getClass().getSimpleName(), topic, e.toString()))
                 .mapEmpty();
-    }
-
-    Future<Void> close() {
-        return producer.close();
     }
 }
