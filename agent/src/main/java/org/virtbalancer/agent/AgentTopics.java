@@ -54,7 +54,7 @@ final class AgentTopics {
                 created += create(admin, specs.subList(from, Math.min(specs.size(), from + BATCH)));
             }
             if (created > 0) {
-                LOG.info("created {} of {} topics; the others existed", created, specs.size());
+                LOG.info("created {} topics; {} existed already", created, specs.size() - created);
             }
             List<String> commandTopics = hosts.stream().map(topics::commands).toList();
             // A topic created a moment ago may not have a leader yet: retry what is retriable for a while.
