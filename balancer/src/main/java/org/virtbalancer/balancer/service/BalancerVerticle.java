@@ -2,6 +2,7 @@ package org.virtbalancer.balancer.service;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.kafka.client.common.TopicPartition;
@@ -35,6 +36,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -56,6 +58,7 @@ public final class BalancerVerticle extends VerticleBase {
     private final BalancerConfig config;
     private final Clock clock;
     private final MeterRegistry registry;
+    private final Timer tickDuration;
     private final Codec codec = new Codec();
     private final AtomicReference<ClusterSnapshot> snapshot = new AtomicReference<>();
     private final Set<String> commandTopicsKnown = ConcurrentHashMap.newKeySet();
@@ -74,6 +77,8 @@ public final class BalancerVerticle extends VerticleBase {
         this.config = config;
         this.clock = clock;
         this.registry = registry;
+        this.tickDuration = Timer.builder("vb_balancer_tick").description("Event-loop time of one decision tick,"
+                + " carrying out its actions and any snapshot included").register(registry);
     }
 
     @Override
@@ -209,6 +214,12 @@ public final class BalancerVerticle extends VerticleBase {
     }
 
     private void tick() {
+        long began = System.nanoTime();
+        decide();
+        tickDuration.record(System.nanoTime() - began, TimeUnit.NANOSECONDS);
+    }
+
+    private void decide() {
         List<Action> actions;
         try {
             actions = core.tick();
