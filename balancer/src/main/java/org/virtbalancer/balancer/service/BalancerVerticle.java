@@ -31,8 +31,10 @@ import org.virtbalancer.protocol.SetAutomation;
 import org.virtbalancer.protocol.Topics;
 
 import java.time.Clock;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -66,7 +68,7 @@ public final class BalancerVerticle extends VerticleBase {
     private final List<Consumer<Envelope>> receivedListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<CommandResult>> resultListeners = new CopyOnWriteArrayList<>();
     private BalancerCore core;
-    private KafkaConsumer<String, byte[]> consumer;
+    private KafkaConsumer<String, Received> consumer;
     private KafkaProducer<String, byte[]> producer;
     private TopicAdmin admin;
     private long tickTimer = -1;
@@ -93,7 +95,10 @@ public final class BalancerVerticle extends VerticleBase {
                 })
                 .compose(v -> {
                     producer = KafkaProducer.create(vertx, config.kafka().producer("balancer-" + config.id()));
-                    consumer = KafkaConsumer.create(vertx, config.kafka().consumer("balancer-" + config.id(), config.groupId()));
+                    Map<String, String> reading = new HashMap<>(config.kafka().consumer("balancer-" + config.id(),
+                            config.groupId()));
+                    reading.put("value.deserializer", Received.Reader.class.getName());
+                    consumer = KafkaConsumer.create(vertx, reading);
                     consumer.handler(this::handle);
                     consumer.exceptionHandler(e -> LOG.warn("Kafka consumer error: {}", e.toString()));
                     consumer.partitionsAssignedHandler(this::rebuildCompacted);
@@ -158,8 +163,8 @@ public final class BalancerVerticle extends VerticleBase {
         }
     }
 
-    private void handle(KafkaConsumerRecord<String, byte[]> record) {
-        Decoded decoded = codec.decode(record.value());
+    private void handle(KafkaConsumerRecord<String, Received> record) {
+        Decoded decoded = record.value().decoded();
         if (decoded instanceof Decoded.Rejected rejected) {
             deadLetter(record, rejected.reason());
             return;
@@ -269,13 +274,13 @@ public final class BalancerVerticle extends VerticleBase {
         return producer.send(KafkaProducerRecord.create(topic, key, codec.encode(env))).mapEmpty();
     }
 
-    private void deadLetter(KafkaConsumerRecord<String, byte[]> record, String reason) {
+    private void deadLetter(KafkaConsumerRecord<String, Received> record, String reason) {
         Topics topics = config.kafka().topics();
         Counter.builder("vb_dead_letter").description("Messages rejected to the dead-letter topic")
                 .tag("topic", record.topic()).register(registry).increment();
         LOG.warn("rejected a message on {} at {}/{}: {}", record.topic(), record.partition(), record.offset(), reason);
-        DeadLetter dl = DeadLetter.of(record.topic(), record.partition(), record.offset(), record.key(), record.value(),
-                reason, "balancer:" + config.id());
+        DeadLetter dl = DeadLetter.of(record.topic(), record.partition(), record.offset(), record.key(),
+                record.value().bytes(), reason, "balancer:" + config.id());
         send(topics.deadLetter(), record.key() == null ? record.topic() : record.key(),
                 Envelope.of("balancer:" + config.id(), dl, clock.millis()))
                 .onFailure(e -> LOG.error("could not write to {}: {}", topics.deadLetter(), e.toString()));
