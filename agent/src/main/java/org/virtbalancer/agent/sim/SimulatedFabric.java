@@ -473,7 +473,7 @@ public final class SimulatedFabric {
         }
         SimHost t = hosts.get(target);
         if (t == null) {
-            throw refused("target host " + target + " is not part of this simulated fabric: pick one of " + hosts.keySet());
+            throw refused("target host " + target + " is not part of this simulated fabric: pick one of " + someHosts());
         }
         if (target.equals(source)) {
             throw refused("guest " + guest + " is already on " + source + ": pick a different target host");
@@ -575,9 +575,15 @@ public final class SimulatedFabric {
     private SimHost requireHost(String host) {
         SimHost h = hosts.get(host);
         if (h == null) {
-            throw new IllegalArgumentException("host " + host + " is not in the fabric: add it first (known: " + hosts.keySet() + ")");
+            throw new IllegalArgumentException("host " + host + " is not in the fabric: add it first (known: " + someHosts() + ")");
         }
         return h;
+    }
+
+    /** A few host names for messages; a fabric may have thousands. */
+    private String someHosts() {
+        List<String> names = hosts.keySet().stream().limit(5).toList();
+        return String.join(", ", names) + (hosts.size() > names.size() ? " … (" + hosts.size() + " hosts)" : "");
     }
 
     /** The running or paused guest of that name, else its only definition. */
