@@ -4,251 +4,157 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.producer.KafkaProducer;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbalancer.agent.driver.HypervisorDriver;
 import org.virtbalancer.protocol.Codec;
-import org.virtbalancer.protocol.DomainEvent;
-import org.virtbalancer.protocol.GuestDescriptor;
 import org.virtbalancer.protocol.HostFacts;
-import org.virtbalancer.protocol.Inventory;
 import org.virtbalancer.protocol.KafkaSettings;
-import org.virtbalancer.protocol.ResultStatus;
-import org.virtbalancer.protocol.Topics;
 
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
- * The agent of one host: publishes its inventory (at start, on change, periodically), its load
- * every interval and its guests' lifecycle events; runs the migration commands of its own command
- * topic against the {@link HypervisorDriver}, each command id at most once, reporting every step
- * to the command-results topic. Every driver call runs on a worker thread.
+ * An agent process: one host's agent ({@link #AgentVerticle(AgentConfig, HypervisorDriver, MeterRegistry)}),
+ * or a fleet of simulated hosts ({@link #fleet}). Each host publishes its own inventory, load and
+ * events and runs the commands of its own command topic ({@link HostAgent}); the process gives
+ * them one producer, one inventory reader, one consumer of all their command topics and one set
+ * of worker threads, so thousands of hosts fit in one JVM. Every driver call runs on a worker thread.
  */
 public final class AgentVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(AgentVerticle.class);
-    /** Changes arrive in bursts (a migration emits several events): publish the inventory once per burst. */
-    private static final long INVENTORY_DEBOUNCE_MS = 200;
     private static final int DRIVER_WORKERS = 4;
+    /** Migration threads of a fleet; more accepted migrations wait for a thread. */
+    private static final int MAX_FLEET_MIGRATION_WORKERS = 64;
 
-    private final AgentConfig config;
-    private final HypervisorDriver driver;
+    private final List<AgentConfig> configs;
+    private final List<HypervisorDriver> drivers;
     private final MeterRegistry registry;
-    private final Codec codec = new Codec();
+    private final boolean fleet;
+    /** Host id, or "fleet-<first host>": names this process's Kafka clients and worker pools. */
+    private final String name;
 
     private WorkerExecutor driverWorkers;
     private WorkerExecutor migrationWorkers;
-    private ExecutedCommands executed;
     private KafkaProducer<String, byte[]> producer;
-    private Outbox outbox;
-    private Results results;
     private ClusterHosts cluster;
-    private Migrations migrations;
     private CommandIntake intake;
-    private final List<Long> timers = new ArrayList<>();
-    private boolean inventoryPending;
-    private boolean stopping;
+    private final List<HostAgent> hosts = new ArrayList<>();
 
+    /** The agent of one host, as on a real hypervisor: its command consumer is a group member of its own. */
     public AgentVerticle(AgentConfig config, HypervisorDriver driver, MeterRegistry registry) {
-        this.config = config;
-        this.driver = driver;
-        this.registry = registry;
+        this(List.of(config), List.of(driver), registry, false);
     }
 
-    /** What the agent found before it started consuming. */
-    private record Startup(HostFacts self, Map<Integer, Long> inventoryEnds) {}
+    private AgentVerticle(List<AgentConfig> configs, List<HypervisorDriver> drivers, MeterRegistry registry, boolean fleet) {
+        if (configs.isEmpty()) {
+            throw new IllegalArgumentException("an agent needs at least one host");
+        }
+        KafkaSettings kafka = configs.get(0).kafka();
+        Set<String> ids = new HashSet<>();
+        for (AgentConfig c : configs) {
+            if (!ids.add(c.hostId())) {
+                throw new IllegalArgumentException("host " + c.hostId() + " is listed twice: give each host its own id");
+            }
+            if (!c.kafka().equals(kafka)) {
+                throw new IllegalArgumentException("the hosts of one agent process share its Kafka connection; host "
+                        + c.hostId() + " has other Kafka settings than " + configs.get(0).hostId());
+            }
+        }
+        this.configs = List.copyOf(configs);
+        this.drivers = List.copyOf(drivers);
+        this.registry = registry;
+        this.fleet = fleet;
+        this.name = fleet ? "fleet-" + configs.get(0).hostId() : configs.get(0).hostId();
+    }
+
+    /**
+     * Many hosts in one process, each with its own command topic, inventory and load messages,
+     * executed-command memory and migrations; for simulated hosts. The command topics are read
+     * outside group membership (assigned), with offsets committed in the group {@code <prefix>agent-fleet}.
+     *
+     * @param hosts   one configuration per host; all with the same Kafka settings
+     * @param drivers the driver of each host
+     */
+    public static AgentVerticle fleet(List<AgentConfig> hosts, Function<String, HypervisorDriver> drivers,
+                                      MeterRegistry registry) {
+        return new AgentVerticle(hosts, hosts.stream().map(c -> drivers.apply(c.hostId())).toList(), registry, true);
+    }
 
     @Override
     public Future<?> start() {
-        String host = config.hostId();
-        Topics topics = config.kafka().topics();
-        KafkaSettings kafka = config.kafka();
-        driverWorkers = vertx.createSharedWorkerExecutor("vb-agent-" + host + "-driver", DRIVER_WORKERS);
+        KafkaSettings kafka = configs.get(0).kafka();
+        int migrationThreads = Math.min(MAX_FLEET_MIGRATION_WORKERS,
+                configs.stream().mapToInt(AgentConfig::maxConcurrentMigrations).sum());
+        driverWorkers = vertx.createSharedWorkerExecutor("vb-agent-" + name + "-driver", DRIVER_WORKERS);
         // Migrations block their worker for minutes: a long max execute time keeps the blocked-thread checker quiet.
-        migrationWorkers = vertx.createSharedWorkerExecutor("vb-agent-" + host + "-migrations", config.maxConcurrentMigrations(),
-                7, TimeUnit.DAYS);
+        migrationWorkers = vertx.createSharedWorkerExecutor("vb-agent-" + name + "-migrations", migrationThreads, 7, TimeUnit.DAYS);
+        for (int i = 0; i < configs.size(); i++) {
+            hosts.add(new HostAgent(configs.get(i), drivers.get(i), driverWorkers));
+        }
+        List<String> ids = hosts.stream().map(HostAgent::host).toList();
         return driverWorkers.executeBlocking(() -> {
-            executed = ExecutedCommands.open(config.stateDir());
-            Map<Integer, Long> ends = prepareTopics(kafka, topics, host);
-            return new Startup(driver.hostFacts(), ends);
+            List<HostFacts> own = new ArrayList<>();
+            for (HostAgent h : hosts) {
+                own.add(h.open());
+            }
+            return new Startup(own, AgentTopics.prepare(kafka, ids, "vb-agent-" + name + "-admin"));
         }, false).compose(startup -> {
-            producer = KafkaProducer.create(vertx, kafka.producer("vb-agent-" + host));
-            outbox = new Outbox(producer, codec, config.source());
-            results = new Results(outbox, topics.commandResults(), host);
-            DeadLetters deadLetters = new DeadLetters(outbox, topics.deadLetter(), config.source(), registry);
+            producer = KafkaProducer.create(vertx, kafka.producer("vb-agent-" + name));
+            Outbox outbox = new Outbox(producer, new Codec(), "agent:" + name);
+            DeadLetters deadLetters = new DeadLetters(outbox, kafka.topics().deadLetter(), "agent:" + name, registry);
             KafkaConsumer<String, byte[]> inventoryConsumer = KafkaConsumer.create(vertx,
-                    kafka.consumer("vb-agent-" + host + "-inventory", "vb-agent-inventory-" + host + "-" + UUID.randomUUID()));
-            cluster = new ClusterHosts(vertx, inventoryConsumer, codec, deadLetters, topics.inventory(), startup.inventoryEnds());
-            migrations = new Migrations(vertx, context, config, driver, migrationWorkers, driverWorkers, results, executed,
-                    this::inventoryChanged, registry);
-            KafkaConsumer<String, byte[]> commandConsumer = KafkaConsumer.create(vertx,
-                    kafka.consumer("vb-agent-" + host + "-commands", "vb-agent-" + host));
-            intake = new CommandIntake(config, commandConsumer, codec, deadLetters, cluster, migrations, results, executed,
-                    driver, driverWorkers, registry);
-            return driverWorkers.executeBlocking(() -> {
-                driver.listen(event -> context.runOnContext(v -> onEvent(event)));
-                // Events may be lost while the hypervisor connection is down: resend the whole inventory after.
-                driver.onReconnected(() -> context.runOnContext(v -> inventoryChanged()));
-                return null;
-            }, false).compose(v -> {
-                publishInventory();
-                timers.add(vertx.setPeriodic(config.sampleInterval().toMillis(), t -> publishLoad()));
-                timers.add(vertx.setPeriodic(config.inventoryInterval().toMillis(), t -> publishInventory()));
-                return cluster.start(startup.self());
-            });
-        }).compose(v -> reportInterrupted())
-                .compose(v -> intake.start())
-                .onSuccess(v -> LOG.info("agent of {} started: {} known hosts, {} remembered commands, up to {} migrations at once",
-                        host, cluster.size(), executed.size(), config.maxConcurrentMigrations()));
+                    kafka.consumer("vb-agent-" + name + "-inventory", "vb-agent-inventory-" + name + "-" + UUID.randomUUID()));
+            cluster = new ClusterHosts(vertx, inventoryConsumer, new Codec(), deadLetters, kafka.topics().inventory(),
+                    startup.prepared().inventoryEnds());
+            HostAgent.Shared shared = new HostAgent.Shared(vertx, context, new Codec(), producer, cluster, migrationWorkers,
+                    registry);
+            List<HostCommands> commands = hosts.stream().map(h -> h.connect(shared)).toList();
+            String group = fleet ? kafka.topics().prefix() + "agent-fleet" : "vb-agent-" + name;
+            intake = new CommandIntake(KafkaConsumer.create(vertx, kafka.consumer("vb-agent-" + name + "-commands", group)),
+                    commands);
+            List<Future<Void>> started = new ArrayList<>();
+            for (int i = 0; i < hosts.size(); i++) {
+                started.add(hosts.get(i).start((i + 1) / (double) hosts.size()));
+            }
+            return Future.all(started).compose(v -> cluster.start(startup.own()))
+                    .compose(v -> Future.join(hosts.stream().map(HostAgent::reportInterrupted).toList()))
+                    .compose(v -> fleet ? intake.assign(startup.prepared().commandPartitions().stream()
+                            .map(tp -> new TopicPartition(tp.topic(), tp.partition())).collect(Collectors.toSet()))
+                            : intake.subscribe());
+        }).onSuccess(v -> {
+            int remembered = hosts.stream().mapToInt(HostAgent::rememberedCommands).sum();
+            if (fleet) {
+                LOG.info("agent fleet of {} hosts ({} .. {}) started: {} known hosts, {} remembered commands",
+                        hosts.size(), ids.get(0), ids.get(ids.size() - 1), cluster.size(), remembered);
+            } else {
+                LOG.info("agent of {} started: {} known hosts, {} remembered commands, up to {} migrations at once",
+                        name, cluster.size(), remembered, configs.get(0).maxConcurrentMigrations());
+            }
+        });
     }
+
+    /** What the agent found before it started consuming. */
+    private record Startup(List<HostFacts> own, AgentTopics.Prepared prepared) {}
 
     @Override
     public Future<?> stop() {
-        stopping = true;
-        timers.forEach(vertx::cancelTimer);
+        hosts.forEach(HostAgent::quiet);
         Future<Void> intakeStopped = intake == null ? Future.succeededFuture() : intake.stop();
         return intakeStopped
                 .compose(v -> cluster == null ? Future.succeededFuture() : cluster.stop().recover(e -> Future.succeededFuture()))
-                .compose(v -> migrations == null ? Future.succeededFuture() : migrations.stop(config.stopGracePeriod()))
-                .compose(v -> producer == null ? Future.succeededFuture() : outbox.close().recover(e -> Future.succeededFuture()))
-                .compose(v -> driverWorkers.executeBlocking(() -> {
-                    driver.close();
-                    if (executed != null) {
-                        executed.close();
-                    }
-                    return null;
-                }, false))
+                .compose(v -> Future.join(hosts.stream().map(HostAgent::stop).toList()).recover(e -> Future.succeededFuture()))
+                .compose(v -> producer == null ? Future.succeededFuture() : producer.close().recover(e -> Future.succeededFuture()))
                 .eventually(() -> Future.join(driverWorkers.close(), migrationWorkers.close()))
-                .onComplete(x -> LOG.info("agent of {} stopped", config.hostId()));
-    }
-
-    /** Blocking: creates missing topics, then reads where the inventory topic ends. */
-    private static Map<Integer, Long> prepareTopics(KafkaSettings kafka, Topics topics, String host)
-            throws InterruptedException, ExecutionException {
-        Map<String, Object> props = new HashMap<>(kafka.admin("vb-agent-" + host + "-admin"));
-        try (Admin admin = Admin.create(props)) {
-            List<Topics.Spec> specs = new ArrayList<>(topics.shared());
-            specs.add(topics.commandsSpec(host));
-            List<NewTopic> wanted = specs.stream().map(s -> {
-                NewTopic t = new NewTopic(s.name(), Optional.empty(), Optional.empty());
-                return s.compacted() ? t.configs(Map.of("cleanup.policy", "compact")) : t;
-            }).toList();
-            admin.createTopics(wanted).values().forEach((name, created) -> {
-                try {
-                    created.get();
-                    LOG.info("created topic {}", name);
-                } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof TopicExistsException)) {
-                        throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause().getMessage()
-                                + "; create it by hand or give the agent the right to create topics", e.getCause());
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while creating topic " + name, e);
-                }
-            });
-            // A topic created a moment ago may not have a leader yet: retry what is retriable for a while.
-            long giveUp = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
-            while (true) {
-                try {
-                    return inventoryEnds(admin, topics);
-                } catch (ExecutionException e) {
-                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException) || System.nanoTime() > giveUp) {
-                        throw e;
-                    }
-                    LOG.debug("inventory topic not ready yet ({}), retrying", e.getCause().toString());
-                    Thread.sleep(200); // a worker thread, never an event loop
-                }
-            }
-        }
-    }
-
-    private static Map<Integer, Long> inventoryEnds(Admin admin, Topics topics) throws InterruptedException, ExecutionException {
-        TopicDescription inventory = admin.describeTopics(List.of(topics.inventory())).allTopicNames().get()
-                .get(topics.inventory());
-        Map<org.apache.kafka.common.TopicPartition, OffsetSpec> latest = new HashMap<>();
-        inventory.partitions().forEach(p -> latest.put(
-                new org.apache.kafka.common.TopicPartition(topics.inventory(), p.partition()), OffsetSpec.latest()));
-        Map<Integer, Long> ends = new HashMap<>();
-        admin.listOffsets(latest).all().get().forEach((tp, info) -> ends.put(tp.partition(), info.offset()));
-        return ends;
-    }
-
-    /** Migrations accepted by an earlier run that never got a final result: the agent stopped while they ran. */
-    private Future<Void> reportInterrupted() {
-        Map<String, String> unfinished = executed.unfinished();
-        if (unfinished.isEmpty()) {
-            return Future.succeededFuture();
-        }
-        return driverWorkers.executeBlocking(driver::guests, false).compose(guests -> {
-            List<Future<Void>> reported = new ArrayList<>();
-            unfinished.forEach((id, guest) -> {
-                String where = guests.stream().filter(g -> g.name().equals(guest)).findFirst()
-                        .map(g -> "is " + g.state().name().toLowerCase() + " on " + config.hostId())
-                        .orElse("is no longer on " + config.hostId());
-                String reason = "the agent on host " + config.hostId() + " restarted while this migration ran; guest " + guest
-                        + " " + where + ": check the inventory before reissuing";
-                LOG.warn("command {}: {}", id, reason);
-                reported.add(results.publish(id, guest, ResultStatus.FAILED, reason).compose(v ->
-                        driverWorkers.executeBlocking(() -> {
-                            executed.recordDone(id);
-                            return null;
-                        }, false)));
-            });
-            return Future.join(reported).<Void>mapEmpty().recover(e -> Future.succeededFuture());
-        });
-    }
-
-    private void onEvent(DomainEvent event) {
-        if (stopping) {
-            return;
-        }
-        outbox.publish(config.kafka().topics().domainEvents(), config.hostId(), event);
-        inventoryChanged();
-    }
-
-    private void inventoryChanged() {
-        if (inventoryPending || stopping) {
-            return;
-        }
-        inventoryPending = true;
-        vertx.setTimer(INVENTORY_DEBOUNCE_MS, t -> {
-            inventoryPending = false;
-            publishInventory();
-        });
-    }
-
-    private void publishInventory() {
-        if (stopping) {
-            return;
-        }
-        driverWorkers.executeBlocking(() -> {
-            HostFacts facts = driver.hostFacts();
-            List<GuestDescriptor> guests = driver.guests();
-            return new Inventory(facts, guests);
-        }, false).onSuccess(inv -> outbox.publish(config.kafka().topics().inventory(), config.hostId(), inv))
-                .onFailure(e -> LOG.warn("could not read the inventory of {}: {}", config.hostId(), e.getMessage()));
-    }
-
-    private void publishLoad() {
-        if (stopping) {
-            return;
-        }
-        driverWorkers.executeBlocking(() -> driver.sampleLoad(config.sampleInterval()), false)
-                .onSuccess(load -> outbox.publish(config.kafka().topics().hostLoad(), config.hostId(), load))
-                .onFailure(e -> LOG.warn("could not sample the load of {}: {}", config.hostId(), e.getMessage()));
+                .onComplete(x -> LOG.info("agent {} stopped", name));
     }
 }

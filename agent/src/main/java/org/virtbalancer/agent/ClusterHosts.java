@@ -12,6 +12,7 @@ import org.virtbalancer.protocol.Decoded;
 import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.Inventory;
 
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -50,9 +51,13 @@ final class ClusterHosts {
         this.endOffsets.values().removeIf(end -> end <= 0);
     }
 
-    /** Starts reading; the future completes once the inventory present at start has been read. */
-    Future<Void> start(HostFacts self) {
-        hosts.put(self.host(), self);
+    /**
+     * Starts reading; the future completes once the inventory present at start has been read.
+     *
+     * @param own the facts of this process's own hosts, known before their inventory is read back
+     */
+    Future<Void> start(Collection<HostFacts> own) {
+        own.forEach(f -> hosts.put(f.host(), f));
         consumer.exceptionHandler(e -> LOG.warn("inventory consumer: {}", e.toString()));
         consumer.handler(this::onRecord);
         if (endOffsets.isEmpty()) {

@@ -1,91 +1,78 @@
 package org.virtbalancer.agent;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.WorkerExecutor;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.virtbalancer.agent.driver.HypervisorDriver;
-import org.virtbalancer.protocol.Abort;
-import org.virtbalancer.protocol.Codec;
-import org.virtbalancer.protocol.Decoded;
-import org.virtbalancer.protocol.Envelope;
-import org.virtbalancer.protocol.GuestDescriptor;
-import org.virtbalancer.protocol.HostFacts;
-import org.virtbalancer.protocol.Migrate;
-import org.virtbalancer.protocol.ResultStatus;
 
-import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
 
 /**
- * Reads this host's command topic, one record at a time in order: decides on each command
- * (reject, or accept and hand to {@link Migrations}), and commits its offset only after the
- * decision is on disk and published. Runs every command id at most once.
+ * Reads the command topics of this process's hosts through one consumer and hands each record to
+ * its host's {@link HostCommands}: one record at a time and in order per host, hosts side by side.
+ * A record's offset is committed only after its host's decision is on disk and published.
  */
 final class CommandIntake {
     private static final Logger LOG = LoggerFactory.getLogger(CommandIntake.class);
     /** Records handed over by the consumer but not yet handled; above this the consumer pauses. */
     private static final int MAX_PENDING = 100;
 
-    private final AgentConfig config;
     private final KafkaConsumer<String, byte[]> consumer;
-    private final Codec codec;
-    private final DeadLetters deadLetters;
-    private final ClusterHosts cluster;
-    private final Migrations migrations;
-    private final Results results;
-    private final ExecutedCommands executed;
-    private final HypervisorDriver driver;
-    private final WorkerExecutor driverWorkers;
-    private final Counter duplicates;
-    private final String topic;
-    private Future<Void> tail = Future.succeededFuture();
+    private final Map<String, HostCommands> byTopic = new HashMap<>();
+    /** Per command topic: the handling of its latest record; the next one waits for it. */
+    private final Map<String, Future<Void>> tails = new HashMap<>();
     private int pending;
     private boolean paused;
-    private long highestEpoch;
 
-    CommandIntake(AgentConfig config, KafkaConsumer<String, byte[]> consumer, Codec codec, DeadLetters deadLetters,
-                  ClusterHosts cluster, Migrations migrations, Results results, ExecutedCommands executed,
-                  HypervisorDriver driver, WorkerExecutor driverWorkers, MeterRegistry registry) {
-        this.config = config;
+    CommandIntake(KafkaConsumer<String, byte[]> consumer, List<HostCommands> hosts) {
         this.consumer = consumer;
-        this.codec = codec;
-        this.deadLetters = deadLetters;
-        this.cluster = cluster;
-        this.migrations = migrations;
-        this.results = results;
-        this.executed = executed;
-        this.driver = driver;
-        this.driverWorkers = driverWorkers;
-        this.topic = config.kafka().topics().commands(config.hostId());
-        this.duplicates = Counter.builder("vb_agent_duplicate_commands").tag("host", config.hostId())
-                .description("Commands delivered again after they were acted on; not run again").register(registry);
+        hosts.forEach(h -> byTopic.put(h.topic(), h));
     }
 
-    Future<Void> start() {
+    /** Joins the consumer group for the hosts' topics: one host per process, as on a real hypervisor. */
+    Future<Void> subscribe() {
+        listen();
+        return consumer.subscribe(byTopic.keySet());
+    }
+
+    /**
+     * Reads exactly these partitions, outside group membership: a process running thousands of
+     * simulated hosts gets no rebalances, and hosts may move between such processes keeping their offsets.
+     */
+    Future<Void> assign(Set<TopicPartition> partitions) {
+        listen();
+        return consumer.assign(partitions);
+    }
+
+    /** Stops reading and lets the commands being handled finish. */
+    Future<Void> stop() {
+        return consumer.close().recover(e -> Future.succeededFuture())
+                .compose(v -> Future.join(List.copyOf(tails.values())).<Void>mapEmpty().recover(e -> Future.succeededFuture()));
+    }
+
+    private void listen() {
         consumer.exceptionHandler(e -> LOG.warn("command consumer: {}", e.toString()));
         consumer.handler(this::onRecord);
-        return consumer.subscribe(topic);
-    }
-
-    /** Stops reading and lets the command being handled finish. */
-    Future<Void> stop() {
-        return consumer.close().recover(e -> Future.succeededFuture()).compose(v -> tail);
     }
 
     private void onRecord(KafkaConsumerRecord<String, byte[]> record) {
+        HostCommands host = byTopic.get(record.topic());
+        if (host == null) {
+            LOG.warn("ignoring a record on {}: no host of this agent reads that topic", record.topic());
+            return;
+        }
         if (++pending >= MAX_PENDING && !paused) {
             paused = true;
             consumer.pause();
         }
-        tail = tail.compose(v -> handle(record))
+        Future<Void> tail = tails.getOrDefault(record.topic(), Future.succeededFuture())
+                .compose(v -> host.handle(record))
                 .recover(e -> {
                     LOG.error("command at {}-{}@{} could not be handled; skipping it", record.topic(), record.partition(),
                             record.offset(), e);
@@ -98,6 +85,7 @@ final class CommandIntake {
                         consumer.resume();
                     }
                 });
+        tails.put(record.topic(), tail);
     }
 
     private Future<Void> commit(KafkaConsumerRecord<String, byte[]> record) {
@@ -109,94 +97,5 @@ final class CommandIntake {
                     LOG.warn("could not commit command offset {}: {}", record.offset(), e.toString());
                     return Future.succeededFuture();
                 });
-    }
-
-    private Future<Void> handle(KafkaConsumerRecord<String, byte[]> record) {
-        Decoded decoded = codec.decode(record.value());
-        if (decoded instanceof Decoded.Rejected r) {
-            return deadLetters.reject(record, r.reason());
-        }
-        Envelope envelope = ((Decoded.Ok) decoded).envelope();
-        if (!(envelope.body() instanceof Migrate) && !(envelope.body() instanceof Abort)) {
-            return deadLetters.reject(record, "a " + envelope.type().wireName() + " message does not belong on " + topic
-                    + ", which carries only Migrate and Abort commands for host " + config.hostId()
-                    + ": send it to its own topic");
-        }
-        String id = envelope.id();
-        if (executed.contains(id)) {
-            duplicates.increment();
-            LOG.warn("command {} was delivered again; it was already acted on, so it is not run again", id);
-            return Future.succeededFuture();
-        }
-        String guest = envelope.body() instanceof Migrate m ? m.guest() : ((Abort) envelope.body()).guest();
-        if (envelope.epoch() > 0 && envelope.epoch() < highestEpoch) {
-            return reject(id, guest, "issued by a balancer leader with epoch " + envelope.epoch() + ", but a leader with epoch "
-                    + highestEpoch + " has since spoken: the current leader will decide again");
-        }
-        highestEpoch = Math.max(highestEpoch, envelope.epoch());
-        if (envelope.body() instanceof Migrate m) {
-            return onMigrate(id, m);
-        }
-        return onAbort(id, (Abort) envelope.body());
-    }
-
-    private Future<Void> onMigrate(String id, Migrate m) {
-        String host = config.hostId();
-        if (!m.source().equals(host)) {
-            return reject(id, m.guest(), "this command names source host " + m.source() + " but reached the agent of " + host
-                    + ": send it to " + config.kafka().topics().commands(m.source()));
-        }
-        if (System.currentTimeMillis() >= m.deadlineTs()) {
-            return reject(id, m.guest(), "its deadline " + Instant.ofEpochMilli(m.deadlineTs()) + " passed before host " + host
-                    + " could start it: issue a new command with a later deadline");
-        }
-        Optional<HostFacts> target = cluster.host(m.target());
-        if (target.isEmpty()) {
-            return reject(id, m.guest(), "target host " + m.target() + " is not a known host of the cluster (no inventory from"
-                    + " it): start its agent or pick a host from the inventory");
-        }
-        Optional<String> busy = migrations.commandFor(m.guest());
-        if (busy.isPresent()) {
-            return reject(id, m.guest(), "guest " + m.guest() + " is already being migrated by command " + busy.get()
-                    + ": wait for its result or abort it first");
-        }
-        return driverWorkers.executeBlocking(driver::guests, false).compose(guests -> {
-            Optional<GuestDescriptor> guest = guests.stream().filter(g -> g.name().equals(m.guest())).findFirst();
-            if (guest.isEmpty()) {
-                return reject(id, m.guest(), "guest " + m.guest() + " is not on host " + host
-                        + ": check the inventory for where it is now");
-            }
-            String note = migrations.admissionNote();
-            return driverWorkers.executeBlocking(() -> {
-                executed.recordAccepted(id, m.guest());
-                return null;
-            }, false).compose(v -> {
-                LOG.info("command {}: {} {} to {}, {}", id, m.mode(), m.guest(), m.target(), note);
-                Future<Void> accepted = results.publish(id, m.guest(), ResultStatus.ACCEPTED, note);
-                migrations.submit(new Migrations.Job(id, m, target.get()));
-                return accepted.recover(e -> Future.succeededFuture());
-            });
-        });
-    }
-
-    private Future<Void> onAbort(String id, Abort a) {
-        return migrations.abort(a.commandId(), a.guest(), a.reason()).compose(outcome -> {
-            LOG.info("abort {} of command {}: {} {}", id, a.commandId(), outcome.status(), outcome.reason());
-            return recordDone(id).compose(v -> results.publish(id, a.guest(), outcome.status(), outcome.reason())
-                    .recover(e -> Future.succeededFuture()));
-        });
-    }
-
-    private Future<Void> reject(String id, String guest, String reason) {
-        LOG.info("command {} rejected: {}", id, reason);
-        return recordDone(id).compose(v -> results.publish(id, guest, ResultStatus.REJECTED, reason)
-                .recover(e -> Future.succeededFuture()));
-    }
-
-    private Future<Void> recordDone(String id) {
-        return driverWorkers.executeBlocking(() -> {
-            executed.recordDone(id);
-            return null;
-        }, false);
     }
 }

@@ -9,7 +9,7 @@ import org.virtbalancer.protocol.Codec;
 import org.virtbalancer.protocol.Envelope;
 import org.virtbalancer.protocol.Message;
 
-/** Everything the agent writes to Kafka, wrapped in envelopes from {@code agent:<host>}. */
+/** What one host's agent writes to Kafka, wrapped in envelopes from {@code agent:<host>}; the producer may be shared. */
 final class Outbox {
     private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
 
@@ -23,15 +23,17 @@ final class Outbox {
         this.source = source;
     }
 
-    /** Sends and completes when the broker has it; a failed send is logged, and the future fails. */
+    /** Sends and completes when the broker has it; a failed send is logged, and the future fails (it never throws). */
     Future<Void> publish(String topic, String key, Message body) {
-        byte[] bytes = codec.encode(Envelope.of(source, body, System.currentTimeMillis()));
+        byte[] bytes;
+        try {
+            bytes = codec.encode(Envelope.of(source, body, System.currentTimeMillis()));
+        } catch (RuntimeException e) {
+            LOG.warn("could not encode {} for {}: {}", body.getClass().getSimpleName(), topic, e.toString());
+            return Future.failedFuture(e);
+        }
         return producer.send(KafkaProducerRecord.create(topic, key, bytes))
                 .onFailure(e -> LOG.warn("could not publish {} to {}: {}", body.getClass().getSimpleName(), topic, e.toString()))
                 .mapEmpty();
-    }
-
-    Future<Void> close() {
-        return producer.close();
     }
 }

@@ -1,6 +1,7 @@
 package org.virtbalancer.agent;
 
 import io.vertx.core.Future;
+import org.virtbalancer.protocol.Check;
 import org.virtbalancer.protocol.CommandResult;
 import org.virtbalancer.protocol.MigrationStats;
 import org.virtbalancer.protocol.ResultStatus;
@@ -17,8 +18,23 @@ final class Results {
         this.host = host;
     }
 
+    /** Fails (never throws) when the result cannot be sent. */
     Future<Void> publish(String commandId, String guest, ResultStatus status, int percent, String reason, MigrationStats stats) {
-        return outbox.publish(topic, commandId, new CommandResult(commandId, host, guest, status, percent, reason, stats));
+        try {
+            return outbox.publish(topic, commandId, new CommandResult(commandId, host, guest, status, percent, shorten(reason),
+                    stats));
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+    }
+
+    /** A hypervisor's error text can be longer than a message may carry: keep its start. */
+    static String shorten(String reason) {
+        if (reason == null || reason.length() <= Check.MAX_TEXT) {
+            return reason;
+        }
+        int keep = Check.MAX_TEXT - 80;
+        return reason.substring(0, keep) + " … (" + (reason.length() - keep) + " more characters in the agent's log)";
     }
 
     Future<Void> publish(String commandId, String guest, ResultStatus status, String reason) {

@@ -251,6 +251,24 @@ public final class SimulatedFabric {
         find(guest).cpu = CpuSource.constant(cores);
     }
 
+    /**
+     * Loads {@code host} to {@code fraction} of its CPUs: its running guests share that many cores
+     * evenly, replacing their traces. Returns how many guests it changed.
+     */
+    public synchronized int loadHost(String host, double fraction) {
+        if (!Double.isFinite(fraction) || fraction < 0) {
+            throw new IllegalArgumentException("host load must be a finite fraction of its CPUs >= 0, got " + fraction);
+        }
+        SimHost h = requireHost(host);
+        List<SimGuest> running = h.guests.values().stream().filter(g -> g.state == GuestState.RUNNING).toList();
+        if (running.isEmpty()) {
+            throw new IllegalArgumentException("host " + host + " has no running guest to carry the load: start one first");
+        }
+        double each = fraction * h.facts.cpus() / running.size();
+        running.forEach(g -> g.cpu = CpuSource.constant(each));
+        return running.size();
+    }
+
     /** Makes the guest follow a PlanetLab trace from {@code offset} samples in. */
     public synchronized void followTrace(String guest, String traceName, int offset) {
         traces.percent(traceName, 0);
@@ -455,7 +473,7 @@ public final class SimulatedFabric {
         }
         SimHost t = hosts.get(target);
         if (t == null) {
-            throw refused("target host " + target + " is not part of this simulated fabric: pick one of " + hosts.keySet());
+            throw refused("target host " + target + " is not part of this simulated fabric: pick one of " + someHosts());
         }
         if (target.equals(source)) {
             throw refused("guest " + guest + " is already on " + source + ": pick a different target host");
@@ -557,9 +575,15 @@ public final class SimulatedFabric {
     private SimHost requireHost(String host) {
         SimHost h = hosts.get(host);
         if (h == null) {
-            throw new IllegalArgumentException("host " + host + " is not in the fabric: add it first (known: " + hosts.keySet() + ")");
+            throw new IllegalArgumentException("host " + host + " is not in the fabric: add it first (known: " + someHosts() + ")");
         }
         return h;
+    }
+
+    /** A few host names for messages; a fabric may have thousands. */
+    private String someHosts() {
+        List<String> names = hosts.keySet().stream().limit(5).toList();
+        return String.join(", ", names) + (hosts.size() > names.size() ? " … (" + hosts.size() + " hosts)" : "");
     }
 
     /** The running or paused guest of that name, else its only definition. */

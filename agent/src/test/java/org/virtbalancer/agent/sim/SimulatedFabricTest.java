@@ -390,6 +390,25 @@ class SimulatedFabricTest {
     }
 
     @Test
+    void loadingAHostSpreadsTheLoadOverItsRunningGuestsOnly() throws Exception {
+        SimulatedFabric f = SimulatedFabric.builder()
+                .host(HostSpec.of("h").withCpus(16))
+                .guest("h", GuestSpec.of("r1").withTrace("146-179_surfsnel_dsl_internl_net_root", 0))
+                .guest("h", GuestSpec.of("r2").withConstantCpu(0.1))
+                .guest("h", GuestSpec.of("p").withState(GuestState.PAUSED))
+                .guest("h", GuestSpec.of("off").withState(GuestState.SHUTOFF))
+                .build();
+
+        assertEquals(2, f.loadHost("h", 0.95));
+
+        assertEquals(0.95 * 16 / 2, f.cpuCores("r1"), 1e-9);
+        assertEquals(0.95 * 16 / 2, f.cpuCores("r2"), 1e-9);
+        assertEquals(0.95 * 16, f.driver("h").sampleLoad(Duration.ofSeconds(10)).cpuCores(), 1e-9);
+        assertThrows(IllegalArgumentException.class, () -> f.loadHost("h", Double.NaN));
+        assertThrows(IllegalArgumentException.class, () -> f.loadHost("nowhere", 0.5));
+    }
+
+    @Test
     void hostsAndGuestsComeAndGoAtRuntimeWithEvents() throws Exception {
         fabric.addGuest("host-a", GuestSpec.of("late").withState(GuestState.PAUSED));
         assertEquals(List.of("DEFINED/added", "STARTED/booted", "SUSPENDED/paused"), eventsOf("host-a", "late"));

@@ -5,7 +5,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.virtbalancer.agent.AgentConfig;
 import org.virtbalancer.agent.AgentVerticle;
-import org.virtbalancer.agent.driver.HypervisorDriver;
 import org.virtbalancer.agent.libvirt.LibvirtDriver;
 import org.virtbalancer.agent.libvirt.LibvirtDriverConfig;
 import org.virtbalancer.agent.sim.GuestSpec;
@@ -13,33 +12,62 @@ import org.virtbalancer.agent.sim.HostSpec;
 import org.virtbalancer.agent.sim.PlanetLabTraces;
 import org.virtbalancer.agent.sim.SimulatedFabric;
 import org.virtbalancer.protocol.KafkaSettings;
+import org.virtbalancer.protocol.Check;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
 
 /**
  * {@code vbal agent}: the host agent. With the libvirt driver (the default) it drives this host's
- * libvirtd; with the simulated driver, every {@code --host} given is a simulated host of one
- * in-process fabric, and guests can migrate between those hosts.
+ * libvirtd; with the simulated driver, every host given ({@code --host}, {@code --host-count})
+ * is a simulated host of one in-process fabric, and guests can migrate between those hosts. All
+ * simulated hosts of the process share one Kafka producer and one consumer of their command topics.
  */
 @Command(name = "agent", mixinStandardHelpOptions = true,
         description = {"Run a host agent: publish inventory, load and events; carry out migration commands.",
                 "Driver 'libvirt' (default): this host's libvirtd at --libvirt-uri; peers migrate to it at --peer-uri.",
                 "Driver 'simulated': the given hosts form one simulated data centre in this process, with",
-                "--guests-per-host guests each, CPU following PlanetLab traces."})
+                "--guests-per-host guests each, CPU following PlanetLab traces; thousands of hosts fit in one process",
+                "(--host-count). Guests migrate only between hosts of the same process."})
 public final class AgentCommand implements Callable<Integer> {
+    /** What --overload sets a host to: above the default 0.85 high watermark. */
+    static final double OVERLOAD = 0.95;
+
     @Mixin ConnectionOptions connection;
 
-    @Option(names = "--host", required = true, paramLabel = "ID",
+    @Option(names = "--host", paramLabel = "ID",
             description = "Host id as the cluster knows it; repeat for several simulated hosts")
-    List<String> hosts;
+    List<String> hosts = new ArrayList<>();
+
+    @Option(names = "--host-count", paramLabel = "N",
+            description = "Simulated only: N more hosts named PREFIX<number>, e.g. h1 … h2000")
+    int hostCount;
+
+    @Option(names = "--host-prefix", paramLabel = "PREFIX",
+            description = "Name prefix of the --host-count hosts (default: ${DEFAULT-VALUE})")
+    String hostPrefix = "sim-";
+
+    @Option(names = "--first-host-number", paramLabel = "N",
+            description = "Number of the first --host-count host, so several processes can share a cluster"
+                    + " (e.g. 1 and 1001 for two processes of 1000 hosts; default: ${DEFAULT-VALUE})")
+    int firstHostNumber = 1;
+
+    @Option(names = "--overload", paramLabel = "HOST@DELAY", converter = OverloadConverter.class,
+            description = "Simulated only: DELAY after start-up (e.g. h17@3m), HOST's running guests together use 95%"
+                    + " of its CPUs, to watch the balancer relieve it; repeatable")
+    List<Overload> overloads = new ArrayList<>();
 
     @Option(names = "--driver", description = "Hypervisor driver: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
     Driver driver = Driver.libvirt;
@@ -70,40 +98,79 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--max-migrations", description = "Concurrent migrations per host (default: ${DEFAULT-VALUE})")
     int maxMigrations = 2;
 
-    @Option(names = "--state-dir", description = "Where executed command ids are kept (default: ${DEFAULT-VALUE})")
+    @Option(names = "--state-dir", description = "Where executed command ids are kept, one folder per host (default: ${DEFAULT-VALUE})")
     Path stateDir = Path.of("/var/lib/virt-balancer/agent");
 
     enum Driver { libvirt, simulated }
+
+    /** A host to overload some time after start-up. */
+    record Overload(String host, Duration after) {}
+
+    /** Reads {@code HOST@DELAY}. */
+    static final class OverloadConverter implements ITypeConverter<Overload> {
+        @Override
+        public Overload convert(String value) {
+            int at = value.lastIndexOf('@');
+            if (at <= 0 || at == value.length() - 1) {
+                throw new TypeConversionException("'" + value + "' is not HOST@DELAY: write it like h17@3m");
+            }
+            return new Overload(value.substring(0, at), new DurationConverter().convert(value.substring(at + 1)));
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
         if (maxMigrations < 1) {
             throw new IllegalArgumentException("--max-migrations must be at least 1, got " + maxMigrations);
         }
-        if (driver == Driver.libvirt && hosts.size() != 1) {
+        List<String> ids = hostIds();
+        if (driver == Driver.libvirt && (ids.size() != 1 || hostCount > 0 || !overloads.isEmpty())) {
             throw new IllegalArgumentException("the libvirt driver runs one host per agent: give --host once (got "
-                    + hosts.size() + "); several --host values are for --driver simulated");
+                    + ids.size() + " hosts); several hosts, --host-count and --overload are for --driver simulated");
+        }
+        for (Overload o : overloads) {
+            if (!ids.contains(o.host())) {
+                throw new IllegalArgumentException("--overload names host " + o.host() + ", which this agent does not run:"
+                        + " pick one of its hosts (e.g. " + ids.get(0) + ")");
+            }
         }
         KafkaSettings settings = connection.settings();
-        SimulatedFabric fabric = driver == Driver.simulated ? fabric() : null;
+        long began = System.nanoTime();
         Vertx vertx = Vertx.vertx();
-        List<Future<String>> deployed = new ArrayList<>();
-        for (String host : hosts) {
-            AgentConfig config = AgentConfig.of(host, settings, stateDir.resolve(host))
-                    .withSampleInterval(interval).withMaxConcurrentMigrations(maxMigrations);
-            HypervisorDriver hypervisor = fabric != null ? fabric.driver(host) : new LibvirtDriver(
+        Function<String, AgentConfig> config = host -> AgentConfig.of(host, settings, stateDir.resolve(host))
+                .withSampleInterval(interval).withMaxConcurrentMigrations(maxMigrations);
+        SimulatedFabric fabric = null;
+        Future<String> deployed;
+        if (driver == Driver.simulated) {
+            SimulatedFabric f = fabric(ids);
+            fabric = f;
+            deployed = vertx.deployVerticle(AgentVerticle.fleet(ids.stream().map(config).toList(), f::driver,
+                    new SimpleMeterRegistry()));
+        } else {
+            String host = ids.get(0);
+            deployed = vertx.deployVerticle(new AgentVerticle(config.apply(host), new LibvirtDriver(
                     LibvirtDriverConfig.of(host, libvirtUri).withPeerUri(peerUri == null ? libvirtUri : peerUri)
-                            .withMigrationAddress(migrationAddress).withSubnet(subnet).withLinkMiBps(linkMiBps));
-            deployed.add(vertx.deployVerticle(new AgentVerticle(config, hypervisor, new SimpleMeterRegistry())));
+                            .withMigrationAddress(migrationAddress).withSubnet(subnet).withLinkMiBps(linkMiBps)),
+                    new SimpleMeterRegistry()));
         }
         try {
-            Future.all(deployed).toCompletionStage().toCompletableFuture().get();
+            deployed.toCompletionStage().toCompletableFuture().get();
         } catch (java.util.concurrent.ExecutionException e) {
             vertx.close();
             throw new IllegalStateException("the agent could not start: " + e.getCause().getMessage(), e.getCause());
         }
-        System.out.println("agents for " + String.join(", ", hosts) + " running against " + settings.bootstrapServers()
-                + "; Ctrl-C stops them");
+        String which = ids.size() <= 5 ? String.join(", ", ids) : ids.size() + " hosts (" + ids.get(0) + " .. "
+                + ids.get(ids.size() - 1) + ")";
+        System.out.printf("agents for %s running against %s, started in %.1f s; Ctrl-C stops them%n", which,
+                settings.bootstrapServers(), (System.nanoTime() - began) / 1e9);
+        for (Overload o : overloads) {
+            SimulatedFabric f = fabric;
+            vertx.setTimer(Math.max(1, o.after().toMillis()), t -> {
+                int guests = f.loadHost(o.host(), OVERLOAD);
+                System.out.printf("overload: %s's %d running guests now use %.0f%% of its CPUs%n", o.host(), guests,
+                        OVERLOAD * 100);
+            });
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             vertx.close().toCompletionStage().toCompletableFuture().join();
@@ -113,14 +180,36 @@ public final class AgentCommand implements Callable<Integer> {
         return 0;
     }
 
-    private SimulatedFabric fabric() {
+    /** --host values, then the --host-count hosts; each once. */
+    List<String> hostIds() {
+        if (hostCount < 0 || firstHostNumber < 0) {
+            throw new IllegalArgumentException("--host-count and --first-host-number must not be negative");
+        }
+        if (hostCount > 0 && driver != Driver.simulated) {
+            throw new IllegalArgumentException("--host-count creates simulated hosts: add --driver simulated");
+        }
+        Set<String> ids = new LinkedHashSet<>(hosts);
+        for (int i = 0; i < hostCount; i++) {
+            ids.add(hostPrefix + (firstHostNumber + i));
+        }
+        if (ids.isEmpty()) {
+            throw new IllegalArgumentException("name the host with --host ID (or, simulated, give --host-count N)");
+        }
+        if (ids.size() != hosts.size() + hostCount) {
+            throw new IllegalArgumentException("a host is named twice by --host and --host-count: give each host once");
+        }
+        ids.forEach(id -> Check.name("host", id));
+        return List.copyOf(ids);
+    }
+
+    private SimulatedFabric fabric(List<String> ids) {
         PlanetLabTraces traces = PlanetLabTraces.shipped();
         SimulatedFabric.Builder b = SimulatedFabric.builder();
         int n = 0;
-        for (String host : hosts) {
+        for (String host : ids) {
             b.host(HostSpec.of(host));
         }
-        for (String host : hosts) {
+        for (String host : ids) {
             for (int i = 0; i < guestsPerHost; i++) {
                 n++;
                 b.guest(host, GuestSpec.of(host + "-vm-" + i).withTrace(traces.name(n % traces.size()), 0));

@@ -239,6 +239,20 @@ class AgentKafkaTest {
     }
 
     @Test
+    void aFailureReasonLongerThanAMessageMayCarryIsShortenedAndTheGuestCanMoveAgain() throws Exception {
+        fabric.failNextMigration("m1", "the hypervisor says: " + "x".repeat(6000));
+        send("cmd-long-reason", migrate("m1", "host-b"));
+
+        CommandResult failed = finalResult("cmd-long-reason");
+        assertEquals(ResultStatus.FAILED, failed.status());
+        assertTrue(failed.reason().startsWith("the hypervisor says: xxx") && failed.reason().length() <= 4096,
+                failed.reason().length() + " characters");
+        assertTrue(failed.reason().endsWith("more characters in the agent's log)"), failed.reason());
+        send("cmd-again", migrate("m1", "host-b"));
+        assertEquals(ResultStatus.SUCCEEDED, finalResult("cmd-again").status(), "the failed migration freed its guest");
+    }
+
+    @Test
     void abortStopsARunningMigrationAndBothCommandsGetAFinalResult() throws Exception {
         send("cmd-long", migrate("big", "host-b"));
         await().atMost(WAIT).until(() -> resultsOf("cmd-long").stream().anyMatch(r -> r.status() == ResultStatus.PROGRESS));

@@ -1,0 +1,199 @@
+package org.virtbalancer.agent;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.virtbalancer.agent.driver.DriverException;
+import org.virtbalancer.agent.driver.HypervisorDriver;
+import org.virtbalancer.protocol.Codec;
+import org.virtbalancer.protocol.DomainEvent;
+import org.virtbalancer.protocol.GuestDescriptor;
+import org.virtbalancer.protocol.HostFacts;
+import org.virtbalancer.protocol.Inventory;
+import org.virtbalancer.protocol.ResultStatus;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything one host's agent does, whether its process runs one host or a fleet of simulated
+ * ones: publishes the host's inventory (at start, on change, periodically), its load every
+ * interval and its guests' lifecycle events, all keyed by the host; decides on the commands of its
+ * own command topic ({@link HostCommands}) and runs its migrations ({@link Migrations}), remembering
+ * its executed command ids in its own state directory. Kafka clients and worker threads belong to
+ * the process ({@link AgentVerticle}). All methods but {@link #open()} run on the agent's event loop.
+ */
+final class HostAgent {
+    private static final Logger LOG = LoggerFactory.getLogger(HostAgent.class);
+    /** Changes arrive in bursts (a migration emits several events): publish the inventory once per burst. */
+    private static final long INVENTORY_DEBOUNCE_MS = 200;
+
+    /** What the hosts of one process share. */
+    record Shared(Vertx vertx, Context context, Codec codec, KafkaProducer<String, byte[]> producer, ClusterHosts cluster,
+                  WorkerExecutor migrationWorkers, MeterRegistry registry) {}
+
+    private final AgentConfig config;
+    private final HypervisorDriver driver;
+    private final WorkerExecutor driverWorkers;
+    private final List<Long> timers = new ArrayList<>();
+    private Shared shared;
+    private ExecutedCommands executed;
+    private Outbox outbox;
+    private Results results;
+    private Migrations migrations;
+    private boolean inventoryPending;
+    private boolean stopping;
+
+    /** @param driverWorkers the process's threads for driver calls */
+    HostAgent(AgentConfig config, HypervisorDriver driver, WorkerExecutor driverWorkers) {
+        this.config = config;
+        this.driver = driver;
+        this.driverWorkers = driverWorkers;
+    }
+
+    String host() {
+        return config.hostId();
+    }
+
+    /** Blocking (a worker thread): opens the host's memory of executed commands and reads its facts. */
+    HostFacts open() throws IOException, DriverException {
+        executed = ExecutedCommands.open(config.stateDir());
+        return driver.hostFacts();
+    }
+
+    /** Wires the host to its process's Kafka clients and workers; gives its command handling. */
+    HostCommands connect(Shared process) {
+        this.shared = process;
+        outbox = new Outbox(process.producer(), process.codec(), config.source());
+        results = new Results(outbox, config.kafka().topics().commandResults(), config.hostId());
+        DeadLetters deadLetters = new DeadLetters(outbox, config.kafka().topics().deadLetter(), config.source(),
+                process.registry());
+        migrations = new Migrations(process.vertx(), process.context(), config, driver, process.migrationWorkers(),
+                driverWorkers, results, executed, this::inventoryChanged, process.registry());
+        return new HostCommands(config, process.codec(), deadLetters, process.cluster(), migrations, results, executed, driver,
+                driverWorkers, process.registry());
+    }
+
+    /**
+     * Starts listening to the hypervisor and publishing. The first load sample goes out after
+     * {@code phase} of the sample interval (0 < phase <= 1), so the hosts of a fleet spread their
+     * samples over the interval instead of sending them all at once.
+     */
+    Future<Void> start(double phase) {
+        Context context = shared.context();
+        return driverWorkers.<Void>executeBlocking(() -> {
+            driver.listen(event -> context.runOnContext(v -> onEvent(event)));
+            // Events may be lost while the hypervisor connection is down: resend the whole inventory after.
+            driver.onReconnected(() -> context.runOnContext(v -> inventoryChanged()));
+            return null;
+        }, false).onSuccess(v -> {
+            publishInventory();
+            long sample = config.sampleInterval().toMillis();
+            long inventory = config.inventoryInterval().toMillis();
+            timers.add(shared.vertx().setPeriodic(Math.max(1, Math.round(sample * phase)), sample, t -> publishLoad()));
+            timers.add(shared.vertx().setPeriodic(Math.max(1, Math.round(inventory * phase)), inventory,
+                    t -> publishInventory()));
+        });
+    }
+
+    /** Migrations accepted by an earlier run that never got a final result: the agent stopped while they ran. */
+    Future<Void> reportInterrupted() {
+        Map<String, String> unfinished = executed.unfinished();
+        if (unfinished.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        return driverWorkers.executeBlocking(driver::guests, false).compose(guests -> {
+            List<Future<Void>> reported = new ArrayList<>();
+            unfinished.forEach((id, guest) -> {
+                String where = guests.stream().filter(g -> g.name().equals(guest)).findFirst()
+                        .map(g -> "is " + g.state().name().toLowerCase() + " on " + config.hostId())
+                        .orElse("is no longer on " + config.hostId());
+                String reason = "the agent on host " + config.hostId() + " restarted while this migration ran; guest " + guest
+                        + " " + where + ": check the inventory before reissuing";
+                LOG.warn("command {}: {}", id, reason);
+                reported.add(results.publish(id, guest, ResultStatus.FAILED, reason).compose(v ->
+                        driverWorkers.executeBlocking(() -> {
+                            executed.recordDone(id);
+                            return null;
+                        }, false)));
+            });
+            return Future.join(reported).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+        });
+    }
+
+    int rememberedCommands() {
+        return executed.size();
+    }
+
+    /** Stops publishing; commands already accepted carry on. */
+    void quiet() {
+        stopping = true;
+        if (shared != null) {
+            timers.forEach(shared.vertx()::cancelTimer);
+        }
+    }
+
+    /**
+     * Lets running migrations finish within the grace period (then aborts them), and releases
+     * the hypervisor connection and the command memory. The producer must stay open until this
+     * completes: final results go out through it.
+     */
+    Future<Void> stop() {
+        quiet();
+        Future<Void> drained = migrations == null ? Future.succeededFuture() : migrations.stop(config.stopGracePeriod());
+        return drained.compose(v -> driverWorkers.<Void>executeBlocking(() -> {
+            driver.close();
+            if (executed != null) {
+                executed.close();
+            }
+            return null;
+        }, false));
+    }
+
+    private void onEvent(DomainEvent event) {
+        if (stopping) {
+            return;
+        }
+        outbox.publish(config.kafka().topics().domainEvents(), config.hostId(), event);
+        inventoryChanged();
+    }
+
+    private void inventoryChanged() {
+        if (inventoryPending || stopping) {
+            return;
+        }
+        inventoryPending = true;
+        shared.vertx().setTimer(INVENTORY_DEBOUNCE_MS, t -> {
+            inventoryPending = false;
+            publishInventory();
+        });
+    }
+
+    private void publishInventory() {
+        if (stopping) {
+            return;
+        }
+        driverWorkers.executeBlocking(() -> {
+            HostFacts facts = driver.hostFacts();
+            List<GuestDescriptor> guests = driver.guests();
+            return new Inventory(facts, guests);
+        }, false).onSuccess(inv -> outbox.publish(config.kafka().topics().inventory(), config.hostId(), inv))
+                .onFailure(e -> LOG.warn("could not read the inventory of {}: {}", config.hostId(), e.getMessage()));
+    }
+
+    private void publishLoad() {
+        if (stopping) {
+            return;
+        }
+        driverWorkers.executeBlocking(() -> driver.sampleLoad(config.sampleInterval()), false)
+                .onSuccess(load -> outbox.publish(config.kafka().topics().hostLoad(), config.hostId(), load))
+                .onFailure(e -> LOG.warn("could not sample the load of {}: {}", config.hostId(), e.getMessage()));
+    }
+}
