@@ -159,11 +159,12 @@ class FleetAgentTest {
                     .sum() / CPUS <= ClusterFixture.testSettings().highWatermark(), "h4 relieved");
             assertFalse(balancer.snapshot().hosts().stream().anyMatch(h -> h.host().equals("h4") && h.overloaded()));
         });
-        List<Envelope> moves = tap.envelopes(null, Migrate.class).toList();
+        // Imbalance moves between the other hosts may come too; h4's relief is what this test follows.
+        List<Envelope> moves = tap.envelopes(null, Migrate.class)
+                .filter(e -> ((Migrate) e.body()).source().equals("h4")).toList();
         assertFalse(moves.isEmpty());
         for (Envelope e : moves) {
             Migrate m = (Migrate) e.body();
-            assertEquals("h4", m.source());
             await().atMost(WAIT).until(() -> results(e.id()).stream().anyMatch(r -> r.status().isFinal()));
             CommandResult done = results(e.id()).stream().filter(r -> r.status().isFinal()).findFirst().orElseThrow();
             assertEquals(ResultStatus.SUCCEEDED, done.status(), done.reason());
@@ -171,7 +172,8 @@ class FleetAgentTest {
             assertEquals(m.target(), fabric.hostOf(m.guest()).orElseThrow());
         }
         assertTrue(tap.all().stream().filter(s -> s.envelope() != null && s.envelope().body() instanceof Migrate)
-                .allMatch(s -> s.topic().equals(topics.commands("h4"))), "commands went to h4's own topic only");
+                .allMatch(s -> s.topic().equals(topics.commands(((Migrate) s.envelope().body()).source()))),
+                "every command went to its source host's own topic");
     }
 
     private static Migrate migrate(String guest, String source, String target) {
