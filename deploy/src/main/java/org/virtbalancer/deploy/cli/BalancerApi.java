@@ -14,7 +14,9 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 
 /** One GET against a balancer's HTTP API, with every failure turned into a sentence and an exit code. */
 final class BalancerApi {
@@ -36,7 +38,30 @@ final class BalancerApi {
     }
 
     /** The answer: a 200 body, or the exit code after the error has been printed. */
-    record Reply(Optional<String> body, int exit) {}
+    record Reply(Optional<String> body, int exit) {
+        /**
+         * Prints the answer: the JSON as it came with {@code json}, else {@code text} of it read as
+         * {@code type}; {@code what} names it in the error when this vbal cannot read it.
+         */
+        <T> int print(boolean json, Class<T> type, String what, Function<T, List<String>> text,
+                      MaintenanceCommand.Output output) {
+            if (body.isEmpty()) {
+                return exit;
+            }
+            if (json) {
+                output.line(body.get());
+                return EXIT_OK;
+            }
+            try {
+                text.apply(JSON.readValue(body.get(), type)).forEach(output::line);
+                return EXIT_OK;
+            } catch (IOException e) {
+                output.error("the balancer API answered with " + what + " this vbal cannot read (" + e.getMessage()
+                        + "); use --json, or a vbal of the balancer's version");
+                return EXIT_FAILED;
+            }
+        }
+    }
 
     Reply get(String path, MaintenanceCommand.Output output) {
         URI uri = URI.create(base + path);

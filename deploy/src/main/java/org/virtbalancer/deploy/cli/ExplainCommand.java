@@ -10,7 +10,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -49,21 +48,7 @@ public final class ExplainCommand implements Callable<Integer> {
             return BalancerApi.EXIT_USAGE;
         }
         BalancerApi.Reply reply = client.get(path, output);
-        if (reply.body().isEmpty()) {
-            return reply.exit();
-        }
-        if (json) {
-            output.line(reply.body().get());
-            return BalancerApi.EXIT_OK;
-        }
-        try {
-            text(BalancerApi.JSON.readValue(reply.body().get(), Explanation.class)).forEach(output::line);
-            return BalancerApi.EXIT_OK;
-        } catch (IOException e) {
-            output.error("the balancer API answered with an explanation this vbal cannot read (" + e.getMessage()
-                    + "); use --json, or a vbal of the balancer's version");
-            return BalancerApi.EXIT_FAILED;
-        }
+        return reply.print(json, Explanation.class, "an explanation", ExplainCommand::text, output);
     }
 
     /** The summary line, then each host with every rule that fails there, then the guest's own notes. */

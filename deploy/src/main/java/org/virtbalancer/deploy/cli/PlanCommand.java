@@ -8,7 +8,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -37,21 +36,7 @@ public final class PlanCommand implements Callable<Integer> {
             output.error(e.getMessage());
             return BalancerApi.EXIT_USAGE;
         }
-        if (reply.body().isEmpty()) {
-            return reply.exit();
-        }
-        if (json) {
-            output.line(reply.body().get());
-            return BalancerApi.EXIT_OK;
-        }
-        try {
-            text(BalancerApi.JSON.readValue(reply.body().get(), Preview.class)).forEach(output::line);
-            return BalancerApi.EXIT_OK;
-        } catch (IOException e) {
-            output.error("the balancer API answered with a plan this vbal cannot read (" + e.getMessage()
-                    + "); use --json, or a vbal of the balancer's version");
-            return BalancerApi.EXIT_FAILED;
-        }
+        return reply.print(json, Preview.class, "a plan", PlanCommand::text, output);
     }
 
     /** The plan as operators read it: one line per move, its reason, what would not move, and the imbalance. */
