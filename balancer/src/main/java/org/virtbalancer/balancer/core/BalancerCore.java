@@ -74,7 +74,7 @@ public final class BalancerCore {
 
     private final BalancerSettings settings;
     private final Clock clock;
-    private final Cluster cluster = new Cluster();
+    private final Cluster cluster;
     private final OverloadDetector detector;
     private final Migrations migrations;
     private final Planner planner;
@@ -98,6 +98,7 @@ public final class BalancerCore {
                 settings.minGainCores(), settings.maxDowntimeMs(), settings.allowPauseForMaintenance(),
                 settings.memoryWatermark(), settings.targetImbalance(), settings.minImbalanceGain(),
                 settings.setupSeconds(), settings.burstWeight(), settings.balancingFallbacks()));
+        this.cluster = new Cluster(settings.forecastWindow());
         this.detector = new OverloadDetector(settings.highWatermark(), settings.lowWatermark(),
                 settings.memoryWatermark(), planner.policy().memoryLowWatermark(), settings.overloadK(),
                 settings.overloadN());
@@ -226,17 +227,20 @@ public final class BalancerCore {
                 round.moves().forEach(m -> leaving.add(m.guest().name()));
             }
         }
+        // Overloaded hosts, and with spike relief hosts hot in their last sample (projected: moves in
+        // flight already count), so a jump in load is answered in the next tick rather than k samples later.
         List<String> sources = cluster.hosts().stream()
                 .map(Host::name)
-                .filter(detector::isOverloaded)
+                .filter(h -> detector.isOverloaded(h) || settings.spikeRelief() && spiking(view, h))
                 .filter(view::countsForBalance)
                 .sorted(Comparator.comparingDouble((String h) -> -view.projected(h).binding())
                         .thenComparing(Comparator.naturalOrder()))
                 .toList();
         double imbalance = view.imbalance();
-        boolean spread = settings.targetImbalance() > 0 && imbalance > settings.targetImbalance();
+        boolean spread = settings.targetImbalance() > 0
+                && imbalance > settings.targetImbalance();
         Optional<BalancingPlan> balancing = sources.isEmpty() && !spread ? Optional.empty()
-                : Optional.of(planner.balance(sources, detector::reason,
+                : Optional.of(planner.balance(sources, reasons(sources, view)::get,
                         g -> !leaving.contains(g.name()) && mayBalance(g, now), view, slots));
         String trigger = sources.isEmpty()
                 ? String.format(Locale.ROOT, "imbalance %.3f > %.3f", imbalance, settings.targetImbalance())
@@ -272,6 +276,22 @@ public final class BalancerCore {
         int cut = trigger.lastIndexOf(", ", limit);
         int shown = (int) trigger.substring(0, cut).chars().filter(c -> c == ',').count() + 1;
         return trigger.substring(0, cut) + " and " + (hosts - shown) + " more hosts";
+    }
+
+    /** Why each source is relieved: the detector's reason, or its spike as it is before any move. */
+    private Map<String, String> reasons(List<String> sources, PlanningView view) {
+        Map<String, String> reasons = new HashMap<>();
+        for (String h : sources) {
+            reasons.put(h, detector.isOverloaded(h) ? detector.reason(h)
+                    : String.format(Locale.ROOT, "%s cpu %.2f > %.2f in its last sample (spike relief)", h,
+                    view.projected(h).cpu(), settings.highWatermark()));
+        }
+        return reasons;
+    }
+
+    private boolean spiking(PlanningView view, String host) {
+        Utilisation u = view.projected(host);
+        return u.cpu() > settings.highWatermark();
     }
 
     private boolean mayBalance(Guest g, long now) {
@@ -332,8 +352,7 @@ public final class BalancerCore {
         PlanningView view = view(now);
         Slots slots = migrations.slots();
         double before = view.imbalance();
-        double ceiling = r.purpose() == Purpose.MAINTENANCE ? settings.highWatermark()
-                : planner.policy().balancingCpuCeiling(view.meanCpu());
+        double ceiling = settings.highWatermark();
         List<Move> still = new ArrayList<>();
         List<String> notMoved = new ArrayList<>();
         for (Move mv : r.moves()) {
@@ -487,7 +506,7 @@ public final class BalancerCore {
         boolean draining = Optional.ofNullable(drains.get(g.host()))
                 .map(d -> d.state() == MaintenanceState.ENTERING).orElse(false);
         PlanningView view = view(now);
-        double ceiling = draining ? settings.highWatermark() : planner.policy().balancingCpuCeiling(view.meanCpu());
+        double ceiling = settings.highWatermark();
         List<String> notes = new ArrayList<>();
         migrations.inFlightFor(guestName).ifPresent(m -> notes.add(guestName + " is migrating to " + m.target()
                 + " now (command " + m.commandId() + ", " + m.percent() + "%)."));

@@ -4,6 +4,7 @@ import org.virtbalancer.balancer.plan.MigrationChoice;
 import org.virtbalancer.protocol.AutomationLevel;
 
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * How the balancer decides.
@@ -42,7 +43,8 @@ public record BalancerSettings(double highWatermark, double lowWatermark, int ov
                                AutomationLevel automation, boolean allowPauseForMaintenance, int maxAttemptsPerGuest,
                                double minGainCores, double memoryWatermark, double targetImbalance,
                                double minImbalanceGain, double setupSeconds, double burstWeight,
-                               MigrationChoice.Fallbacks balancingFallbacks) {
+                               MigrationChoice.Fallbacks balancingFallbacks, Duration forecastWindow,
+                               boolean spikeRelief) {
     public BalancerSettings {
         if (!(lowWatermark > 0 && lowWatermark < highWatermark)) {
             throw new IllegalArgumentException("lowWatermark must be above 0 and below highWatermark, got low "
@@ -64,8 +66,13 @@ public record BalancerSettings(double highWatermark, double lowWatermark, int ov
         if (balancingFallbacks == null) {
             throw new IllegalArgumentException("balancingFallbacks is required");
         }
-        if (guestCooldown == null || minDeadline == null || hostStaleAfter == null || automation == null) {
-            throw new IllegalArgumentException("guestCooldown, minDeadline, hostStaleAfter and automation are required");
+        if (guestCooldown == null || minDeadline == null || hostStaleAfter == null || automation == null
+                || forecastWindow == null) {
+            throw new IllegalArgumentException("guestCooldown, minDeadline, hostStaleAfter, automation and forecastWindow"
+                    + " are required");
+        }
+        if (forecastWindow.isNegative() || forecastWindow.isZero()) {
+            throw new IllegalArgumentException("forecastWindow must be longer than zero, got " + forecastWindow);
         }
         if (guestCooldown.isNegative() || minDeadline.isNegative() || hostStaleAfter.isNegative()
                 || maxDowntimeMs < 0 || minGainCores < 0) {
@@ -79,120 +86,163 @@ public record BalancerSettings(double highWatermark, double lowWatermark, int ov
      * 2 per source, 2 per target, 8 in the cluster, 60 s minimum deadline, 300 ms downtime (QEMU's
      * default), stale after 30 s (three missed samples), full automation, pausing allowed for
      * maintenance, 3 attempts per guest, moves must free at least 0.05 cores, memory limit 0.90, imbalance
-     * target 0.05 with a least gain of 0.005 per move, 2 s set-up per migration (measured on the test bed),
-     * burst weight 2 (the trace replay: fewer overload minutes at 50% mean CPU, 3 instead of 7), and balancing may
-     * fall back to auto-converge (not post-copy, which loses the guest if the link fails, nor a pause).
+     * target 0.03 with a least gain of 0.005 per move, 2 s set-up per migration (measured on the test bed),
+     * burst weight 1, balancing may fall back to auto-converge (not post-copy, which loses the guest if the
+     * link fails, nor a pause), a 90 min forecast window and spike relief on. The imbalance target, burst
+     * weight and forecast window are what the trace replay (BENCHMARKS.md) found best at 50 % and 70 % mean CPU.
      */
     public static BalancerSettings defaults() {
         return new BalancerSettings(0.85, 0.70, 3, 5, Duration.ofMinutes(30), 2, 2, 8, Duration.ofSeconds(60), 300,
-                Duration.ofSeconds(30), AutomationLevel.FULL, true, 3, 0.05, 0.90, 0.05, 0.005, 2.0, 2.0,
-                new MigrationChoice.Fallbacks(true, false, false));
+                Duration.ofSeconds(30), AutomationLevel.FULL, true, 3, 0.05, 0.90, 0.03, 0.005, 2.0, 1.0,
+                new MigrationChoice.Fallbacks(true, false, false), Duration.ofMinutes(90), true);
     }
 
     public BalancerSettings withWatermarks(double high, double low) {
-        return new BalancerSettings(high, low, overloadK, overloadN, guestCooldown, maxPerSource, maxPerTarget,
-                maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation, allowPauseForMaintenance,
-                maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance, minImbalanceGain, setupSeconds, burstWeight, balancingFallbacks);
+        return with(b -> {
+            b.highWatermark = high;
+            b.lowWatermark = low;
+        });
     }
 
     public BalancerSettings withOverload(int k, int n) {
-        return new BalancerSettings(highWatermark, lowWatermark, k, n, guestCooldown, maxPerSource, maxPerTarget,
-                maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation, allowPauseForMaintenance,
-                maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance, minImbalanceGain, setupSeconds, burstWeight, balancingFallbacks);
+        return with(b -> {
+            b.overloadK = k;
+            b.overloadN = n;
+        });
     }
 
     public BalancerSettings withGuestCooldown(Duration value) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, value, maxPerSource,
-                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
-                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance,
-                minImbalanceGain, setupSeconds, burstWeight, balancingFallbacks);
+        return with(b -> b.guestCooldown = value);
     }
 
     public BalancerSettings withLimits(int perSource, int perTarget, int inCluster) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, perSource,
-                perTarget, inCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
-                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance,
-                minImbalanceGain, setupSeconds, burstWeight, balancingFallbacks);
+        return with(b -> {
+            b.maxPerSource = perSource;
+            b.maxPerTarget = perTarget;
+            b.maxInCluster = inCluster;
+        });
     }
 
     public BalancerSettings withMinDeadline(Duration value) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, value, maxDowntimeMs, hostStaleAfter, automation,
-                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance,
-                minImbalanceGain, setupSeconds, burstWeight, balancingFallbacks);
+        return with(b -> b.minDeadline = value);
     }
 
     public BalancerSettings withMaxDowntimeMs(long value) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, minDeadline, value, hostStaleAfter, automation, allowPauseForMaintenance,
-                maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance, minImbalanceGain, setupSeconds, burstWeight, balancingFallbacks);
+        return with(b -> b.maxDowntimeMs = value);
     }
 
     public BalancerSettings withHostStaleAfter(Duration value) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, value, automation, allowPauseForMaintenance,
-                maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance, minImbalanceGain, setupSeconds, burstWeight, balancingFallbacks);
+        return with(b -> b.hostStaleAfter = value);
     }
 
     public BalancerSettings withAutomation(AutomationLevel value) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, value,
-                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance,
-                minImbalanceGain, setupSeconds, burstWeight, balancingFallbacks);
+        return with(b -> b.automation = value);
     }
 
     public BalancerSettings withAllowPauseForMaintenance(boolean value) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation, value,
-                maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance, minImbalanceGain, setupSeconds, burstWeight, balancingFallbacks);
+        return with(b -> b.allowPauseForMaintenance = value);
     }
 
     public BalancerSettings withMaxAttemptsPerGuest(int value) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
-                allowPauseForMaintenance, value, minGainCores, memoryWatermark, targetImbalance, minImbalanceGain,
-                setupSeconds, burstWeight, balancingFallbacks);
+        return with(b -> b.maxAttemptsPerGuest = value);
     }
 
     public BalancerSettings withMinGainCores(double value) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
-                allowPauseForMaintenance, maxAttemptsPerGuest, value, memoryWatermark, targetImbalance,
-                minImbalanceGain, setupSeconds, burstWeight, balancingFallbacks);
+        return with(b -> b.minGainCores = value);
     }
 
     public BalancerSettings withMemoryWatermark(double value) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
-                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, value, targetImbalance,
-                minImbalanceGain, setupSeconds, burstWeight, balancingFallbacks);
+        return with(b -> b.memoryWatermark = value);
     }
 
     public BalancerSettings withImbalance(double target, double minGain) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
-                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, target, minGain,
-                setupSeconds, burstWeight, balancingFallbacks);
+        return with(b -> {
+            b.targetImbalance = target;
+            b.minImbalanceGain = minGain;
+        });
     }
 
     public BalancerSettings withSetupSeconds(double value) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
-                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance,
-                minImbalanceGain, value, burstWeight, balancingFallbacks);
+        return with(b -> b.setupSeconds = value);
     }
 
     public BalancerSettings withBurstWeight(double value) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
-                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance,
-                minImbalanceGain, setupSeconds, value, balancingFallbacks);
+        return with(b -> b.burstWeight = value);
     }
 
     public BalancerSettings withBalancingFallbacks(MigrationChoice.Fallbacks value) {
-        return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource,
-                maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation,
-                allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance,
-                minImbalanceGain, setupSeconds, burstWeight, value);
+        return with(b -> b.balancingFallbacks = value);
+    }
+
+    public BalancerSettings withForecastWindow(Duration value) {
+        return with(b -> b.forecastWindow = value);
+    }
+
+    public BalancerSettings withSpikeRelief(boolean value) {
+        return with(b -> b.spikeRelief = value);
+    }
+
+    /** A copy with the changes {@code edit} makes; the copy is checked like any other. */
+    private BalancerSettings with(Consumer<Fields> edit) {
+        Fields b = new Fields(this);
+        edit.accept(b);
+        return b.build();
+    }
+
+    /** The components as mutable fields, so each wither names only what it changes. */
+    private static final class Fields {
+        double highWatermark;
+        double lowWatermark;
+        int overloadK;
+        int overloadN;
+        Duration guestCooldown;
+        int maxPerSource;
+        int maxPerTarget;
+        int maxInCluster;
+        Duration minDeadline;
+        long maxDowntimeMs;
+        Duration hostStaleAfter;
+        AutomationLevel automation;
+        boolean allowPauseForMaintenance;
+        int maxAttemptsPerGuest;
+        double minGainCores;
+        double memoryWatermark;
+        double targetImbalance;
+        double minImbalanceGain;
+        double setupSeconds;
+        double burstWeight;
+        MigrationChoice.Fallbacks balancingFallbacks;
+        Duration forecastWindow;
+        boolean spikeRelief;
+
+        Fields(BalancerSettings s) {
+            highWatermark = s.highWatermark;
+            lowWatermark = s.lowWatermark;
+            overloadK = s.overloadK;
+            overloadN = s.overloadN;
+            guestCooldown = s.guestCooldown;
+            maxPerSource = s.maxPerSource;
+            maxPerTarget = s.maxPerTarget;
+            maxInCluster = s.maxInCluster;
+            minDeadline = s.minDeadline;
+            maxDowntimeMs = s.maxDowntimeMs;
+            hostStaleAfter = s.hostStaleAfter;
+            automation = s.automation;
+            allowPauseForMaintenance = s.allowPauseForMaintenance;
+            maxAttemptsPerGuest = s.maxAttemptsPerGuest;
+            minGainCores = s.minGainCores;
+            memoryWatermark = s.memoryWatermark;
+            targetImbalance = s.targetImbalance;
+            minImbalanceGain = s.minImbalanceGain;
+            setupSeconds = s.setupSeconds;
+            burstWeight = s.burstWeight;
+            balancingFallbacks = s.balancingFallbacks;
+            forecastWindow = s.forecastWindow;
+            spikeRelief = s.spikeRelief;
+        }
+
+        BalancerSettings build() {
+            return new BalancerSettings(highWatermark, lowWatermark, overloadK, overloadN, guestCooldown, maxPerSource, maxPerTarget, maxInCluster, minDeadline, maxDowntimeMs, hostStaleAfter, automation, allowPauseForMaintenance, maxAttemptsPerGuest, minGainCores, memoryWatermark, targetImbalance, minImbalanceGain, setupSeconds, burstWeight, balancingFallbacks, forecastWindow, spikeRelief);
+        }
     }
 }

@@ -31,6 +31,10 @@ public final class Cluster {
     /** How long a completed move outranks inventories that contradict it. */
     public static final Duration SETTLE = Duration.ofSeconds(60);
 
+    /** Time constant of guests' expected CPU use (see {@link GuestUsage}). */
+    public static final Duration DEFAULT_FORECAST_WINDOW = Duration.ofMinutes(90);
+
+    private final long forecastWindowMs;
     // Looked up by name on every sample and by every rule: hash maps, with the names kept in order apart.
     private final Map<String, Host> hosts = new HashMap<>();
     private final TreeSet<String> hostNames = new TreeSet<>();
@@ -48,6 +52,18 @@ public final class Cluster {
     private final List<CompletedMove> recentMoves = new ArrayList<>();
     private static final TreeMap<String, GuestDescriptor> EMPTY = new TreeMap<>();
 
+    public Cluster() {
+        this(DEFAULT_FORECAST_WINDOW);
+    }
+
+    /** @param forecastWindow time constant of guests' expected CPU use */
+    public Cluster(Duration forecastWindow) {
+        if (forecastWindow == null || forecastWindow.isNegative() || forecastWindow.isZero()) {
+            throw new IllegalArgumentException("the forecast window must be longer than zero, got " + forecastWindow);
+        }
+        this.forecastWindowMs = forecastWindow.toMillis();
+    }
+
     /** One guest's usage; the cell stays, its value is replaced with every sample. */
     private static final class UsageCell {
         final String guest;
@@ -59,14 +75,14 @@ public final class Cluster {
     }
 
     /** A move a command result reported done, not yet confirmed by both hosts' inventories. */
-    private record CompletedMove(String guest, String source, String target, long at, double cpuCores, long memoryMiB,
-                                 boolean sourceConfirmed, boolean targetConfirmed) {
+    private record CompletedMove(String guest, String source, String target, long at, double cpuCores, double expectedCores,
+                                 long memoryMiB, boolean sourceConfirmed, boolean targetConfirmed) {
         CompletedMove confirmSource() {
-            return new CompletedMove(guest, source, target, at, cpuCores, memoryMiB, true, targetConfirmed);
+            return new CompletedMove(guest, source, target, at, cpuCores, expectedCores, memoryMiB, true, targetConfirmed);
         }
 
         CompletedMove confirmTarget() {
-            return new CompletedMove(guest, source, target, at, cpuCores, memoryMiB, sourceConfirmed, true);
+            return new CompletedMove(guest, source, target, at, cpuCores, expectedCores, memoryMiB, sourceConfirmed, true);
         }
     }
 
@@ -107,7 +123,6 @@ public final class Cluster {
         if (host == null) {
             return false;
         }
-        hosts.put(load.host(), host.withSample(now, load.cpuCores(), load.memoryMiB()));
         List<GuestLoad> listed = load.guests();
         UsageCell[] cells = lastListed.get(load.host());
         if (!sameGuests(cells, listed)) {
@@ -117,9 +132,14 @@ public final class Cluster {
             }
             lastListed.put(load.host(), cells);
         }
+        // Expected: the sample with each guest's use now replaced by its expected use.
+        double expected = load.cpuCores();
         for (int i = 0; i < cells.length; i++) {
-            cells[i].value = cells[i].value.next(listed.get(i));
+            GuestLoad guestLoad = listed.get(i);
+            cells[i].value = cells[i].value.next(guestLoad, load.intervalMs(), forecastWindowMs);
+            expected += cells[i].value.expectedCores() - guestLoad.cpuCores();
         }
+        hosts.put(load.host(), host.withSample(now, load.cpuCores(), load.memoryMiB(), expected));
         return true;
     }
 
@@ -184,8 +204,8 @@ public final class Cluster {
         to.putIfAbsent(guestName, moving.withState(stateOnTarget));
         Guest moved = new Guest(moving.withState(stateOnTarget), target, usageOf(guestName));
         recentMoves.removeIf(m -> m.guest().equals(guestName));
-        recentMoves.add(new CompletedMove(guestName, source, target, now, moved.cpuCores(), moved.activeMemoryMiB(),
-                false, false));
+        recentMoves.add(new CompletedMove(guestName, source, target, now, moved.cpuCores(), moved.expectedCores(),
+                moved.activeMemoryMiB(), false, false));
     }
 
     /** Every known host, in name order. */
@@ -232,7 +252,7 @@ public final class Cluster {
     }
 
     /**
-     * The host's load: CPU from its last sample, memory as the larger of what its active guests
+     * The host's load: CPU from its last sample (and expected CPU from its guests' forecasts), memory as the larger of what its active guests
      * were given and what it reported. Moves completed after the last sample are already counted.
      */
     public Optional<Utilisation> utilisation(String name) {
@@ -241,21 +261,24 @@ public final class Cluster {
             return Optional.empty();
         }
         double cores = host.cpuCores();
+        double expected = host.expectedCores();
         double reportedMiB = host.memoryMiB();
         for (CompletedMove move : recentMoves) {
             if (move.at() >= host.lastSampleAt()) {
                 if (move.source().equals(name)) {
                     cores -= move.cpuCores();
+                    expected -= move.expectedCores();
                     reportedMiB -= move.memoryMiB();
                 } else if (move.target().equals(name)) {
                     cores += move.cpuCores();
+                    expected += move.expectedCores();
                     reportedMiB += move.memoryMiB();
                 }
             }
         }
         long allocated = allocatedMiB.computeIfAbsent(name, this::sumAllocatedMiB);
         return Optional.of(new Utilisation(host.facts().cpus(), host.facts().memoryMiB(), cores,
-                Math.max(allocated, reportedMiB)));
+                Math.max(allocated, reportedMiB), expected));
     }
 
     /** What Guest.activeMemoryMiB() sums, without building a Guest per guest. */

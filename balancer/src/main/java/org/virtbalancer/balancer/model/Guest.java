@@ -37,6 +37,11 @@ public record Guest(GuestDescriptor descriptor, String host, GuestUsage usage) {
         return isActive() ? usage.estimatedCores() : 0;
     }
 
+    /** CPU the guest is expected to take with it over the next minutes (see {@link GuestUsage}). */
+    public double expectedCores() {
+        return isActive() ? usage.expectedCores() : 0;
+    }
+
     /** Memory the guest holds on its host; a shut-off guest holds none. */
     public long activeMemoryMiB() {
         return isActive() ? descriptor.memoryMiB() : 0;

@@ -11,13 +11,15 @@ import java.time.Duration;
  * @param lastSampleAt when its last load sample arrived, or {@link #NEVER}
  * @param cpuCores     cores in use in that sample
  * @param memoryMiB    memory in use in that sample
+ * @param expectedCores cores its guests are expected to use over the next minutes, with the part of the sample
+ *                      no guest accounts for (the host's own use) added
  */
-public record Host(HostFacts facts, long lastSampleAt, double cpuCores, long memoryMiB) {
+public record Host(HostFacts facts, long lastSampleAt, double cpuCores, long memoryMiB, double expectedCores) {
     /** No load sample yet. */
     public static final long NEVER = Long.MIN_VALUE;
 
     public static Host of(HostFacts facts) {
-        return new Host(facts, NEVER, 0, 0);
+        return new Host(facts, NEVER, 0, 0, 0);
     }
 
     public String name() {
@@ -34,10 +36,10 @@ public record Host(HostFacts facts, long lastSampleAt, double cpuCores, long mem
     }
 
     public Host withFacts(HostFacts newFacts) {
-        return new Host(newFacts, lastSampleAt, cpuCores, memoryMiB);
+        return new Host(newFacts, lastSampleAt, cpuCores, memoryMiB, expectedCores);
     }
 
-    public Host withSample(long at, double cores, long mib) {
-        return new Host(facts, at, cores, mib);
+    public Host withSample(long at, double cores, long mib, double expected) {
+        return new Host(facts, at, cores, mib, expected);
     }
 }

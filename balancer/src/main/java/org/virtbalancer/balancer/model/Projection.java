@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Predicate;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The cluster as it would be after some moves: each host's load and guests. Planning simulates
@@ -57,12 +58,12 @@ public final class Projection {
         return new Projection(cluster, new LinkedHashMap<>(loads), guestsCopy, pendingCopy);
     }
 
-    /** Moves the guest: the source loses its CPU and memory, the target gains them. */
+    /** Moves the guest: the source loses its CPU (now and expected) and memory, the target gains them. */
     public void move(Guest guest, String source, String target) {
         change(source, new Change(guest.name(), null));
         change(target, new Change(guest.name(), guest.on(target)));
-        loads.computeIfPresent(source, (h, u) -> u.minus(guest.cpuCores(), guest.activeMemoryMiB()));
-        loads.computeIfPresent(target, (h, u) -> u.plus(guest.cpuCores(), guest.activeMemoryMiB()));
+        loads.computeIfPresent(source, (h, u) -> u.minus(guest));
+        loads.computeIfPresent(target, (h, u) -> u.plus(guest));
     }
 
     private void change(String host, Change change) {
@@ -142,10 +143,19 @@ public final class Projection {
      * limit every placement respects, not a load to spread: it does not change minute to minute.
      */
     public double imbalance(Predicate<String> counted) {
+        return spread(counted, Utilisation::cpu);
+    }
+
+    /** The same over the hosts' expected CPU load. */
+    public double expectedImbalance(Predicate<String> counted) {
+        return spread(counted, Utilisation::expectedCpu);
+    }
+
+    private double spread(Predicate<String> counted, ToDoubleFunction<Utilisation> load) {
         List<Double> values = new ArrayList<>();
         loads.forEach((h, u) -> {
             if (counted.test(h)) {
-                values.add(u.cpu());
+                values.add(load.applyAsDouble(u));
             }
         });
         return standardDeviation(values);

@@ -111,7 +111,7 @@ public final class Planner {
             if (!host.name().equals(placement.source().name())
                     && evaluate(placement.withTarget(host.name()), context).eligible()) {
                 Utilisation before = context.projected(host.name());
-                targets.add(new Target(host.name(), before, before.plus(g.cpuCores(), g.activeMemoryMiB())));
+                targets.add(new Target(host.name(), before, before.plus(g)));
             }
         }
         targets.sort(Comparator.comparingDouble((Target t) -> t.after().binding()).thenComparing(Target::host));
@@ -133,7 +133,7 @@ public final class Planner {
                                  PlanningView view, Slots slots) {
         double imbalanceBefore = view.imbalance();
         TargetIndex index = new TargetIndex(view, slots);
-        double cpuCeiling = policy.balancingCpuCeiling(view.meanCpu());
+        double cpuCeiling = policy.highWatermark();
         List<Move> moves = new ArrayList<>();
         Set<String> notMoved = new LinkedHashSet<>();
         // An overloaded host takes nothing, not even once moves planned here bring it under its marks.
@@ -224,7 +224,7 @@ public final class Planner {
                 candidates.remove(g);
                 continue;
             }
-            Utilisation after = sourceLoad.minus(g.cpuCores(), g.activeMemoryMiB());
+            Utilisation after = sourceLoad.minus(g);
             double relief = policy.excess(sourceLoad.cpu(), sourceLoad.memory()) - policy.excess(after.cpu(), after.memory());
             double score = relief / policy.costSeconds(choice.prediction().durationMs());
             if (relief > 0 && (best == null || score > best.score())) {

@@ -3,18 +3,18 @@ package org.virtbalancer.balancer.plan;
 /**
  * The planner's part of the balancer settings.
  *
- * @param highWatermark            CPU ceiling for maintenance targets
- * @param lowWatermark             CPU level a relieved source is brought down to; balancing targets may go a little
- *                                 higher when the whole cluster is busy (see {@link #balancingCpuCeiling})
+ * @param highWatermark            CPU ceiling for every target, now and expected: a move never makes a host hot
+ * @param lowWatermark             CPU level a relieved source is brought down to
  * @param minGainCores             a balancing move must free at least this much CPU
  * @param maxDowntimeMs            allowed pause at switch-over, for convergence predictions
  * @param allowPauseForMaintenance whether a drain may fall back to a non-live migration
  * @param memoryWatermark          no target is filled beyond this share of its memory; above it a host is overloaded
- * @param targetImbalance          standard deviation of normalised host CPU above which imbalance moves are planned
- * @param minImbalanceGain         least cut in the sum of squared CPU deviations one imbalance move must bring
+ * @param targetImbalance          standard deviation of hosts' expected, burst-weighted CPU above which imbalance
+ *                                 moves are planned
+ * @param minImbalanceGain         least cut in the sum of squared deviations one imbalance move must bring
  * @param setupSeconds             fixed cost of any migration, added to its predicted duration when weighing cost
- * @param burstWeight              standard deviations of a host's guests' combined CPU swings added to its CPU when
- *                                 imbalance is weighed
+ * @param burstWeight              standard deviations of a host's guests' combined CPU swings added to its expected
+ *                                 CPU when imbalance is weighed
  * @param balancingFallbacks       what a balancing move may use when plain live migration would not converge
  */
 public record PlanningPolicy(double highWatermark, double lowWatermark, double minGainCores, long maxDowntimeMs,
@@ -22,12 +22,12 @@ public record PlanningPolicy(double highWatermark, double lowWatermark, double m
                              double minImbalanceGain, double setupSeconds, double burstWeight,
                              MigrationChoice.Fallbacks balancingFallbacks) {
 
-    /** The defaults of the newer settings: memory limit 0.90, imbalance 0.05 with gain 0.005, 2 s set-up, burst weight 2,
+    /** The defaults of the newer settings: memory limit 0.90, imbalance 0.03 with gain 0.005, 2 s set-up, burst weight 1,
      * auto-converge allowed for balancing. */
     public PlanningPolicy(double highWatermark, double lowWatermark, double minGainCores, long maxDowntimeMs,
                           boolean allowPauseForMaintenance) {
-        this(highWatermark, lowWatermark, minGainCores, maxDowntimeMs, allowPauseForMaintenance, 0.90, 0.05, 0.005, 2.0,
-                2.0, new MigrationChoice.Fallbacks(true, false, false));
+        this(highWatermark, lowWatermark, minGainCores, maxDowntimeMs, allowPauseForMaintenance, 0.90, 0.03, 0.005, 2.0,
+                1.0, new MigrationChoice.Fallbacks(true, false, false));
     }
 
     /**
@@ -37,16 +37,6 @@ public record PlanningPolicy(double highWatermark, double lowWatermark, double m
      */
     public double memoryLowWatermark() {
         return Math.max(0, memoryWatermark - (highWatermark - lowWatermark) / 3);
-    }
-
-    /**
-     * CPU a balancing target may reach: the low watermark, or a third of the gap between the
-     * watermarks above the cluster's mean CPU when that is higher (a cluster at 70% has few hosts
-     * under 0.70 to take load), but never more than half-way to the high watermark.
-     */
-    public double balancingCpuCeiling(double meanCpu) {
-        double band = highWatermark - lowWatermark;
-        return Math.max(lowWatermark, Math.min(lowWatermark + band / 2, meanCpu + band / 3));
     }
 
     /** Whether a host at this load needs no relief: CPU and memory at or under their low marks. */

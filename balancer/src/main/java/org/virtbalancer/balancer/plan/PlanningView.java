@@ -51,6 +51,11 @@ public final class PlanningView implements PlacementContext {
         return projection.imbalance(this::countsForBalance);
     }
 
+    /** Standard deviation of the expected normalised CPU load of the hosts that count. */
+    public double expectedImbalance() {
+        return projection.expectedImbalance(this::countsForBalance);
+    }
+
     /** Mean normalised CPU load of the hosts that count. */
     public double meanCpu() {
         return projection.meanCpu(this::countsForBalance);

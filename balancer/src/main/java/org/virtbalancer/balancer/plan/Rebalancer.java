@@ -19,17 +19,20 @@ import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /**
- * Narrows the spread of CPU load between hosts, as DRS does: while the standard deviation of the
- * hosts' normalised load is above the target, it takes the move with the largest cut in the sum of
- * squared deviations per second of migration (set-up plus predicted copy), from one of the most
- * loaded hosts to the least loaded eligible host, simulating each on the projection; it stops when
- * the best move's cut is below the minimum gain. A move never leaves its target more loaded than its
- * source, so two hosts cannot trade a guest back and forth; cooldowns keep a guest from moving again.
+ * Narrows the spread of expected CPU load between hosts, as DRS does: while the standard deviation
+ * of the hosts' normalised load is above the target, it takes the move with the largest cut in the
+ * sum of squared deviations per second of migration (set-up plus predicted copy), from one of the
+ * most loaded hosts to the least loaded eligible host, simulating each on the projection; it stops
+ * when the best move's cut is below the minimum gain. A move never leaves its target more loaded than
+ * its source, so two hosts cannot trade a guest back and forth; cooldowns keep a guest from moving again.
  *
- * <p>A host's load here is its CPU plus {@code burstWeight} standard deviations of its guests'
- * combined swings (their variances add up), divided by its CPUs: two hosts at the same mean, one
- * with steady guests and one with bursty ones, are not equally safe, and this spreads the bursty
- * guests. With steady guests it is the plain CPU load. Reasons call this the burst-weighted imbalance.
+ * <p>A host's load here is what its guests are expected to use over the next minutes (their long
+ * weighted means, see {@code GuestUsage}) plus {@code burstWeight} standard deviations of their
+ * combined swings around it (their variances add up), divided by its CPUs. Balancing the last sample
+ * instead chases spikes that are gone by the next one; balancing the expected load is what keeps the
+ * next minutes' peaks apart, and two hosts at the same mean, one with steady guests and one with
+ * bursty ones, are not equally safe. Reasons call this the expected imbalance. A host that is hot now
+ * is the relief phase's business ({@code Planner}), and no move may make a target hot now either.
  */
 final class Rebalancer {
     /** Hosts above the mean tried as sources in one step, most loaded first. */
@@ -94,11 +97,11 @@ final class Rebalancer {
                 return notes;
             }
             if (slots.clusterFull()) {
-                notes.add(String.format(Locale.ROOT, "burst-weighted imbalance %.3f is above %.3f, but %s.", deviation,
+                notes.add(String.format(Locale.ROOT, "expected imbalance %.3f is above %.3f, but %s.", deviation,
                         policy.targetImbalance(), slots.whyNot("", "").orElse("no migration slot is free")));
                 return notes;
             }
-            double cpuCeiling = policy.balancingCpuCeiling(mean);
+            double cpuCeiling = policy.highWatermark();
             Candidate best = null;
             int sourcesTried = 0;
             int sourcesFull = 0;
@@ -118,25 +121,25 @@ final class Rebalancer {
                 }
             }
             if (best == null && sourcesTried == 0 && sourcesFull > 0) {
-                notes.add(String.format(Locale.ROOT, "burst-weighted imbalance %.3f is above %.3f, but the hosts above"
+                notes.add(String.format(Locale.ROOT, "expected imbalance %.3f is above %.3f, but the hosts above"
                         + " the mean already send as many migrations as they may.", deviation, policy.targetImbalance()));
                 return notes;
             }
             if (best == null || best.gain() < policy.minImbalanceGain()) {
-                notes.add(String.format(Locale.ROOT, "burst-weighted imbalance %.3f is above %.3f, but no further move cuts it by"
+                notes.add(String.format(Locale.ROOT, "expected imbalance %.3f is above %.3f, but no further move cuts it by"
                         + " enough to pay for a migration.", deviation, policy.targetImbalance()));
                 return notes;
             }
             Host source = view.host(best.source()).orElseThrow();
             Guest g = best.guest();
-            double sourceBefore = view.projected(best.source()).cpu();
-            double targetBefore = view.projected(best.target()).cpu();
+            double sourceBefore = view.projected(best.source()).expectedCpu();
+            double targetBefore = view.projected(best.target()).expectedCpu();
             double before = deviation;
             view.projection().move(g, best.source(), best.target());
             slots.take(best.source(), best.target());
             alreadyMoving.add(g.name());
-            double sourceAfter = view.projected(best.source()).cpu();
-            double targetAfter = view.projected(best.target()).cpu();
+            double sourceAfter = view.projected(best.source()).expectedCpu();
+            double targetAfter = view.projected(best.target()).expectedCpu();
             for (String h : List.of(best.source(), best.target())) {
                 Entry old = entries.get(h);
                 byCpu.remove(old);
@@ -153,9 +156,10 @@ final class Rebalancer {
             }
             double afterMean = sum / n;
             double after = Math.sqrt(Math.max(0, sumSquares / n - afterMean * afterMean));
-            String reason = String.format(Locale.ROOT, "burst-weighted imbalance %.3f > %.3f; %s moves %.1f cores from %s (cpu %.2f →"
-                            + " %.2f) to %s (cpu %.2f → %.2f) for %.1f GiB copied in about %.0f s; imbalance %.3f → %.3f",
-                    before, policy.targetImbalance(), g.name(), g.cpuCores(), best.source(), sourceBefore, sourceAfter,
+            String reason = String.format(Locale.ROOT, "expected imbalance %.3f > %.3f; %s moves %.1f expected cores from %s"
+                            + " (expected cpu %.2f → %.2f) to %s (expected cpu %.2f → %.2f) for %.1f GiB copied in about"
+                            + " %.0f s; imbalance %.3f → %.3f",
+                    before, policy.targetImbalance(), g.name(), g.expectedCores(), best.source(), sourceBefore, sourceAfter,
                     best.target(), targetBefore, targetAfter, best.choice().prediction().transferredMiB() / 1024.0,
                     policy.costSeconds(best.choice().prediction().durationMs()), before, after);
             moves.add(new Move(g, source.name(), best.target(), best.choice().mode(), best.choice().options(),
@@ -175,8 +179,7 @@ final class Rebalancer {
                 continue;
             }
             double vs = variance.getOrDefault(src.host(), 0.0);
-            double xs = src.cpu() - riskLoad(sourceLoad.cpuCores() - g.cpuCores(), vs - g.usage().varianceCores2(),
-                    sourceLoad.cpus());
+            double xs = src.cpu() - riskLoad(sourceLoad.minus(g), vs - g.usage().varianceCores2());
             // Even onto an empty host a guest this big cannot cut the squared deviations by the minimum.
             double sourceCut = sq(src.cpu() - mean) - sq(src.cpu() - xs - mean);
             if (sourceCut + sq(mean) < policy.minImbalanceGain()) {
@@ -193,8 +196,8 @@ final class Rebalancer {
                     continue;
                 }
                 Utilisation targetLoad = view.projected(dst.host());
-                double xt = riskLoad(targetLoad.cpuCores() + g.cpuCores(),
-                        variance.getOrDefault(dst.host(), 0.0) + g.usage().varianceCores2(), targetLoad.cpus()) - dst.cpu();
+                double xt = riskLoad(targetLoad.plus(g), variance.getOrDefault(dst.host(), 0.0)
+                        + g.usage().varianceCores2()) - dst.cpu();
                 // Never overshoot: the target must end no more loaded than the source.
                 if (dst.cpu() + xt > src.cpu() - xs) {
                     break;
@@ -223,12 +226,12 @@ final class Rebalancer {
     }
 
     private double load(PlanningView view, String host) {
-        Utilisation u = view.projected(host);
-        return riskLoad(u.cpuCores(), variance.getOrDefault(host, 0.0), u.cpus());
+        return riskLoad(view.projected(host), variance.getOrDefault(host, 0.0));
     }
 
-    private double riskLoad(double cores, double varianceCores2, int cpus) {
-        return (cores + policy.burstWeight() * Math.sqrt(Math.max(0, varianceCores2))) / cpus;
+    /** Expected CPU plus burstWeight standard deviations of the guests' combined swings, normalised. */
+    private double riskLoad(Utilisation u, double varianceCores2) {
+        return (u.expectedCores() + policy.burstWeight() * Math.sqrt(Math.max(0, varianceCores2))) / u.cpus();
     }
 
     private static double sq(double v) {

@@ -81,7 +81,7 @@ final class TargetIndex {
             }
             if (!e.host().equals(source)) {
                 Utilisation before = indexed.get(e.host());
-                Utilisation after = before.plus(g.cpuCores(), g.activeMemoryMiB());
+                Utilisation after = before.plus(g);
                 if (after.cpu() <= cpuCeiling && after.memory() <= memoryCeiling) {
                     found.add(new Target(e.host(), before, after));
                 }

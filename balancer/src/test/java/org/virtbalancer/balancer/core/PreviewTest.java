@@ -148,11 +148,11 @@ class PreviewTest {
     @Test
     void aCalmClusterHasAnIdlePlan() {
         TestCluster c = new TestCluster(BalancerSettings.defaults());
-        c.host("h1", 3, guest("a", GuestState.RUNNING)).host("h2", 2);
+        c.host("h1", 3, guest("a", GuestState.RUNNING)).host("h2", 2.5);
         c.sampleAll(3);
         Preview p = c.core.preview();
         assertTrue(p.idle(), p.toString());
         assertEquals(p.imbalanceBefore(), p.imbalanceAfter());
-        assertEquals(0.03125, p.imbalanceBefore(), 1e-9, "CPU loads 0.1875 and 0.125, under the 0.05 target");
+        assertEquals(0.015625, p.imbalanceBefore(), 1e-9, "CPU loads 0.1875 and 0.15625, under the 0.03 target");
     }
 }

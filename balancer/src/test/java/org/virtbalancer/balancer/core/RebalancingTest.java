@@ -5,6 +5,7 @@ import org.virtbalancer.protocol.GuestState;
 import org.virtbalancer.protocol.PlanDecision;
 import org.virtbalancer.protocol.PlannedMove;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -43,20 +44,21 @@ class RebalancingTest {
         assertTrue(plan.executed());
         assertTrue(plan.imbalanceAfter() < plan.imbalanceBefore());
         assertEquals(2, plan.moves().size(), "two moves, the per-source limit");
-        assertTrue(plan.moves().get(0).reason().contains("imbalance 0.268 > 0.050"), plan.moves().get(0).reason());
+        assertTrue(plan.moves().get(0).reason().contains("imbalance 0.268 > 0.030"), plan.moves().get(0).reason());
         for (PlannedMove m : plan.moves()) {
             assertEquals("h1", m.source());
             assertEquals("h2", m.target(), "the least loaded host takes the load");
             assertTrue(m.targetLoadAfter() <= m.sourceLoadAfter(), "no move overshoots: " + m.reason());
-            assertTrue(m.reason().contains("moves 2.0 cores from h1"), m.reason());
-            assertTrue(m.reason().startsWith("burst-weighted imbalance 0.") && m.reason().contains(" > 0.050; "),
+            assertTrue(m.reason().contains("moves 2.0 expected cores from h1"), m.reason());
+            assertTrue(m.reason().startsWith("expected imbalance 0.") && m.reason().contains(" > 0.030; "),
                     m.reason());
         }
     }
 
     @Test
     void ofTwoHostsAtTheSameCpuTheOneWithSteadyGuestsTakesTheLoad() {
-        TestCluster c = spread(BalancerSettings.defaults());
+        // A one-minute forecast window, so ten samples are history enough to tell the two guests apart.
+        TestCluster c = spread(BalancerSettings.defaults().withForecastWindow(Duration.ofMinutes(1)));
         // h2 comes first by name, so only the swings can make h3 the choice.
         c.host("h2", 4.8, guest("bursty", GuestState.RUNNING)).host("h3", 4.8, guest("steady", GuestState.RUNNING));
         for (int i = 0; i < 10; i++) {
@@ -69,7 +71,7 @@ class RebalancingTest {
         List<PlannedMove> moves = plans(c.tick()).get(0).moves();
         assertEquals("h3", moves.get(0).target(), "both at 0.30 CPU, but h2's guest swings: " + moves.get(0).reason());
 
-        TestCluster plain = spread(BalancerSettings.defaults().withBurstWeight(0));
+        TestCluster plain = spread(BalancerSettings.defaults().withForecastWindow(Duration.ofMinutes(1)).withBurstWeight(0));
         plain.host("h2", 4.8, guest("bursty", GuestState.RUNNING)).host("h3", 4.8, guest("steady", GuestState.RUNNING));
         plain.sampleAll(1);
         assertEquals("h2", plans(plain.tick()).get(0).moves().get(0).target(), "without burst weight the name decides");

@@ -4,11 +4,14 @@ import org.junit.jupiter.api.Test;
 import org.virtbalancer.protocol.DomainEvent;
 import org.virtbalancer.protocol.DomainEventKind;
 import org.virtbalancer.protocol.GuestState;
+import org.virtbalancer.protocol.HostLoad;
 import org.virtbalancer.protocol.Inventory;
 
+import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.virtbalancer.balancer.Fixtures.guest;
 import static org.virtbalancer.balancer.Fixtures.guestLoad;
@@ -98,12 +101,59 @@ class ClusterTest {
         cluster.applySample(load("h1", 3, guestLoad("a", 1.0), guestLoad("b", 2.0)), now);
         cluster.applySample(load("h1", 3, guestLoad("b", 3.0), guestLoad("a", 1.0)), now + 10_000);
         cluster.applySample(load("h1", 3, guestLoad("a", 1.0)), now + 20_000);
-        assertEquals(new GuestUsage(1.0, 1.0, 10, 3, 0), cluster.guest("h1", "a").orElseThrow().usage());
-        assertEquals(new GuestUsage(0.3 * 3.0 + 0.7 * 2.0, 3.0, 10, 2, 0.05 * 1.0 * 1.0), cluster.guest("h1", "b").orElseThrow().usage());
+        double w = 1 - Math.exp(-10_000.0 / Duration.ofMinutes(90).toMillis());
+        assertEquals(new GuestUsage(1.0, 1.0, 10, 3, 0, 1.0), cluster.guest("h1", "a").orElseThrow().usage());
+        assertEquals(new GuestUsage(0.3 * 3.0 + 0.7 * 2.0, 3.0, 10, 2, w * 1.0 * 1.0, w * 3.0 + (1 - w) * 2.0),
+                cluster.guest("h1", "b").orElseThrow().usage());
         // A guest's usage follows it by name: h2 reporting it (mid-migration) continues the same series.
         cluster.applySample(load("h2", 1, guestLoad("a", 2.0)), now + 30_000);
         cluster.applySample(load("h1", 3, guestLoad("b", 3.0)), now + 30_000);
-        assertEquals(new GuestUsage(0.3 * 2.0 + 0.7 * 1.0, 2.0, 10, 4, 0.05 * 1.0 * 1.0), cluster.guest("h1", "a").orElseThrow().usage());
+        assertEquals(new GuestUsage(0.3 * 2.0 + 0.7 * 1.0, 2.0, 10, 4, w * 1.0 * 1.0, w * 2.0 + (1 - w) * 1.0),
+                cluster.guest("h1", "a").orElseThrow().usage());
         assertEquals(3, cluster.guest("h1", "b").orElseThrow().usage().samples());
+    }
+
+    @Test
+    void expectedCpuIsTheLongMeanSoASpikeHardlyMovesIt() {
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("a", GuestState.RUNNING), guest("b", GuestState.RUNNING))), now);
+        for (int i = 0; i < 600; i++) {
+            cluster.applySample(load("h1", 3.5, guestLoad("a", 1.0), guestLoad("b", 2.0)), now + i * 10_000L);
+        }
+        // a spikes to 4 cores for one 10 s sample: its estimate now is 4, its expected use stays near 1.
+        cluster.applySample(load("h1", 6.5, guestLoad("a", 4.0), guestLoad("b", 2.0)), now + 6_000_000L);
+        Guest a = cluster.guest("h1", "a").orElseThrow();
+        assertEquals(4.0, a.cpuCores(), 1e-9);
+        assertEquals(1.0, a.expectedCores(), 0.01);
+        // The host: 6.5 cores now; expected is the sample with each guest's use replaced by its expected use
+        // (0.5 cores of its own, 1.0 for a, 2.0 for b).
+        Utilisation u = cluster.utilisation("h1").orElseThrow();
+        assertEquals(6.5, u.cpuCores(), 1e-9);
+        assertEquals(3.5, u.expectedCores(), 0.01);
+    }
+
+    @Test
+    void expectedCpuWeighsSamplesByTheirIntervalSoSamplingRatesAgree() {
+        Cluster tenSeconds = new Cluster(Duration.ofMinutes(30));
+        Cluster oneMinute = new Cluster(Duration.ofMinutes(30));
+        for (Cluster c : List.of(tenSeconds, oneMinute)) {
+            c.applyInventory(new Inventory(host("h1"), List.of(guest("a", GuestState.RUNNING))), now);
+        }
+        tenSeconds.applySample(new HostLoad("h1", 10_000, 1, 0, 0, 0, List.of(guestLoad("a", 1.0))), now);
+        oneMinute.applySample(new HostLoad("h1", 60_000, 1, 0, 0, 0, List.of(guestLoad("a", 1.0))), now);
+        for (int minute = 1; minute <= 20; minute++) {
+            for (int s = 0; s < 6; s++) {
+                tenSeconds.applySample(new HostLoad("h1", 10_000, 3, 0, 0, 0, List.of(guestLoad("a", 3.0))), now);
+            }
+            oneMinute.applySample(new HostLoad("h1", 60_000, 3, 0, 0, 0, List.of(guestLoad("a", 3.0))), now);
+        }
+        double expected = 3 - 2 * Math.exp(-20.0 / 30);
+        assertEquals(expected, tenSeconds.guest("h1", "a").orElseThrow().expectedCores(), 1e-9);
+        assertEquals(expected, oneMinute.guest("h1", "a").orElseThrow().expectedCores(), 1e-9);
+    }
+
+    @Test
+    void aForecastWindowOfZeroIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Cluster(Duration.ZERO));
+        assertTrue(e.getMessage().contains("forecast window"), e.getMessage());
     }
 }

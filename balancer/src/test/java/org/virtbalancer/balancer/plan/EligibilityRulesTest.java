@@ -35,6 +35,7 @@ import org.virtbalancer.protocol.Disk;
 import org.virtbalancer.protocol.GuestDescriptor;
 import org.virtbalancer.protocol.GuestState;
 import org.virtbalancer.protocol.HostFacts;
+import org.virtbalancer.protocol.GuestLoad;
 import org.virtbalancer.protocol.HostLoad;
 import org.virtbalancer.protocol.Inventory;
 import org.virtbalancer.protocol.MaintenanceState;
@@ -72,6 +73,9 @@ class EligibilityRulesTest {
         /** Guests on a third host, "far"; the host exists only when this is not empty. */
         List<GuestDescriptor> onFar = new ArrayList<>();
         double dstCores = 1;
+        /** What dst's last sample lists per guest, and samples it sent before it (its guests' history). */
+        List<GuestLoad> dstGuestLoads = List.of();
+        List<HostLoad> dstHistory = List.of();
         boolean dstSampled = true;
         Map<String, MaintenanceState> maintenance = new HashMap<>();
         MigrationMode mode = MigrationMode.LIVE;
@@ -93,7 +97,8 @@ class EligibilityRulesTest {
             }
             cluster.applyInventory(new Inventory(dst, onDst), NOW);
             if (dstSampled) {
-                cluster.applySample(new HostLoad("dst", 10_000, dstCores, 0, 0, 0, List.of()), NOW);
+                dstHistory.forEach(h -> cluster.applySample(h, NOW));
+                cluster.applySample(new HostLoad("dst", 10_000, dstCores, 0, 0, 0, dstGuestLoads), NOW);
             }
             PlanningView view = new PlanningView(cluster, Projection.of(cluster), maintenance, Duration.ofSeconds(30),
                     migrations, NOW);
@@ -189,6 +194,20 @@ class EligibilityRulesTest {
         fails(w.check(new FitsCapacity()), "dst memory would reach 0.92 with vm, above the 0.90 limit");
         w.memoryCeiling = 0.95;
         assertTrue(w.check(new FitsCapacity()).passed(), "memory has its own limit, apart from the CPU ceiling");
+    }
+
+    @Test
+    void fitsCapacityAlsoCountsWhatTheTargetsGuestsUsuallyUse() {
+        World w = new World();
+        w.onDst.add(guest("busy", GuestState.RUNNING));
+        // busy has used 8 cores; this minute it idles at 1: dst is quiet now but not expected to stay so.
+        w.dstHistory = List.of(new HostLoad("dst", 10_000, 8, 0, 0, 0, List.of(guestLoad("busy", 8))));
+        w.dstCores = 1;
+        w.dstGuestLoads = List.of(guestLoad("busy", 1));
+        w.ceiling = 0.5;
+        fails(w.check(new FitsCapacity()), "dst expected cpu would reach 0.62 with vm, above the 0.50 ceiling");
+        w.ceiling = 0.65;
+        assertTrue(w.check(new FitsCapacity()).passed(), "(1 + 2) / 16 now, (7.99 + 2) / 16 expected");
     }
 
     @Test

@@ -19,7 +19,7 @@ class MigrationChoiceTest {
     private static final long DOWNTIME = 300;
 
     private static Guest dirtying(double dirtyMiBps, GuestState state) {
-        return new Guest(guest("vm", state, 4096, Map.of()), "h1", new GuestUsage(1, 1, dirtyMiBps, 5, 0));
+        return new Guest(guest("vm", state, 4096, Map.of()), "h1", new GuestUsage(1, 1, dirtyMiBps, 5, 0, 1));
     }
 
     @Test

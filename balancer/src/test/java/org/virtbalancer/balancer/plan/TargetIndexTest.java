@@ -66,7 +66,7 @@ class TargetIndexTest {
             // A shut-off guest takes no CPU or memory with it.
             GuestState state = r.nextInt(8) == 0 ? GuestState.SHUTOFF : GuestState.RUNNING;
             Guest g = new Guest(guest("g" + step, state, 1024L * (1 + r.nextInt(16)), Map.of()), source,
-                    new GuestUsage(r.nextInt(4) == 0 ? 0 : r.nextDouble() * 6, 0, 0, 1, 0));
+                    usage(r.nextInt(4) == 0 ? 0 : r.nextDouble() * 6));
             double ceiling = r.nextInt(5) == 0 ? Double.POSITIVE_INFINITY : 0.3 + 0.8 * r.nextDouble();
             double memoryCeiling = r.nextInt(5) == 0 ? Double.POSITIVE_INFINITY : 0.3 + 0.8 * r.nextDouble();
             Predicate<String> eligible = someHosts(r.nextLong());
@@ -97,7 +97,7 @@ class TargetIndexTest {
                 continue;
             }
             Utilisation before = view.projected(h.name());
-            Utilisation after = before.plus(g.cpuCores(), g.activeMemoryMiB());
+            Utilisation after = before.plus(g);
             if (after.cpu() <= ceiling && after.memory() <= memoryCeiling) {
                 targets.add(new Target(h.name(), before, after));
             }
@@ -113,5 +113,10 @@ class TargetIndexTest {
     private static HostFacts facts(String name, int cpus, long memoryMiB) {
         return new HostFacts(name, "x86_64", "Skylake", cpus, memoryMiB, 1000, "simulated", "9.0.0", "7.2.0",
                 "10.0.0.0/24", "10.0.0.1", "qemu+tcp://" + name + "/system", Map.of(), List.of(SHARED_POOL), QEMU);
+    }
+
+    /** A guest using {@code cores} now and, as far as its history tells, over the next minutes too. */
+    private static GuestUsage usage(double cores) {
+        return new GuestUsage(cores, 0, 0, 1, 0, cores);
     }
 }

@@ -39,14 +39,23 @@ public final class BalancerCommand implements Callable<Integer> {
     double memoryWatermark = BalancerSettings.defaults().memoryWatermark();
 
     @Option(names = "--target-imbalance", paramLabel = "STDDEV",
-            description = "Spread hosts' CPU load while its standard deviation is above this; 0 turns imbalance moves"
-                    + " off (default: ${DEFAULT-VALUE})")
+            description = "Spread hosts' expected CPU load while its standard deviation is above this; 0 turns"
+                    + " imbalance moves off (default: ${DEFAULT-VALUE})")
     double targetImbalance = BalancerSettings.defaults().targetImbalance();
 
     @Option(names = "--burst-weight", paramLabel = "Z",
-            description = "Imbalance counts a host's CPU plus Z standard deviations of its guests' swings"
+            description = "Imbalance counts a host's expected CPU plus Z standard deviations of its guests' swings"
                     + " (default: ${DEFAULT-VALUE})")
     double burstWeight = BalancerSettings.defaults().burstWeight();
+
+    @Option(names = "--forecast-window", converter = DurationConverter.class, paramLabel = "DURATION",
+            description = "Time constant of each guest's expected CPU, the long mean imbalance moves balance"
+                    + " (default: 90m)")
+    Duration forecastWindow = BalancerSettings.defaults().forecastWindow();
+
+    @Option(names = "--no-spike-relief",
+            description = "Relieve a hot host only once 3 of its last 5 samples were hot, not as soon as one was")
+    boolean noSpikeRelief;
 
     @Option(names = "--balancing-fallbacks", split = ",", paramLabel = "WAY",
             description = "When a balancing move would not converge live, what it may use: any of auto-converge,"
@@ -90,7 +99,8 @@ public final class BalancerCommand implements Callable<Integer> {
         BalancerSettings defaults = BalancerSettings.defaults();
         BalancerSettings settings = defaults.withWatermarks(high, low).withMemoryWatermark(memoryWatermark)
                 .withImbalance(targetImbalance, defaults.minImbalanceGain()).withBurstWeight(burstWeight)
-                .withBalancingFallbacks(fallbacks(fallbacks));
+                .withBalancingFallbacks(fallbacks(fallbacks)).withForecastWindow(forecastWindow)
+                .withSpikeRelief(!noSpikeRelief);
         BalancerConfig config = BalancerConfig.of(id, connection.settings()).withSettings(settings).withTick(tick)
                 .withApi(new ApiEndpoint(httpHost, httpPort));
         Vertx vertx = Vertx.vertx();

@@ -155,7 +155,7 @@ class PlanExplainCliTest {
         assertTrue(lines.get(3).startsWith("  not moved: host-1 is not relieved further now"), lines.get(3));
         // Then, possibly, why imbalance moves stop there too; then the totals.
         int totals = lines.size() - 2;
-        lines.subList(4, totals).forEach(l -> assertTrue(l.startsWith("  not moved: burst-weighted imbalance "), l));
+        lines.subList(4, totals).forEach(l -> assertTrue(l.startsWith("  not moved: expected imbalance "), l));
         assertTrue(lines.get(totals).matches("imbalance 0\\.\\d{3} → 0\\.\\d{3}"), lines.get(totals));
         assertEquals("automation MANUAL: every move is recommended, not issued.", lines.get(totals + 1));
         assertEquals(0, fx.cluster.balancer().snapshot().migrationsIssued(), "asking changed nothing");

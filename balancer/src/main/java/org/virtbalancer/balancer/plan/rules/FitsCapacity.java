@@ -9,8 +9,9 @@ import org.virtbalancer.balancer.plan.Verdict;
 import java.util.Locale;
 
 /**
- * The target's CPU load and allocated memory after the move, counting moves in flight, stay under
- * their ceilings: memory counts what running guests were given, so an idle host is not over-committed.
+ * The target's CPU load (now and expected) and allocated memory after the move, counting moves in
+ * flight, stay under their ceilings: memory counts what running guests were given, so an idle host is
+ * not over-committed, and expected CPU counts guests that are quiet this minute at their usual level.
  */
 public final class FitsCapacity implements EligibilityRule {
     @Override
@@ -23,7 +24,7 @@ public final class FitsCapacity implements EligibilityRule {
         if (context.host(p.target()).isEmpty()) {
             return Verdict.pass();
         }
-        Utilisation after = context.projected(p.target()).plus(p.guest().cpuCores(), p.guest().activeMemoryMiB());
+        Utilisation after = context.projected(p.target()).plus(p.guest());
         if (after.memory() > p.memoryCeiling()) {
             return Verdict.fail("would exceed memory", String.format(Locale.ROOT,
                     "%s memory would reach %.2f with %s, above the %.2f limit.", p.target(), after.memory(),
@@ -33,6 +34,11 @@ public final class FitsCapacity implements EligibilityRule {
             return Verdict.fail("would exceed cpu", String.format(Locale.ROOT,
                     "%s cpu would reach %.2f with %s, above the %.2f ceiling.", p.target(), after.cpu(),
                     p.guest().name(), p.ceiling()));
+        }
+        if (after.expectedCpu() > p.ceiling()) {
+            return Verdict.fail("would exceed cpu", String.format(Locale.ROOT,
+                    "%s expected cpu would reach %.2f with %s, above the %.2f ceiling.", p.target(),
+                    after.expectedCpu(), p.guest().name(), p.ceiling()));
         }
         return Verdict.pass();
     }
