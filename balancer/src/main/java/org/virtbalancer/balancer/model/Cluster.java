@@ -134,9 +134,10 @@ public final class Cluster {
         }
         // Expected: the sample with each guest's use now replaced by its expected use.
         double expected = load.cpuCores();
+        double weight = GuestUsage.weight(load.intervalMs(), forecastWindowMs);
         for (int i = 0; i < cells.length; i++) {
             GuestLoad guestLoad = listed.get(i);
-            cells[i].value = cells[i].value.next(guestLoad, load.intervalMs(), forecastWindowMs);
+            cells[i].value = cells[i].value.next(guestLoad, weight);
             expected += cells[i].value.expectedCores() - guestLoad.cpuCores();
         }
         hosts.put(load.host(), host.withSample(now, load.cpuCores(), load.memoryMiB(), expected));

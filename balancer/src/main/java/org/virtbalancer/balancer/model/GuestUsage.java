@@ -28,17 +28,23 @@ public record GuestUsage(double smoothedCores, double lastCores, double dirtyRat
     static final double ALPHA = 0.3;
 
     /**
+     * Weight of a sample covering {@code intervalMs} in the expected use, for a forecast window of
+     * {@code windowMs}: samples of any length then weigh as their share of the window.
+     */
+    public static double weight(long intervalMs, long windowMs) {
+        return 1 - Math.exp(-(double) intervalMs / windowMs);
+    }
+
+    /**
      * The usage after one more sample.
      *
-     * @param intervalMs how long the sample covers
-     * @param windowMs   the forecast window: time constant of the expected use and its variance
+     * @param weight the sample's weight in the expected use and its variance, from {@link #weight}
      */
-    public GuestUsage next(GuestLoad load, long intervalMs, long windowMs) {
+    public GuestUsage next(GuestLoad load, double weight) {
         double cores = load.cpuCores();
         if (samples == 0) {
             return new GuestUsage(cores, cores, load.dirtyRateMiBps(), 1, 0, cores);
         }
-        double weight = 1 - Math.exp(-(double) intervalMs / windowMs);
         double error = cores - expectedCores;
         return new GuestUsage(ALPHA * cores + (1 - ALPHA) * smoothedCores, cores, load.dirtyRateMiBps(), samples + 1,
                 weight * error * error + (1 - weight) * varianceCores2, weight * cores + (1 - weight) * expectedCores);
