@@ -17,7 +17,8 @@ public enum MessageType {
     APPROVE_PLAN("ApprovePlan", ApprovePlan.class),
     MAINTENANCE_STATUS("MaintenanceStatus", MaintenanceStatus.class),
     PLAN("Plan", PlanDecision.class),
-    DEAD_LETTER("DeadLetter", DeadLetter.class);
+    DEAD_LETTER("DeadLetter", DeadLetter.class),
+    LEADER_EPOCH("LeaderEpoch", LeaderEpoch.class);
 
     private final String wireName;
     private final Class<? extends Message> bodyType;

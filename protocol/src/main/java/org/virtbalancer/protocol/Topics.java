@@ -45,6 +45,12 @@ public record Topics(String prefix) {
 
     public String deadLetter() { return prefix + "dead-letter"; }
 
+    /** Compacted, one partition: the latest {@link LeaderEpoch}, written by each new balancer leader. */
+    public String leader() { return prefix + "leader"; }
+
+    /** The Kafka {@code transactional.id} every balancer leader produces under, so a new one fences the old. */
+    public String leaderTransactionalId() { return prefix + "balancer-leader"; }
+
     /**
      * A topic to create when missing.
      *
@@ -57,7 +63,7 @@ public record Topics(String prefix) {
     public List<Spec> shared() {
         return List.of(new Spec(inventory(), true), new Spec(hostLoad(), false), new Spec(domainEvents(), false),
                 new Spec(commandResults(), false), new Spec(control(), true), new Spec(decisions(), false),
-                new Spec(deadLetter(), false));
+                new Spec(deadLetter(), false), new Spec(leader(), true));
     }
 
     /** The command topic of {@code host}. */

@@ -57,7 +57,8 @@ class CodecTest {
                 new PlanDecision("plan-7", "overload host-1", AutomationLevel.FULL, true, 0.21, 0.09,
                         List.of(new PlannedMove("c-1", "web-1", "host-1", "host-2", MigrationMode.LIVE, "frees 1.5 cores",
                                 0.97, 0.81, 0.30, 0.35, 4096)), List.of()),
-                new DeadLetter("vb.control", 0, 17, "host-3", "body.host: is required but missing", "{}", "balancer:b1"));
+                new DeadLetter("vb.control", 0, 17, "host-3", "body.host: is required but missing", "{}", "balancer:b1"),
+                new LeaderEpoch(3, "b2"));
     }
 
     @Test

@@ -82,6 +82,9 @@ public final class BalancerCore {
     private final Map<String, Recommendation> pending = new LinkedHashMap<>();
     private final Deque<PlanDecision> recentDecisions = new ArrayDeque<>();
     private final List<Action> queued = new ArrayList<>();
+    /** Final results that arrived before their command was observed (different topics), by command id. */
+    private final Map<String, CommandResult> earlyResults = new LinkedHashMap<>();
+    private static final int EARLY_RESULTS_KEPT = 10_000;
     private AutomationLevel automation;
     private String lastIdleTrigger = "";
     private long lastIdleAt = Long.MIN_VALUE;
@@ -123,8 +126,40 @@ public final class BalancerCore {
         cluster.applyEvent(event);
     }
 
-    /** Results of commands; results of commands this core never issued are ignored. */
+    /**
+     * A command the leader sent, read back from a host's command topic: how a follower (and a
+     * leader rebuilding after a restart) learns the migrations in flight and, from their results,
+     * the cooldowns, without issuing anything. A command this core issued itself, or saw before, is
+     * ignored; so is an Abort (its migration's result follows).
+     *
+     * @param commandId the envelope id
+     * @param sentAt    the envelope's timestamp
+     */
+    public void onCommandObserved(String commandId, Migrate command, long sentAt) {
+        if (migrations.knows(commandId)) {
+            return;
+        }
+        boolean draining = Optional.ofNullable(drains.get(command.source()))
+                .map(d -> d.state() == MaintenanceState.ENTERING).orElse(false);
+        migrations.start(commandId, command, draining ? Purpose.MAINTENANCE : Purpose.BALANCING, sentAt);
+        CommandResult early = earlyResults.remove(commandId);
+        if (early != null) {
+            onCommandResult(early);
+        }
+    }
+
+    /**
+     * Results of commands. A final result of a command this core does not know yet is kept for a
+     * while: read back from Kafka, a result can come before its command (they are on different topics).
+     */
     public void onCommandResult(CommandResult result) {
+        if (result.status().isFinal() && !migrations.knows(result.commandId())) {
+            earlyResults.put(result.commandId(), result);
+            if (earlyResults.size() > EARLY_RESULTS_KEPT) {
+                earlyResults.remove(earlyResults.keySet().iterator().next());
+            }
+            return;
+        }
         long now = clock.millis();
         ResultOutcome outcome = migrations.onResult(result, now);
         if (outcome instanceof ResultOutcome.Succeeded s) {

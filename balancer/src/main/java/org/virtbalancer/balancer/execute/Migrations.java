@@ -54,6 +54,11 @@ public final class Migrations {
         return now + Math.max(minDeadline.toMillis(), (long) Math.ceil(3 * predictedMs));
     }
 
+    /** Whether this command id was started here (issued, or observed from the leader), in flight or closed. */
+    public boolean knows(String commandId) {
+        return inFlight.containsKey(commandId) || closed.containsKey(commandId);
+    }
+
     public Migration start(String commandId, Migrate command, Purpose purpose, long now) {
         Migration m = new Migration(commandId, command, purpose, now, ResultStatus.ACCEPTED, 0);
         inFlight.put(commandId, m);

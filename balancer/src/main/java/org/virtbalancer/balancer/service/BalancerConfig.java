@@ -13,11 +13,11 @@ import java.time.Duration;
  * @param kafka     brokers, topic prefix, client pass-through settings
  * @param settings  the decision core's thresholds and limits
  * @param tick      how often the core is asked to decide
- * @param epoch     leader epoch stamped on commands
- * @param api       where the read-only HTTP API listens ({@link ApiEndpoint#OFF}: nowhere)
+ * @param api        where the read-only HTTP API listens ({@link ApiEndpoint#OFF}: nowhere)
+ * @param membership the other balancers; {@link Membership#STANDALONE} for a single one
  */
-public record BalancerConfig(String id, KafkaSettings kafka, BalancerSettings settings, Duration tick, long epoch,
-                             ApiEndpoint api) {
+public record BalancerConfig(String id, KafkaSettings kafka, BalancerSettings settings, Duration tick,
+                             ApiEndpoint api, Membership membership) {
     public BalancerConfig {
         Check.name("id", id);
         Check.present("kafka", kafka);
@@ -26,29 +26,42 @@ public record BalancerConfig(String id, KafkaSettings kafka, BalancerSettings se
         if (tick.isNegative() || tick.isZero()) {
             throw new IllegalArgumentException("tick must be positive, got " + tick);
         }
-        Check.positive("epoch", epoch);
         Check.present("api", api);
+        Check.present("membership", membership);
     }
 
     /** Default settings, a tick a second, and no HTTP API. */
     public static BalancerConfig of(String id, KafkaSettings kafka) {
-        return new BalancerConfig(id, kafka, BalancerSettings.defaults(), Duration.ofSeconds(1), 1, ApiEndpoint.OFF);
+        return new BalancerConfig(id, kafka, BalancerSettings.defaults(), Duration.ofSeconds(1), ApiEndpoint.OFF,
+                Membership.STANDALONE);
     }
 
     public BalancerConfig withSettings(BalancerSettings newSettings) {
-        return new BalancerConfig(id, kafka, newSettings, tick, epoch, api);
+        return new BalancerConfig(id, kafka, newSettings, tick, api, membership);
     }
 
     public BalancerConfig withTick(Duration newTick) {
-        return new BalancerConfig(id, kafka, settings, newTick, epoch, api);
+        return new BalancerConfig(id, kafka, settings, newTick, api, membership);
     }
 
     public BalancerConfig withApi(ApiEndpoint newApi) {
-        return new BalancerConfig(id, kafka, settings, tick, epoch, newApi);
+        return new BalancerConfig(id, kafka, settings, tick, newApi, membership);
     }
 
-    /** Consumer group of the balancers; derived from the prefix so clusters sharing brokers stay apart. */
+    public BalancerConfig withMembership(Membership newMembership) {
+        return new BalancerConfig(id, kafka, settings, tick, api, newMembership);
+    }
+
+    /**
+     * This balancer's own consumer group: every balancer reads every message (followers keep a warm
+     * model), so they must not share one. Derived from the prefix so clusters sharing brokers stay apart.
+     */
     public String groupId() {
-        return kafka.topics().prefix() + "balancer";
+        return kafka.topics().prefix() + "balancer-" + id;
+    }
+
+    /** The Hazelcast cluster name of these balancers. */
+    public String clusterName() {
+        return kafka.topics().prefix() + "balancers";
     }
 }

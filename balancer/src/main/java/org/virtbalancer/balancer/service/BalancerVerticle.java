@@ -18,6 +18,7 @@ import org.virtbalancer.balancer.core.BalancerCore;
 import org.virtbalancer.balancer.core.ClusterSnapshot;
 import org.virtbalancer.balancer.core.Preview;
 import org.virtbalancer.balancer.plan.Explanation;
+import org.virtbalancer.protocol.Abort;
 import org.virtbalancer.protocol.ApprovePlan;
 import org.virtbalancer.protocol.Codec;
 import org.virtbalancer.protocol.CommandResult;
@@ -30,10 +31,13 @@ import org.virtbalancer.protocol.ExitMaintenance;
 import org.virtbalancer.protocol.HostLoad;
 import org.virtbalancer.protocol.Inventory;
 import org.virtbalancer.protocol.Message;
+import org.virtbalancer.protocol.Migrate;
 import org.virtbalancer.protocol.SetAutomation;
 import org.virtbalancer.protocol.Topics;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -43,9 +47,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -53,6 +59,15 @@ import java.util.stream.Collectors;
  * All core calls happen on this verticle's event-loop context, so the core needs no locks;
  * Kafka admin calls (blocking) run on worker threads. With an {@link ApiEndpoint} configured it
  * also answers the read-only {@link HttpApi}, whose queries run on that same context.
+ *
+ * <p>Every balancer reads every topic, the per-host command topics included, so a follower's
+ * core knows each migration the leader started and how it ended: it is warm when it takes over.
+ * Only the leader ({@link Leadership}) ticks, and it sends through a {@link LeaderChannel}, whose
+ * Kafka transactions fence any earlier leader. On start each balancer re-reads the compacted
+ * topics, the command topics and the results from the beginning (commands older than
+ * {@link #REBUILD_WINDOW} are skipped), so a restarted cluster rebuilds migrations in flight,
+ * cooldowns, maintenance and automation from Kafka. A new leader first reads the command topics
+ * to their end, so it never plans a move the old leader already made.
  */
 public final class BalancerVerticle extends VerticleBase implements BalancerQueries {
     private static final Logger LOG = LoggerFactory.getLogger(BalancerVerticle.class);
@@ -62,6 +77,13 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
      * than a tenth of the event loop, which must keep up with the hosts' samples.
      */
     private static final int SNAPSHOT_COST_FACTOR = 10;
+    /** Commands older than this are history, not state, when a balancer rebuilds from Kafka. */
+    static final Duration REBUILD_WINDOW = Duration.ofHours(2);
+    /** A new leader waits at most this long to read the command topics to their end. */
+    private static final Duration CATCH_UP_LIMIT = Duration.ofSeconds(10);
+
+    /** What this balancer does now. */
+    enum Role { FOLLOWER, OPENING, CATCHING_UP, LEADER }
 
     private final BalancerConfig config;
     private final Clock clock;
@@ -73,6 +95,19 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private final List<Consumer<Envelope>> commandListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<Envelope>> receivedListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<CommandResult>> resultListeners = new CopyOnWriteArrayList<>();
+    private final Leadership leadership;
+    private final AtomicInteger membershipChanges = new AtomicInteger();
+    private final Counter fenced;
+    private final Counter elected;
+    private volatile Role role = Role.FOLLOWER;
+    private volatile long epoch;
+    private LeaderChannel channel;
+    /** After this balancer was fenced it waits for the membership to change before it tries to lead again. */
+    private int fencedAtChanges = -1;
+    private Map<TopicPartition, Long> catchUpTo = Map.of();
+    private long catchUpUntil;
+    /** Partitions read from the beginning once since start (re-assignments must not replay them). */
+    private final Set<TopicPartition> seeded = new HashSet<>();
     private BalancerCore core;
     private KafkaConsumer<String, Received> consumer;
     private KafkaProducer<String, byte[]> producer;
@@ -88,6 +123,30 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         this.registry = registry;
         this.tickDuration = Timer.builder("vb_balancer_tick").description("Event-loop time of one decision tick,"
                 + " carrying out its actions and any snapshot included").register(registry);
+        Membership m = config.membership();
+        this.leadership = m.standalone() ? Leadership.standalone()
+                : new HazelcastLeadership(config.clusterName(), m.host(), m.port(), m.members());
+        this.fenced = Counter.builder("vb_balancer_fenced").description("Times this balancer's leader transactions"
+                + " failed (fenced by a newer leader, or the broker gone) and it stepped down").register(registry);
+        this.elected = Counter.builder("vb_balancer_elections").description("Times this balancer became leader")
+                .register(registry);
+        io.micrometer.core.instrument.Gauge.builder("vb_balancer_leader", () -> role == Role.LEADER ? 1 : 0)
+                .description("1 while this balancer leads").register(registry);
+    }
+
+    /** What this balancer does now; safe from any thread. */
+    public Role role() {
+        return role;
+    }
+
+    /** The epoch this balancer stamps on commands while it leads; 0 before it first led. */
+    public long epoch() {
+        return epoch;
+    }
+
+    /** The balancer cluster as this member sees it, in one line. */
+    public String membershipSummary() {
+        return leadership.describe();
     }
 
     @Override
@@ -105,6 +164,10 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                 .compose(v -> vertx.executeBlocking(() -> {
                     admin = new TopicAdmin(config.kafka(), "balancer-" + config.id() + "-admin");
                     admin.ensure(topics.shared());
+                    leadership.start(() -> {
+                        membershipChanges.incrementAndGet();
+                        context.runOnContext(x -> evaluateRole());
+                    });
                     return null;
                 }))
                 .compose(v -> {
@@ -112,12 +175,15 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                     Map<String, String> reading = new HashMap<>(config.kafka().consumer("balancer-" + config.id(),
                             config.groupId()));
                     reading.put("value.deserializer", Received.Reader.class.getName());
+                    // New command topics join the subscription without taking the others away.
+                    reading.put("partition.assignment.strategy",
+                            "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
                     consumer = KafkaConsumer.create(vertx, reading);
                     consumer.handler(this::handle);
                     consumer.exceptionHandler(e -> LOG.warn("Kafka consumer error: {}", e.toString()));
-                    consumer.partitionsAssignedHandler(this::rebuildCompacted);
-                    return consumer.subscribe(Set.of(topics.inventory(), topics.hostLoad(), topics.domainEvents(),
-                            topics.commandResults(), topics.control()));
+                    consumer.partitionsAssignedHandler(this::rebuild);
+                    return consumer.subscribe(Pattern.compile(Pattern.quote(topics.prefix())
+                            + "(inventory|host-load|domain-events|command-results|control|commands\\..+)"));
                 })
                 .onSuccess(v -> {
                     tickTimer = vertx.setPeriodic(config.tick().toMillis(), id -> tick());
@@ -132,11 +198,18 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     public Future<?> stop() {
         vertx.cancelTimer(tickTimer);
         vertx.cancelTimer(commitTimer);
+        LeaderChannel open = channel;
+        channel = null;
+        role = Role.FOLLOWER;
         Future<Void> c = consumer == null ? Future.succeededFuture()
                 : consumer.commit().recover(e -> Future.succeededFuture()).compose(v -> consumer.close());
         return c.compose(v -> producer == null ? Future.succeededFuture() : producer.close())
                 .compose(v -> api == null ? Future.succeededFuture() : api.close())
                 .compose(v -> vertx.executeBlocking(() -> {
+                    if (open != null) {
+                        open.close();
+                    }
+                    leadership.close();
                     if (admin != null) {
                         admin.close();
                     }
@@ -195,15 +268,26 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         resultListeners.add(listener);
     }
 
-    /** Compacted topics hold the state (hosts, maintenance, automation): always read them whole. */
-    private void rebuildCompacted(Set<TopicPartition> assigned) {
+    /**
+     * The state is in Kafka: compacted topics (hosts, maintenance, automation), the commands the
+     * leaders sent and their results. Each is read from the beginning once after start, whatever
+     * offsets this balancer committed before; load samples and domain events go on from there.
+     */
+    private void rebuild(Set<TopicPartition> assigned) {
         Topics topics = config.kafka().topics();
-        Set<TopicPartition> compacted = assigned.stream()
-                .filter(tp -> tp.getTopic().equals(topics.inventory()) || tp.getTopic().equals(topics.control()))
+        Set<TopicPartition> state = assigned.stream()
+                .filter(tp -> !seeded.contains(tp))
+                .filter(tp -> tp.getTopic().equals(topics.inventory()) || tp.getTopic().equals(topics.control())
+                        || tp.getTopic().equals(topics.commandResults()) || isCommandTopic(tp.getTopic()))
                 .collect(Collectors.toCollection(HashSet::new));
-        if (!compacted.isEmpty()) {
-            consumer.seekToBeginning(compacted);
+        seeded.addAll(assigned);
+        if (!state.isEmpty()) {
+            consumer.seekToBeginning(state);
         }
+    }
+
+    private boolean isCommandTopic(String topic) {
+        return topic.startsWith(config.kafka().topics().prefix() + "commands.");
     }
 
     private void handle(KafkaConsumerRecord<String, Received> record) {
@@ -218,7 +302,11 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         Topics topics = config.kafka().topics();
         receivedListeners.forEach(l -> l.accept(envelope));
         try {
-            if (topic.equals(topics.inventory()) && body instanceof Inventory inv) {
+            if (isCommandTopic(topic) && (body instanceof Migrate || body instanceof Abort)) {
+                if (body instanceof Migrate m && envelope.ts() >= clock.millis() - REBUILD_WINDOW.toMillis()) {
+                    core.onCommandObserved(envelope.id(), m, envelope.ts());
+                }
+            } else if (topic.equals(topics.inventory()) && body instanceof Inventory inv) {
                 core.onInventory(inv);
             } else if (topic.equals(topics.hostLoad()) && body instanceof HostLoad load) {
                 // A balancer that starts late must not judge today's hosts by yesterday's samples.
@@ -258,13 +346,118 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         if (topic.equals(t.domainEvents())) return "only DomainEvent messages go there";
         if (topic.equals(t.commandResults())) return "only CommandResult messages go there";
         if (topic.equals(t.control())) return "send EnterMaintenance, ExitMaintenance, SetAutomation or ApprovePlan there";
+        if (isCommandTopic(topic)) return "only the balancer leader's Migrate and Abort go there";
         return "this balancer does not read it";
     }
 
     private void tick() {
         long began = System.nanoTime();
-        decide();
+        evaluateRole();
+        if (role == Role.CATCHING_UP) {
+            checkCaughtUp();
+        }
+        if (role == Role.LEADER) {
+            decide();
+        }
+        refreshSnapshot();
         tickDuration.record(System.nanoTime() - began, TimeUnit.NANOSECONDS);
+    }
+
+    /** Follows what the membership says: start leading (fence, then catch up) or step down. */
+    private void evaluateRole() {
+        boolean mayTry = fencedAtChanges < 0 || membershipChanges.get() != fencedAtChanges;
+        boolean should = leadership.leads() && mayTry;
+        if (should && role == Role.FOLLOWER) {
+            role = Role.OPENING;
+            LeaderChannel opening = new LeaderChannel(config.kafka(), config.id(), this::ensureCommandTopic);
+            channel = opening;
+            Future.fromCompletionStage(opening.open(), context).onComplete(ar -> {
+                if (channel != opening) {
+                    return;
+                }
+                if (ar.failed()) {
+                    stepDown("could not become leader: " + ar.cause(), true);
+                    return;
+                }
+                epoch = ar.result();
+                elected.increment();
+                startCatchUp();
+            });
+        } else if (!should && role != Role.FOLLOWER) {
+            stepDown(leadership.describe(), false);
+        }
+    }
+
+    /** Reads every command topic to its end before deciding, so nothing the old leader sent is planned again. */
+    private void startCatchUp() {
+        role = Role.CATCHING_UP;
+        catchUpUntil = System.nanoTime() + CATCH_UP_LIMIT.toNanos();
+        consumer.assignment()
+                .compose(assigned -> consumer.endOffsets(assigned.stream()
+                        .filter(tp -> isCommandTopic(tp.getTopic()) || tp.getTopic().equals(config.kafka().topics().commandResults()))
+                        .collect(Collectors.toSet())))
+                .onSuccess(ends -> {
+                    catchUpTo = ends;
+                    if (ends.isEmpty()) {
+                        role = Role.LEADER;
+                        LOG.info("balancer {} leads with epoch {} ({})", config.id(), epoch, leadership.describe());
+                    } else {
+                        checkCaughtUp();
+                    }
+                })
+                .onFailure(e -> {
+                    LOG.warn("could not read the command topics' end offsets ({}); deciding after {} s", e.toString(),
+                            CATCH_UP_LIMIT.toSeconds());
+                    catchUpTo = Map.of();
+                });
+    }
+
+    private void checkCaughtUp() {
+        if (role != Role.CATCHING_UP) {
+            return;
+        }
+        if (System.nanoTime() - catchUpUntil > 0) {
+            LOG.warn("balancer {} leads (epoch {}) without having read every command topic to its end", config.id(), epoch);
+            role = Role.LEADER;
+            return;
+        }
+        List<Future<Boolean>> done = catchUpTo.entrySet().stream()
+                .map(e -> consumer.position(e.getKey()).map(p -> p >= e.getValue()).recover(x -> Future.succeededFuture(false)))
+                .toList();
+        Future.all(done).onSuccess(all -> {
+            if (role == Role.CATCHING_UP && !done.isEmpty() && done.stream().allMatch(Future::result)) {
+                role = Role.LEADER;
+                LOG.info("balancer {} leads with epoch {} ({})", config.id(), epoch, leadership.describe());
+            }
+        });
+    }
+
+    /**
+     * Stops leading. After a failed transaction this core may believe in moves that never reached
+     * Kafka: it is rebuilt from the topics, and this balancer waits for the membership to change
+     * before trying to lead again (a fenced leader is usually a deposed one that has not noticed).
+     */
+    private void stepDown(String why, boolean failed) {
+        LOG.warn("balancer {} steps down ({}): {}", config.id(), failed ? "fenced or failed" : "no longer leader", why);
+        Role was = role;
+        role = Role.FOLLOWER;
+        LeaderChannel old = channel;
+        channel = null;
+        if (old != null) {
+            vertx.executeBlocking(() -> {
+                old.close();
+                return null;
+            });
+        }
+        if (failed) {
+            fenced.increment();
+            fencedAtChanges = membershipChanges.get();
+            if (was == Role.LEADER) {
+                core = new BalancerCore(config.settings(), clock);
+                seeded.clear();
+                consumer.assignment().onSuccess(this::rebuild);
+            }
+        }
     }
 
     private void decide() {
@@ -275,9 +468,40 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
             LOG.error("decision tick failed; the next tick tries again", e);
             return;
         }
-        for (Action action : actions) {
-            carryOut(action);
+        if (actions.isEmpty()) {
+            return;
         }
+        Topics topics = config.kafka().topics();
+        long now = clock.millis();
+        String source = "balancer:" + config.id();
+        List<LeaderChannel.Outgoing> batch = new ArrayList<>();
+        for (Action action : actions) {
+            if (action instanceof Action.SendMigrate m) {
+                batch.add(new LeaderChannel.Outgoing(topics.commands(m.migrate().source()), m.commandId(),
+                        Envelope.command(m.commandId(), source, epoch, m.migrate(), now), m.migrate().source()));
+            } else if (action instanceof Action.SendAbort a) {
+                batch.add(new LeaderChannel.Outgoing(topics.commands(a.host()), a.commandId(),
+                        Envelope.command(a.commandId(), source, epoch, a.abort(), now), a.host()));
+            } else if (action instanceof Action.PublishDecision d) {
+                batch.add(new LeaderChannel.Outgoing(topics.decisions(), d.key(), Envelope.of(source, d.decision(), now), null));
+            }
+        }
+        LeaderChannel sending = channel;
+        Future.fromCompletionStage(sending.send(batch), context).onComplete(ar -> {
+            if (ar.succeeded()) {
+                for (LeaderChannel.Outgoing o : batch) {
+                    if (o.commandHost() != null) {
+                        commandListeners.forEach(l -> l.accept(o.envelope()));
+                    }
+                }
+            } else if (channel == sending) {
+                LOG.error("could not send {} messages as leader: {}", batch.size(), ar.cause().toString());
+                stepDown(ar.cause().toString(), true);
+            }
+        });
+    }
+
+    private void refreshSnapshot() {
         long start = System.nanoTime();
         if (start - nextSnapshotNanos >= 0) {
             snapshot.set(core.snapshot());
@@ -285,32 +509,18 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         }
     }
 
-    private void carryOut(Action action) {
-        Topics topics = config.kafka().topics();
-        long now = clock.millis();
-        String source = "balancer:" + config.id();
-        if (action instanceof Action.SendMigrate m) {
-            Envelope env = Envelope.command(m.commandId(), source, config.epoch(), m.migrate(), now);
-            sendCommand(m.migrate().source(), m.commandId(), env);
-        } else if (action instanceof Action.SendAbort a) {
-            Envelope env = Envelope.command(a.commandId(), source, config.epoch(), a.abort(), now);
-            sendCommand(a.host(), a.commandId(), env);
-        } else if (action instanceof Action.PublishDecision d) {
-            send(topics.decisions(), d.key(), Envelope.of(source, d.decision(), now));
+    /** Blocking: creates the host's command topic when it is missing (called on the leader channel's thread). */
+    private void ensureCommandTopic(String host) {
+        if (commandTopicsKnown.contains(host)) {
+            return;
         }
-    }
-
-    private void sendCommand(String host, String key, Envelope env) {
-        Topics topics = config.kafka().topics();
-        Future<Void> ready = commandTopicsKnown.contains(host) ? Future.succeededFuture()
-                : vertx.executeBlocking(() -> {
-                    admin.ensure(List.of(topics.commandsSpec(host)));
-                    commandTopicsKnown.add(host);
-                    return null;
-                });
-        ready.compose(v -> send(topics.commands(host), key, env))
-                .onSuccess(v -> commandListeners.forEach(l -> l.accept(env)))
-                .onFailure(e -> LOG.error("could not send {} {} to {}: {}", env.type().wireName(), key, host, e.toString()));
+        try {
+            admin.ensure(List.of(config.kafka().topics().commandsSpec(host)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating the command topic of " + host, e);
+        }
+        commandTopicsKnown.add(host);
     }
 
     private Future<Void> send(String topic, String key, Envelope env) {

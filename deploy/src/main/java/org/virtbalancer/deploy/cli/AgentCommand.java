@@ -92,6 +92,12 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--guests-per-host", description = "Simulated guests per host (default: ${DEFAULT-VALUE})")
     int guestsPerHost = 10;
 
+    @Option(names = "--host-cpus", description = "CPUs of each simulated host (default: ${DEFAULT-VALUE})")
+    int hostCpus = 16;
+
+    @Option(names = "--host-memory-gib", description = "Memory of each simulated host, GiB (default: ${DEFAULT-VALUE})")
+    int hostMemoryGiB = 64;
+
     @Option(names = "--interval", converter = DurationConverter.class, description = "Load sample interval (default: ${DEFAULT-VALUE})")
     Duration interval = Duration.ofSeconds(10);
 
@@ -120,6 +126,9 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (hostCpus < 1 || hostMemoryGiB < 1) {
+            throw new IllegalArgumentException("--host-cpus and --host-memory-gib must be at least 1");
+        }
         if (maxMigrations < 1) {
             throw new IllegalArgumentException("--max-migrations must be at least 1, got " + maxMigrations);
         }
@@ -207,7 +216,7 @@ public final class AgentCommand implements Callable<Integer> {
         SimulatedFabric.Builder b = SimulatedFabric.builder();
         int n = 0;
         for (String host : ids) {
-            b.host(HostSpec.of(host));
+            b.host(HostSpec.of(host).withCpus(hostCpus).withMemoryMiB(hostMemoryGiB * 1024L));
         }
         for (String host : ids) {
             for (int i = 0; i < guestsPerHost; i++) {

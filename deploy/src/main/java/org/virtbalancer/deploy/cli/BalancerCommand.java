@@ -7,6 +7,7 @@ import org.virtbalancer.balancer.plan.MigrationChoice;
 import org.virtbalancer.balancer.service.ApiEndpoint;
 import org.virtbalancer.balancer.service.BalancerConfig;
 import org.virtbalancer.balancer.service.BalancerVerticle;
+import org.virtbalancer.balancer.service.Membership;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -62,6 +63,19 @@ public final class BalancerCommand implements Callable<Integer> {
                     + " post-copy, pause, or none (default: auto-converge)")
     List<String> fallbacks = List.of("auto-converge");
 
+    @Option(names = "--members", split = ",", paramLabel = "HOST:PORT",
+            description = "Every balancer of the cluster (this one included), comma-separated: they elect one leader"
+                    + " among themselves; without it this balancer runs alone and always leads")
+    List<String> members = List.of();
+
+    @Option(names = "--cluster-host", paramLabel = "ADDRESS",
+            description = "Address this balancer's cluster member binds to (default: ${DEFAULT-VALUE})")
+    String clusterHost = "127.0.0.1";
+
+    @Option(names = "--cluster-port", paramLabel = "PORT",
+            description = "Port of this balancer's cluster member (default: ${DEFAULT-VALUE})")
+    int clusterPort = Membership.DEFAULT_PORT;
+
     @Option(names = "--tick", converter = DurationConverter.class, description = "How often to decide (default: ${DEFAULT-VALUE})")
     Duration tick = Duration.ofSeconds(1);
 
@@ -102,7 +116,8 @@ public final class BalancerCommand implements Callable<Integer> {
                 .withBalancingFallbacks(fallbacks(fallbacks)).withForecastWindow(forecastWindow)
                 .withSpikeRelief(!noSpikeRelief);
         BalancerConfig config = BalancerConfig.of(id, connection.settings()).withSettings(settings).withTick(tick)
-                .withApi(new ApiEndpoint(httpHost, httpPort));
+                .withApi(new ApiEndpoint(httpHost, httpPort))
+                .withMembership(new Membership(clusterHost, clusterPort, members));
         Vertx vertx = Vertx.vertx();
         CountDownLatch stopped = new CountDownLatch(1);
         BalancerVerticle balancer = new BalancerVerticle(config, Clock.systemUTC(), new SimpleMeterRegistry());
@@ -114,6 +129,7 @@ public final class BalancerCommand implements Callable<Integer> {
         }
         System.out.println("balancer " + id + " running against " + config.kafka().bootstrapServers() + "; Ctrl-C stops it");
         balancer.apiUrl().ifPresent(url -> System.out.println("api: " + url + "  (vbal plan, vbal explain GUEST)"));
+        System.out.println("cluster: " + (members.isEmpty() ? "this balancer alone; it leads" : balancer.membershipSummary()));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             vertx.close().toCompletionStage().toCompletableFuture().join();
             stopped.countDown();
