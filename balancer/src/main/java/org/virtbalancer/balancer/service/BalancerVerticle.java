@@ -105,6 +105,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     /** After this balancer was fenced it waits for the membership to change before it tries to lead again. */
     private int fencedAtChanges = -1;
     private Map<TopicPartition, Long> catchUpTo = Map.of();
+    private long openingSince;
     private long catchUpUntil;
     /** Partitions read from the beginning once since start (re-assignments must not replay them). */
     private final Set<TopicPartition> seeded = new HashSet<>();
@@ -369,6 +370,8 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         boolean should = leadership.leads() && mayTry;
         if (should && role == Role.FOLLOWER) {
             role = Role.OPENING;
+            openingSince = System.nanoTime();
+            LOG.info("balancer {} may lead ({}): fencing earlier leaders", config.id(), leadership.describe());
             LeaderChannel opening = new LeaderChannel(config.kafka(), config.id(), this::ensureCommandTopic);
             channel = opening;
             Future.fromCompletionStage(opening.open(), context).onComplete(ar -> {
@@ -381,6 +384,8 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                 }
                 epoch = ar.result();
                 elected.increment();
+                LOG.info("balancer {} fenced earlier leaders, epoch {}, in {} ms; reading the command topics to their end",
+                        config.id(), epoch, (System.nanoTime() - openingSince) / 1_000_000);
                 startCatchUp();
             });
         } else if (!should && role != Role.FOLLOWER) {
@@ -427,7 +432,8 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         Future.all(done).onSuccess(all -> {
             if (role == Role.CATCHING_UP && !done.isEmpty() && done.stream().allMatch(Future::result)) {
                 role = Role.LEADER;
-                LOG.info("balancer {} leads with epoch {} ({})", config.id(), epoch, leadership.describe());
+                LOG.info("balancer {} leads with epoch {} ({}), {} ms after it began to take over", config.id(), epoch,
+                        leadership.describe(), (System.nanoTime() - openingSince) / 1_000_000);
             }
         });
     }

@@ -24,7 +24,7 @@ import java.util.Set;
  * open-source jar from 5.5): fencing is {@link LeaderChannel}'s.
  */
 final class HazelcastLeadership implements Leadership {
-    static final int MAX_NO_HEARTBEAT_SECONDS = 4;
+    static final int MAX_NO_HEARTBEAT_SECONDS = 3;
 
     private final String clusterName;
     private final String bindHost;

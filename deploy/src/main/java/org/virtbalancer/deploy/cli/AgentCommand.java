@@ -98,6 +98,10 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--host-memory-gib", description = "Memory of each simulated host, GiB (default: ${DEFAULT-VALUE})")
     int hostMemoryGiB = 64;
 
+    @Option(names = "--migration-speedup", description = "Simulated migrations run this many times faster than"
+            + " the pre-copy model predicts; their reported figures stay unscaled (default: ${DEFAULT-VALUE})")
+    double migrationSpeedup = 1;
+
     @Option(names = "--interval", converter = DurationConverter.class, description = "Load sample interval (default: ${DEFAULT-VALUE})")
     Duration interval = Duration.ofSeconds(10);
 
@@ -126,6 +130,9 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!(migrationSpeedup >= 1 && migrationSpeedup <= 1000)) {
+            throw new IllegalArgumentException("--migration-speedup must be between 1 and 1000, got " + migrationSpeedup);
+        }
         if (hostCpus < 1 || hostMemoryGiB < 1) {
             throw new IllegalArgumentException("--host-cpus and --host-memory-gib must be at least 1");
         }
@@ -213,7 +220,7 @@ public final class AgentCommand implements Callable<Integer> {
 
     private SimulatedFabric fabric(List<String> ids) {
         PlanetLabTraces traces = PlanetLabTraces.shipped();
-        SimulatedFabric.Builder b = SimulatedFabric.builder();
+        SimulatedFabric.Builder b = SimulatedFabric.builder().migrationSpeedup(migrationSpeedup);
         int n = 0;
         for (String host : ids) {
             b.host(HostSpec.of(host).withCpus(hostCpus).withMemoryMiB(hostMemoryGiB * 1024L));

@@ -31,9 +31,15 @@ final class TopicTap implements AutoCloseable {
     private volatile boolean running = true;
 
     TopicTap(KafkaSettings kafka) {
-        Map<String, Object> config = new HashMap<>(kafka.consumer("tap", kafka.topics().prefix() + "tap"));
+        this(kafka, false);
+    }
+
+    /** @param committed read only committed transactions, as agents do (else everything written, aborted included) */
+    TopicTap(KafkaSettings kafka, boolean committed) {
+        Map<String, Object> config = new HashMap<>(kafka.consumer("tap", kafka.topics().prefix() + "tap"
+                + (committed ? "-committed" : "")));
         config.put("metadata.max.age.ms", "500");
-        config.put("isolation.level", "read_uncommitted");
+        config.put("isolation.level", committed ? "read_committed" : "read_uncommitted");
         consumer = new KafkaConsumer<>(config);
         consumer.subscribe(Pattern.compile(Pattern.quote(kafka.topics().prefix()) + ".*"));
         Codec codec = new Codec();
