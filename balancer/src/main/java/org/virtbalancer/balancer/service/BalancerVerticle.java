@@ -106,6 +106,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private int fencedAtChanges = -1;
     private Map<TopicPartition, Long> catchUpTo = Map.of();
     private long openingSince;
+    private volatile boolean stopping;
     private long catchUpUntil;
     /** Partitions read from the beginning once since start (re-assignments must not replay them). */
     private final Set<TopicPartition> seeded = new HashSet<>();
@@ -126,7 +127,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                 + " carrying out its actions and any snapshot included").register(registry);
         Membership m = config.membership();
         this.leadership = m.standalone() ? Leadership.standalone()
-                : new HazelcastLeadership(config.clusterName(), m.host(), m.port(), m.members());
+                : new HazelcastLeadership(config.clusterName(), m.host(), m.port(), m.members(), m.outboundPorts());
         this.fenced = Counter.builder("vb_balancer_fenced").description("Times this balancer's leader transactions"
                 + " failed (fenced by a newer leader, or the broker gone) and it stepped down").register(registry);
         this.elected = Counter.builder("vb_balancer_elections").description("Times this balancer became leader")
@@ -197,6 +198,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
 
     @Override
     public Future<?> stop() {
+        stopping = true;
         vertx.cancelTimer(tickTimer);
         vertx.cancelTimer(commitTimer);
         LeaderChannel open = channel;
@@ -366,6 +368,9 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
 
     /** Follows what the membership says: start leading (fence, then catch up) or step down. */
     private void evaluateRole() {
+        if (stopping) {
+            return;
+        }
         boolean mayTry = fencedAtChanges < 0 || membershipChanges.get() != fencedAtChanges;
         boolean should = leadership.leads() && mayTry;
         if (should && role == Role.FOLLOWER) {

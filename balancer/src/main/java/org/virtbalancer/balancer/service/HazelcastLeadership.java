@@ -30,15 +30,17 @@ final class HazelcastLeadership implements Leadership {
     private final String bindHost;
     private final int port;
     private final List<String> members;
+    private final String outboundPorts;
     private volatile HazelcastInstance hz;
 
     /**
      * @param clusterName members with another name never join (derived from the topic prefix)
      * @param bindHost    address this member binds to and announces
      * @param port        this member's port
-     * @param members     every balancer's {@code host:port}, this one included
+     * @param members       every balancer's {@code host:port}, this one included
+     * @param outboundPorts local ports to connect from ("" for any)
      */
-    HazelcastLeadership(String clusterName, String bindHost, int port, List<String> members) {
+    HazelcastLeadership(String clusterName, String bindHost, int port, List<String> members, String outboundPorts) {
         if (members.isEmpty()) {
             throw new IllegalArgumentException("a balancer cluster needs its member list (host:port of every balancer)");
         }
@@ -46,6 +48,7 @@ final class HazelcastLeadership implements Leadership {
         this.bindHost = bindHost;
         this.port = port;
         this.members = List.copyOf(members);
+        this.outboundPorts = outboundPorts;
     }
 
     /** Members needed for a majority of the configured list. */
@@ -69,6 +72,9 @@ final class HazelcastLeadership implements Leadership {
         NetworkConfig network = config.getNetworkConfig();
         network.setPort(port).setPortAutoIncrement(false);
         network.getInterfaces().setEnabled(true).addInterface(bindHost);
+        if (!outboundPorts.isEmpty()) {
+            network.addOutboundPortDefinition(outboundPorts);
+        }
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);

@@ -76,6 +76,11 @@ public final class BalancerCommand implements Callable<Integer> {
             description = "Port of this balancer's cluster member (default: ${DEFAULT-VALUE})")
     int clusterPort = Membership.DEFAULT_PORT;
 
+    @Option(names = "--cluster-outbound-ports", paramLabel = "FROM-TO",
+            description = "Local ports this balancer's cluster member connects from (default: any), so a firewall"
+                    + " can tell its cluster traffic apart")
+    String clusterOutboundPorts = "";
+
     @Option(names = "--tick", converter = DurationConverter.class, description = "How often to decide (default: ${DEFAULT-VALUE})")
     Duration tick = Duration.ofSeconds(1);
 
@@ -117,7 +122,7 @@ public final class BalancerCommand implements Callable<Integer> {
                 .withSpikeRelief(!noSpikeRelief);
         BalancerConfig config = BalancerConfig.of(id, connection.settings()).withSettings(settings).withTick(tick)
                 .withApi(new ApiEndpoint(httpHost, httpPort))
-                .withMembership(new Membership(clusterHost, clusterPort, members));
+                .withMembership(new Membership(clusterHost, clusterPort, members, clusterOutboundPorts));
         Vertx vertx = Vertx.vertx();
         CountDownLatch stopped = new CountDownLatch(1);
         BalancerVerticle balancer = new BalancerVerticle(config, Clock.systemUTC(), new SimpleMeterRegistry());

@@ -88,6 +88,29 @@ final class Child implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code n} consecutive ports free on 127.0.0.1 right now, below Linux's ephemeral range so no
+     * outgoing connection takes one in the meantime; as "FROM-TO".
+     */
+    static String freeRange(int n) {
+        java.util.Random random = new java.util.Random();
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int base = 20_000 + random.nextInt(10_000);
+            boolean free = true;
+            for (int p = base; p < base + n && free; p++) {
+                try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
+                    s.getLocalPort();
+                } catch (IOException e) {
+                    free = false;
+                }
+            }
+            if (free) {
+                return base + "-" + (base + n - 1);
+            }
+        }
+        throw new IllegalStateException("no " + n + " consecutive free ports between 20000 and 30000");
+    }
+
     /** A TCP port free on 127.0.0.1 right now. */
     static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

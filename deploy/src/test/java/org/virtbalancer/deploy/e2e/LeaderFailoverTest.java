@@ -67,6 +67,8 @@ class LeaderFailoverTest {
     private Child agents;
     private final Map<String, Child> balancers = new TreeMap<>();
     private final Map<String, Integer> ports = new TreeMap<>();
+    private final Map<String, String> outbound = new TreeMap<>();
+    private final Map<String, Path> logs = new TreeMap<>();
     private String members;
 
     @BeforeEach
@@ -82,6 +84,7 @@ class LeaderFailoverTest {
                 "--state-dir", dir.resolve("agent-state").toString());
         for (String id : List.of("b1", "b2", "b3")) {
             ports.put(id, Child.freePort());
+            outbound.put(id, Child.freeRange(8));
         }
         members = ports.values().stream().map(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));
         for (String id : ports.keySet()) {
@@ -94,10 +97,13 @@ class LeaderFailoverTest {
     }
 
     private void startBalancer(String id) throws Exception {
-        Path logs = Files.createDirectories(Path.of("target", "leader-failover-logs", topics.prefix()));
-        balancers.put(id, Child.vbal(id, logs.resolve(id + "-" + System.currentTimeMillis() + ".log"), "256m", "balancer", "--id", id,
+        Path dirOfLogs = Files.createDirectories(Path.of("target", "leader-failover-logs", topics.prefix()));
+        Path log = dirOfLogs.resolve(id + "-" + System.currentTimeMillis() + ".log");
+        logs.put(id, log);
+        balancers.put(id, Child.vbal(id, log, "256m", "balancer", "--id", id,
                 "--bootstrap", kafka.bootstrapServers(), "--prefix", topics.prefix(), "--members", members,
-                "--cluster-port", String.valueOf(ports.get(id)), "--http-port", "-1", "--tick", "250ms",
+                "--cluster-port", String.valueOf(ports.get(id)), "--cluster-outbound-ports", outbound.get(id),
+                "--http-port", "-1", "--tick", "250ms",
                 // Only the evacuation moves guests, so every move in the test is one the drain asked for.
                 "--target-imbalance", "0"));
     }
@@ -193,7 +199,93 @@ class LeaderFailoverTest {
         Files.writeString(Path.of("target", "leader-hang.txt"), figures + "\n");
     }
 
+    @Test
+    void aLeaderCutOffFromTheOtherBalancersIsReplacedAndItsCommandsNeverRun() throws Exception {
+        LeaderEpoch before = leader().orElseThrow();
+        String cut = before.balancer();
+        long cutAt = System.currentTimeMillis();
+        long takeover;
+        LeaderEpoch after;
+        long afterTs;
+        String host = "lf1";
+        Set<String> guests = guestsOn(host);
+        long began;
+        // Its Hazelcast traffic only: it still reaches Kafka, and would send if it could.
+        try (Firewall firewall = Firewall.cut(ports.get(cut), outbound.get(cut))) {
+            await().atMost(FAILOVER_LIMIT.plusSeconds(5)).until(() -> leader().map(l -> l.epoch() > before.epoch()).orElse(false));
+            takeover = System.currentTimeMillis() - cutAt;
+            after = leader().orElseThrow();
+            afterTs = leaderEnvelope(after).ts();
+            began = System.currentTimeMillis();
+            control(host, new EnterMaintenance(host, "partition test"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> succeededFrom(host, began).size() >= 2);
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(logs.get(cut)).contains("steps down"));
+        }
+        await().atMost(Duration.ofSeconds(90)).until(() -> guestsOn(host).isEmpty());
+        List<Envelope> late = committedCommands().stream()
+                .filter(e -> e.epoch() <= before.epoch() && e.ts() > afterTs).toList();
+        assertEquals(List.of(), late, "the cut-off leader's commands reached the agents' topics after the new leader took over");
+        Set<String> newIds = committedCommands().stream().filter(e -> e.epoch() >= after.epoch()).map(Envelope::id)
+                .collect(Collectors.toSet());
+        for (CommandResult r : results()) {
+            if (r.status() == ResultStatus.ACCEPTED && resultSeenAfter(r, afterTs + 1000)) {
+                assertTrue(newIds.contains(r.commandId()), "an agent accepted " + r.commandId()
+                        + ", not a command of the majority's leader");
+            }
+        }
+        Map<String, Long> moved = succeededFrom(host, began);
+        assertEquals(guests, moved.keySet());
+        moved.forEach((g, n) -> assertEquals(1, n, g + " moved " + n + " times"));
+        noCommandRanTwice();
+        everyGuestOnExactlyOneHost();
+        assertTrue(takeover <= FAILOVER_LIMIT.toMillis(), "the majority took over " + takeover + " ms after the cut");
+        String figures = "leader cut off from the other balancers: the majority's leader (epoch " + after.epoch() + ") "
+                + takeover + " ms after the cut";
+        System.out.println(figures);
+        Files.writeString(Path.of("target", "leader-partition.txt"), figures + "\n");
+    }
+
+    /** Drops loopback packets to and from a Hazelcast member's port and its outbound range, until closed. */
+    private record Firewall(List<List<String>> rules) implements AutoCloseable {
+        static Firewall cut(int port, String outboundRange) throws Exception {
+            String range = outboundRange.replace('-', ':');
+            List<List<String>> rules = new ArrayList<>();
+            for (String ports : List.of(String.valueOf(port), range)) {
+                for (String direction : List.of("--dport", "--sport")) {
+                    rules.add(List.of("INPUT", "-i", "lo", "-p", "tcp", direction, ports, "-j", "DROP"));
+                }
+            }
+            Firewall f = new Firewall(rules);
+            for (List<String> rule : rules) {
+                f.iptables("-I", rule);
+            }
+            return f;
+        }
+
+        private void iptables(String action, List<String> rule) throws Exception {
+            List<String> cmd = new ArrayList<>(List.of("iptables", action));
+            cmd.addAll(rule);
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException(String.join(" ", cmd) + " failed (the partition test needs root and"
+                        + " iptables, which deploy/bin/install-prerequisites installs): " + out);
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            for (List<String> rule : rules) {
+                iptables("-D", rule);
+            }
+        }
+    }
+
     // --- what the topics say -------------------------------------------------------------------
+
+    private Envelope leaderEnvelope(LeaderEpoch epoch) {
+        return tap.envelopes(topics.leader(), LeaderEpoch.class).filter(e -> e.body().equals(epoch)).findFirst().orElseThrow();
+    }
 
     private void control(String host, Message m) throws Exception {
         producer.send(new ProducerRecord<>(topics.control(), host, codec.encode(Envelope.of("operator:test", m,
