@@ -168,7 +168,12 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                     admin.ensure(topics.shared());
                     leadership.start(() -> {
                         membershipChanges.incrementAndGet();
-                        context.runOnContext(x -> evaluateRole());
+                        context.runOnContext(x -> {
+                            if (!stopping) {
+                                LOG.info("balancer {} membership: {}", config.id(), leadership.describe());
+                            }
+                            evaluateRole();
+                        });
                     });
                     return null;
                 }))

@@ -2,9 +2,11 @@ package org.virtbalancer.deploy.e2e;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.virtbalancer.deploy.kafka.Broker;
@@ -50,6 +52,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * sends may reach an agent. The test reads Kafka as agents do ({@code read_committed}).
  */
 @ExtendWith(Broker.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class LeaderFailoverTest {
     private static final int HOSTS = 5;
     private static final int GUESTS_PER_HOST = 30;
@@ -59,7 +62,7 @@ class LeaderFailoverTest {
 
     private final Codec codec = new Codec();
     @TempDir
-    Path dir;
+    static Path dir;
     private KafkaSettings kafka;
     private Topics topics;
     private TopicTap tap;
@@ -71,7 +74,7 @@ class LeaderFailoverTest {
     private final Map<String, Path> logs = new TreeMap<>();
     private String members;
 
-    @BeforeEach
+    @BeforeAll
     void start(EmbeddedKafka broker) throws Exception {
         topics = new Topics("lf" + UUID.randomUUID().toString().substring(0, 8) + ".");
         kafka = KafkaSettings.of(broker.bootstrapServers()).withTopics(topics);
@@ -92,6 +95,7 @@ class LeaderFailoverTest {
         }
         long t0 = System.currentTimeMillis();
         await().atMost(Duration.ofSeconds(90)).until(() -> inventories().size() == HOSTS && leader().isPresent());
+        awaitFullCluster();
         System.out.printf("agents and balancers up, leader %s, in %d ms%n", leader().orElseThrow().balancer(),
                 System.currentTimeMillis() - t0);
     }
@@ -108,7 +112,50 @@ class LeaderFailoverTest {
                 "--target-imbalance", "0"));
     }
 
-    @AfterEach
+    /** Each test starts with three running balancers, one of them leading, and no host in maintenance. */
+    @BeforeEach
+    void healthy() throws Exception {
+        for (Map.Entry<String, Child> b : balancers.entrySet()) {
+            if (!b.getValue().process.isAlive()) {
+                startBalancer(b.getKey());
+            }
+        }
+        awaitFullCluster();
+    }
+
+    /** Until every balancer sees all three in its cluster and one of them leads. */
+    private void awaitFullCluster() {
+        await().atMost(Duration.ofSeconds(60)).until(() -> leader().isPresent() && balancers.keySet().stream()
+                .allMatch(id -> balancers.get(id).process.isAlive() && lastMembership(id).startsWith("3 of 3")));
+    }
+
+    private String lastMembership(String id) {
+        String marker = "balancer " + id + " membership: ";
+        String last = "";
+        if (Files.exists(logs.get(id))) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(logs.get(id));
+            } catch (java.io.IOException e) {
+                return "";
+            }
+            for (String line : lines) {
+                int at = line.indexOf(marker);
+                if (at >= 0) {
+                    last = line.substring(at + marker.length());
+                }
+            }
+        }
+        return last;
+    }
+
+    /** The host with the most guests now. */
+    private String busiest() {
+        return inventories().entrySet().stream().max((a, b) -> Integer.compare(a.getValue().guests().size(),
+                b.getValue().guests().size())).orElseThrow().getKey();
+    }
+
+    @AfterAll
     void stop() throws Exception {
         for (Child c : balancers.values()) {
             c.close();
@@ -122,7 +169,7 @@ class LeaderFailoverTest {
     void aLeaderKilledDuringAnEvacuationIsReplacedAndTheDrainCompletesOnce() throws Exception {
         List<Long> failoverMs = new ArrayList<>();
         for (int i = 0; i < ITERATIONS; i++) {
-            String host = "lf" + (i % HOSTS + 1);
+            String host = busiest();
             LeaderEpoch before = leader().orElseThrow();
             Set<String> guests = guestsOn(host);
             long began = System.currentTimeMillis();
@@ -143,10 +190,13 @@ class LeaderFailoverTest {
             assertEquals(guests, moved.keySet(), "iteration " + i + ": every guest of " + host + " moved");
             int iteration = i;
             moved.forEach((g, n) -> assertEquals(1, n, "iteration " + iteration + ": " + g + " moved " + n + " times"));
+            commandsPerGuest(host, began).forEach((g, n) -> assertEquals(1, n, "iteration " + iteration + ": " + n
+                    + " commands to move " + g));
             everyGuestOnExactlyOneHost();
 
             startBalancer(before.balancer());
             control(host, new ExitMaintenance(host));
+            awaitFullCluster();
             System.out.printf("iteration %d: %s drained in %d ms, new leader's first command %d ms after the kill%n", i,
                     host, System.currentTimeMillis() - began, failover);
         }
@@ -169,7 +219,7 @@ class LeaderFailoverTest {
         long takeover = System.currentTimeMillis() - hungAt;
         LeaderEpoch after = leader().orElseThrow();
         // While it hangs there is work: the drain the old leader will plan too as soon as it runs again.
-        String host = "lf1";
+        String host = busiest();
         Set<String> guests = guestsOn(host);
         long began = System.currentTimeMillis();
         control(host, new EnterMaintenance(host, "hung leader test"));
@@ -194,6 +244,7 @@ class LeaderFailoverTest {
         noCommandRanTwice();
         everyGuestOnExactlyOneHost();
         assertTrue(takeover <= FAILOVER_LIMIT.toMillis());
+        control(host, new ExitMaintenance(host));
         String figures = "leader SIGSTOPped: new leader (epoch " + after.epoch() + ") " + takeover + " ms after the stop";
         System.out.println(figures);
         Files.writeString(Path.of("target", "leader-hang.txt"), figures + "\n");
@@ -207,7 +258,7 @@ class LeaderFailoverTest {
         long takeover;
         LeaderEpoch after;
         long afterTs;
-        String host = "lf1";
+        String host = busiest();
         Set<String> guests = guestsOn(host);
         long began;
         // Its Hazelcast traffic only: it still reaches Kafka, and would send if it could.
@@ -239,10 +290,39 @@ class LeaderFailoverTest {
         noCommandRanTwice();
         everyGuestOnExactlyOneHost();
         assertTrue(takeover <= FAILOVER_LIMIT.toMillis(), "the majority took over " + takeover + " ms after the cut");
+        control(host, new ExitMaintenance(host));
         String figures = "leader cut off from the other balancers: the majority's leader (epoch " + after.epoch() + ") "
                 + takeover + " ms after the cut";
         System.out.println(figures);
         Files.writeString(Path.of("target", "leader-partition.txt"), figures + "\n");
+    }
+
+    @Test
+    void aWholeClusterRestartedFromNothingFollowsTheDrainToItsEnd() throws Exception {
+        LeaderEpoch before = leader().orElseThrow();
+        String host = busiest();
+        Set<String> guests = guestsOn(host);
+        long began = System.currentTimeMillis();
+        control(host, new EnterMaintenance(host, "restart test"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> succeededFrom(host, began).size() >= 4);
+        for (Child c : balancers.values()) {
+            c.kill();
+        }
+        int movedWhileNoneRan = succeededFrom(host, began).size();
+        for (String id : List.copyOf(balancers.keySet())) {
+            startBalancer(id);
+        }
+        await().atMost(Duration.ofSeconds(90)).until(() -> leader().map(l -> l.epoch() > before.epoch()).orElse(false));
+        await().atMost(Duration.ofSeconds(90)).until(() -> guestsOn(host).isEmpty());
+        Map<String, Long> moved = succeededFrom(host, began);
+        assertEquals(guests, moved.keySet(), "the restarted cluster finished the drain");
+        assertTrue(moved.size() > movedWhileNoneRan, "the drain went on after the restart");
+        moved.forEach((g, n) -> assertEquals(1, n, g + " moved " + n + " times"));
+        commandsPerGuest(host, began).forEach((g, n) -> assertEquals(1, n, n + " commands to move " + g
+                + ": a migration in flight was issued again"));
+        noCommandRanTwice();
+        everyGuestOnExactlyOneHost();
+        control(host, new ExitMaintenance(host));
     }
 
     /** Drops loopback packets to and from a Hazelcast member's port and its outbound range, until closed. */
@@ -305,6 +385,13 @@ class LeaderFailoverTest {
     private Optional<Long> firstCommandAfter(long epoch) {
         return tap.all().stream().filter(s -> s.topic().startsWith(topics.prefix() + "commands.") && s.envelope() != null)
                 .filter(s -> s.envelope().epoch() > epoch).map(TopicTap.Seen::seenAt).min(Long::compare);
+    }
+
+    /** Migrate commands per guest off {@code host} sent since {@code since}. */
+    private Map<String, Long> commandsPerGuest(String host, long since) {
+        return committedCommands().stream()
+                .filter(e -> e.ts() >= since && e.body() instanceof Migrate m && m.source().equals(host))
+                .collect(Collectors.groupingBy(e -> ((Migrate) e.body()).guest(), Collectors.counting()));
     }
 
     private List<CommandResult> results() {
