@@ -37,15 +37,18 @@ public final class ChildKafka implements AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
 
     private final Path workDir;
-    private final boolean deleteOnClose;
+    private final boolean deleteDataOnClose;
+    private final boolean temporary;
     private final int clientPort;
     private final String classpath;
     private final List<String> jvmOptions;
     private Process process;
 
-    private ChildKafka(Path workDir, boolean deleteOnClose, int clientPort, String classpath, List<String> jvmOptions) {
+    private ChildKafka(Path workDir, boolean deleteDataOnClose, boolean temporary, int clientPort, String classpath,
+                       List<String> jvmOptions) {
         this.workDir = workDir;
-        this.deleteOnClose = deleteOnClose;
+        this.deleteDataOnClose = deleteDataOnClose;
+        this.temporary = temporary;
         this.clientPort = clientPort;
         this.classpath = classpath;
         this.jvmOptions = List.copyOf(jvmOptions);
@@ -55,10 +58,16 @@ public final class ChildKafka implements AutoCloseable {
      * Prepares a broker in {@code workDir} (formatted when its data directory is empty) on two free
      * loopback ports, kept for every later start; does not start it.
      *
+     * @param deleteDataOnClose remove {@code data/} on close; the logs stay
      * @param classpath  for the child JVM: Kafka's server jars and this module (e.g. this JVM's own)
      * @param jvmOptions e.g. {@link #DEFAULT_JVM_OPTIONS}
      */
-    public static ChildKafka create(Path workDir, boolean deleteOnClose, String classpath, List<String> jvmOptions) {
+    public static ChildKafka create(Path workDir, boolean deleteDataOnClose, String classpath, List<String> jvmOptions) {
+        return create(workDir, deleteDataOnClose, false, classpath, jvmOptions);
+    }
+
+    private static ChildKafka create(Path workDir, boolean deleteDataOnClose, boolean temporary, String classpath,
+                                     List<String> jvmOptions) {
         int clientPort = SingleNodeConfig.freePort();
         int controllerPort = SingleNodeConfig.freePort();
         try {
@@ -70,13 +79,13 @@ public final class ChildKafka implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare a Kafka broker in " + workDir, e);
         }
-        return new ChildKafka(workDir, deleteOnClose, clientPort, classpath, jvmOptions);
+        return new ChildKafka(workDir, deleteDataOnClose, temporary, clientPort, classpath, jvmOptions);
     }
 
     /** A broker in a fresh temporary directory, deleted on close, run with this JVM's classpath and {@link #DEFAULT_JVM_OPTIONS}. */
     public static ChildKafka createTemporary() {
         try {
-            return create(Files.createTempDirectory("vb-child-kafka-"), true, System.getProperty("java.class.path"),
+            return create(Files.createTempDirectory("vb-child-kafka-"), true, true, System.getProperty("java.class.path"),
                     DEFAULT_JVM_OPTIONS);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -120,7 +129,10 @@ public final class ChildKafka implements AutoCloseable {
     }
 
     /**
-     * Crash: SIGKILL, and waits for the process to be gone. The next start recovers the log.
+     * Crash: SIGKILL, and waits for the process to be gone. The next start recovers the log, and
+     * takes about 8 s longer: the controller refuses the broker's new registration
+     * ({@code DuplicateBrokerRegistrationException}) until the crashed one's session
+     * ({@code broker.session.timeout.ms}, 9 s) has expired (measured here).
      *
      * @return how long until the process was gone
      */
@@ -156,8 +168,10 @@ public final class ChildKafka implements AutoCloseable {
         if (isRunning()) {
             end(true);
         }
-        if (deleteOnClose) {
+        if (temporary) {
             SingleNodeConfig.deleteTree(workDir);
+        } else if (deleteDataOnClose) {
+            SingleNodeConfig.deleteTree(dataDir());
         }
     }
 
