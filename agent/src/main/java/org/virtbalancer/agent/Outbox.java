@@ -18,12 +18,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * What one host's agent writes to Kafka, wrapped in envelopes from {@code agent:<host>}; the producer may be shared.
  *
  * <p>Bounded: while Kafka is away the producer keeps what it is given (and retries it) until its
- * write queue is full, set by {@link AgentVerticle} to half the producer's buffer (16 MiB by
- * default: some 40 s of samples from 2,000 hosts, hours from one). When it is full, what a later
- * message replaces is dropped: load samples, inventories, lifecycle events and progress reports
- * (the next sample and the periodic inventory carry the state again). Command results and dead
- * letters are never dropped here; they use the other half of the buffer, and the number of
- * commands in hand is bounded by the command intake.
+ * write queue is full, set by {@link AgentVerticle} to three quarters of the producer's buffer
+ * (48 MiB by default: about a minute of samples and inventories from 2,000 hosts with 20 guests
+ * each; one host never fills it before the delivery timeout fails what waited). When it is full,
+ * what a later message replaces is dropped: load samples, inventories, lifecycle events and
+ * progress reports (the next sample and the periodic inventory carry the state again). Command
+ * results and dead letters are never dropped here; they have the last quarter of the buffer, and
+ * the number of commands in hand is bounded by the command intake.
  */
 final class Outbox {
     private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
