@@ -110,6 +110,8 @@ public final class AgentVerticle extends VerticleBase {
             return new Startup(own, AgentTopics.prepare(kafka, ids, "vb-agent-" + name + "-admin"));
         }, false).compose(startup -> {
             producer = KafkaProducer.create(vertx, kafka.producer("vb-agent-" + name));
+            // The outbox drops what a later message replaces once 3/4 of the producer's buffer waits (Outbox).
+            producer.setWriteQueueMaxSize((int) Math.min(Integer.MAX_VALUE, kafka.producerBufferBytes() / 4 * 3));
             Outbox outbox = new Outbox(producer, new Codec(), "agent:" + name);
             DeadLetters deadLetters = new DeadLetters(outbox, kafka.topics().deadLetter(), "agent:" + name, registry);
             KafkaConsumer<String, byte[]> inventoryConsumer = KafkaConsumer.create(vertx,

@@ -6,12 +6,32 @@ import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbalancer.protocol.Codec;
+import org.virtbalancer.protocol.CommandResult;
+import org.virtbalancer.protocol.DeadLetter;
 import org.virtbalancer.protocol.Envelope;
 import org.virtbalancer.protocol.Message;
+import org.virtbalancer.protocol.ResultStatus;
 
-/** What one host's agent writes to Kafka, wrapped in envelopes from {@code agent:<host>}; the producer may be shared. */
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What one host's agent writes to Kafka, wrapped in envelopes from {@code agent:<host>}; the producer may be shared.
+ *
+ * <p>Bounded: while Kafka is away the producer keeps what it is given (and retries it) until its
+ * write queue is full, set by {@link AgentVerticle} to three quarters of the producer's buffer
+ * (48 MiB by default: about a minute of samples and inventories from 2,000 hosts with 20 guests
+ * each; one host never fills it before the delivery timeout fails what waited). When it is full,
+ * what a later message replaces is dropped: load samples, inventories, lifecycle events and
+ * progress reports (the next sample and the periodic inventory carry the state again). Command
+ * results and dead letters are never dropped here; they have the last quarter of the buffer, and
+ * the number of commands in hand is bounded by the command intake.
+ */
 final class Outbox {
     private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
+    private static final long DROP_LOG_INTERVAL_MS = 10_000;
+    /** Dropped messages of this JVM not yet logged, and when that was last done: one line per 10 s, however many hosts. */
+    private static final AtomicLong DROPPED = new AtomicLong();
+    private static final AtomicLong DROPS_LOGGED_AT = new AtomicLong();
 
     private final KafkaProducer<String, byte[]> producer;
     private final Codec codec;
@@ -23,8 +43,14 @@ final class Outbox {
         this.source = source;
     }
 
-    /** Sends and completes when the broker has it; a failed send is logged, and the future fails (it never throws). */
+    /**
+     * Sends and completes when the broker has it; a failed send is logged, and the future fails (it
+     * never throws). Fails at once, without sending, when the outbox is full and {@code body} may be dropped.
+     */
     Future<Void> publish(String topic, String key, Message body) {
+        if (producer.writeQueueFull() && mayDrop(body)) {
+            return dropped(topic, body);
+        }
         byte[] bytes;
         try {
             bytes = codec.encode(Envelope.of(source, body, System.currentTimeMillis()));
@@ -35,5 +61,27 @@ final class Outbox {
         return producer.send(KafkaProducerRecord.create(topic, key, bytes))
                 .onFailure(e -> LOG.warn("could not publish {} to {}: {}", body.getClass().getSimpleName(), topic, e.toString()))
                 .mapEmpty();
+    }
+
+    /** What a later message of the same host makes obsolete. */
+    static boolean mayDrop(Message body) {
+        if (body instanceof CommandResult r) {
+            return r.status() == ResultStatus.PROGRESS;
+        }
+        return !(body instanceof DeadLetter);
+    }
+
+    private Future<Void> dropped(String topic, Message body) {
+        long count = DROPPED.incrementAndGet();
+        long now = System.currentTimeMillis();
+        long last = DROPS_LOGGED_AT.get();
+        if (now - last >= DROP_LOG_INTERVAL_MS && DROPS_LOGGED_AT.compareAndSet(last, now)) {
+            DROPPED.addAndGet(-count);
+            LOG.warn("Kafka has not acknowledged what this agent sent for a while and its outbox is full: dropped {}"
+                    + " load samples, inventories, events and progress reports (the latest, a {} for {}); results are kept."
+                    + " Check that the brokers are reachable.", count, body.getClass().getSimpleName(), topic);
+        }
+        return Future.failedFuture(new IllegalStateException("outbox full: " + body.getClass().getSimpleName() + " for "
+                + topic + " dropped while Kafka does not acknowledge"));
     }
 }

@@ -9,6 +9,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import org.slf4j.Logger;
@@ -112,6 +113,8 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private final Set<TopicPartition> seeded = new HashSet<>();
     private BalancerCore core;
     private KafkaConsumer<String, Received> consumer;
+    /** Next offset to read per partition, of records handled: what is committed, never a position polled ahead. */
+    private final Map<TopicPartition, OffsetAndMetadata> handled = new HashMap<>();
     private KafkaProducer<String, byte[]> producer;
     private TopicAdmin admin;
     private HttpApi api;
@@ -186,7 +189,11 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                     reading.put("partition.assignment.strategy",
                             "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
                     consumer = KafkaConsumer.create(vertx, reading);
-                    consumer.handler(this::handle);
+                    consumer.handler(record -> {
+                        handle(record);
+                        handled.put(new TopicPartition(record.topic(), record.partition()),
+                                new OffsetAndMetadata(record.offset() + 1, ""));
+                    });
                     consumer.exceptionHandler(e -> LOG.warn("Kafka consumer error: {}", e.toString()));
                     consumer.partitionsAssignedHandler(this::rebuild);
                     return consumer.subscribe(Pattern.compile(Pattern.quote(topics.prefix())
@@ -194,7 +201,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                 })
                 .onSuccess(v -> {
                     tickTimer = vertx.setPeriodic(config.tick().toMillis(), id -> tick());
-                    commitTimer = vertx.setPeriodic(1000, id -> consumer.commit()
+                    commitTimer = vertx.setPeriodic(1000, id -> commitHandled()
                             .onFailure(e -> LOG.debug("commit failed, will retry: {}", e.toString())));
                     LOG.info("balancer {} started on {} with prefix {}", config.id(), config.kafka().bootstrapServers(),
                             topics.prefix());
@@ -210,7 +217,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         channel = null;
         role = Role.FOLLOWER;
         Future<Void> c = consumer == null ? Future.succeededFuture()
-                : consumer.commit().recover(e -> Future.succeededFuture()).compose(v -> consumer.close());
+                : commitHandled().recover(e -> Future.succeededFuture()).compose(v -> consumer.close());
         return c.compose(v -> producer == null ? Future.succeededFuture() : producer.close())
                 .compose(v -> api == null ? Future.succeededFuture() : api.close())
                 .compose(v -> vertx.executeBlocking(() -> {
@@ -292,6 +299,10 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         if (!state.isEmpty()) {
             consumer.seekToBeginning(state);
         }
+    }
+
+    private Future<Void> commitHandled() {
+        return handled.isEmpty() ? Future.succeededFuture() : consumer.commit(Map.copyOf(handled)).mapEmpty();
     }
 
     private boolean isCommandTopic(String topic) {

@@ -13,6 +13,7 @@ import org.virtbalancer.agent.sim.HostSpec;
 import org.virtbalancer.balancer.core.BalancerSettings;
 import org.virtbalancer.balancer.service.BalancerConfig;
 import org.virtbalancer.balancer.service.BalancerVerticle;
+import org.virtbalancer.deploy.cli.VbalProcess;
 import org.virtbalancer.deploy.kafka.EmbeddedKafka;
 import org.virtbalancer.protocol.CommandResult;
 import org.virtbalancer.protocol.Codec;
@@ -24,9 +25,7 @@ import org.virtbalancer.protocol.Migrate;
 import org.virtbalancer.protocol.ResultStatus;
 import org.virtbalancer.protocol.Topics;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -139,10 +138,10 @@ class BrokerScaleBenchmark {
             Tap tap = null;
             try {
                 for (Fleet f : fleets) {
-                    await().atMost(Duration.ofMinutes(10)).until(() -> f.runningAt > 0 || !f.process.isAlive());
-                    assertTrue(f.process.isAlive(), () -> "fleet " + f.index + " died: " + String.join("\n", f.lines));
+                    await().atMost(Duration.ofMinutes(10)).until(() -> f.runningAt() > 0 || !f.process.isAlive());
+                    assertTrue(f.process.isAlive(), () -> "fleet " + f.index + " died: " + f.output());
                 }
-                long running = fleets.stream().mapToLong(f -> f.runningAt).max().orElseThrow();
+                long running = fleets.stream().mapToLong(Fleet::runningAt).max().orElseThrow();
                 // The first samples of a just-started fleet meet cold JITs and the start-up inventory burst: kept apart.
                 long measuredFrom = running + WARMUP.toMillis();
                 sampler.windowFrom(measuredFrom);
@@ -155,8 +154,8 @@ class BrokerScaleBenchmark {
                 long steadyFrom = System.currentTimeMillis();
 
                 Fleet owner = fleets.stream().filter(f -> f.overload != null).findFirst().orElseThrow();
-                await().atMost(Duration.ofSeconds(steadyS + 120)).until(() -> owner.overloadAt > 0);
-                long steadyTo = owner.overloadAt;
+                await().atMost(Duration.ofSeconds(steadyS + 120)).until(() -> owner.overloadAt() > 0);
+                long steadyTo = owner.overloadAt();
                 Usage fleetsSteady = Usage.of(fleets);
                 Usage selfSteady = Usage.self();
                 Summary steadyDelay = seen.delays(steadyFrom, steadyTo);
@@ -202,7 +201,7 @@ class BrokerScaleBenchmark {
                 report.append(String.format(Locale.ROOT, "broker up: %.1f s%n", (brokerUp - t0) / 1000.0));
                 for (Fleet f : fleets) {
                     report.append(String.format(Locale.ROOT, "fleet %d: %d hosts, running %.1f s after launch (%s)%n", f.index,
-                            f.count, (f.runningAt - f.launchedAt) / 1000.0, f.runningLine));
+                            f.count, (f.runningAt() - f.launchedAt) / 1000.0, f.runningLine()));
                 }
                 report.append(String.format(Locale.ROOT, "measured window: %.0f s, from %.0f s after every fleet ran to the end;"
                         + " steady part (before the overload) %.0f s%n", (end - measuredFrom) / 1000.0, WARMUP.toSeconds() * 1.0,
@@ -231,7 +230,7 @@ class BrokerScaleBenchmark {
                         + " samples%n", behindMax, behindMax / rate));
                 report.append(String.format(Locale.ROOT, "migrate commands before the overload: %d%n", commandsBefore));
                 report.append(String.format(Locale.ROOT, "overload injected on %s at +%.1f s; first hot sample ts +%.1f s"
-                        + " (%.2f of %d CPUs)%n", hot, (owner.overloadAt - t0) / 1000.0, (hotSample.ts() - t0) / 1000.0,
+                        + " (%.2f of %d CPUs)%n", hot, (owner.overloadAt() - t0) / 1000.0, (hotSample.ts() - t0) / 1000.0,
                         ((HostLoad) hotSample.body()).cpuCores() / cpus, cpus));
                 report.append(String.format(Locale.ROOT, "first Migrate on %s: ts +%.1f s, %s -> %s (%s)%n",
                         topics.commands(hot), (migrate.ts() - t0) / 1000.0, m.guest(), m.target(), m.mode()));
@@ -567,63 +566,54 @@ class BrokerScaleBenchmark {
         final List<String> command;
         final String overload;
         final Process process;
-        final long launchedAt = System.currentTimeMillis();
-        final List<String> lines = new CopyOnWriteArrayList<>();
-        volatile long runningAt;
-        volatile String runningLine = "";
-        volatile long overloadAt;
+        final long launchedAt;
+        private final VbalProcess vbal;
 
-        private Fleet(int index, int count, List<String> command, String overload) throws IOException {
+        private Fleet(int index, int count, String overload, VbalProcess vbal) {
             this.index = index;
             this.count = count;
-            this.command = command;
             this.overload = overload;
-            this.process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            Thread reader = new Thread(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = in.readLine()) != null) {
-                        lines.add(line);
-                        if (line.startsWith("agents for ")) {
-                            runningLine = line;
-                            runningAt = System.currentTimeMillis();
-                        } else if (line.startsWith("overload: ")) {
-                            overloadAt = System.currentTimeMillis();
-                        }
-                    }
-                } catch (IOException e) {
-                    // The process ended.
-                }
-            }, "fleet-" + index + "-out");
-            reader.setDaemon(true);
-            reader.start();
+            this.vbal = vbal;
+            this.command = vbal.command();
+            this.process = vbal.process();
+            this.launchedAt = vbal.launchedAt();
+        }
+
+        /** When it printed that its agents run; 0 until then. */
+        long runningAt() {
+            VbalProcess.Line l = vbal.firstLine("agents for ");
+            return l == null ? 0 : l.at();
+        }
+
+        String runningLine() {
+            VbalProcess.Line l = vbal.firstLine("agents for ");
+            return l == null ? "" : l.text();
+        }
+
+        /** When it printed that its host is overloaded; 0 until then. */
+        long overloadAt() {
+            VbalProcess.Line l = vbal.firstLine("overload: ");
+            return l == null ? 0 : l.at();
+        }
+
+        String output() {
+            return vbal.output();
         }
 
         static Fleet start(int index, int first, int count, int guestsPerHost, KafkaSettings kafka, Path state, String heap,
                            String overload, Path log) throws IOException {
-            String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx" + heap, "-Dvb.log.file=" + log, "-cp", classpath, "org.virtbalancer.deploy.cli.Vbal",
-                    "agent", "--driver", "simulated", "--host-count", String.valueOf(count), "--host-prefix", PREFIX,
-                    "--first-host-number", String.valueOf(first), "--guests-per-host", String.valueOf(guestsPerHost),
-                    "--interval", "10s", "--bootstrap", kafka.bootstrapServers(), "--prefix", kafka.topics().prefix(),
-                    "--state-dir", state.toString()));
+            List<String> args = new ArrayList<>(List.of("agent", "--driver", "simulated", "--host-count", String.valueOf(count),
+                    "--host-prefix", PREFIX, "--first-host-number", String.valueOf(first), "--guests-per-host",
+                    String.valueOf(guestsPerHost), "--interval", "10s", "--bootstrap", kafka.bootstrapServers(), "--prefix",
+                    kafka.topics().prefix(), "--state-dir", state.toString()));
             if (overload != null) {
-                cmd.addAll(List.of("--overload", overload));
+                args.addAll(List.of("--overload", overload));
             }
-            return new Fleet(index, count, cmd, overload);
+            return new Fleet(index, count, overload, VbalProcess.start("fleet-" + index, List.of("-Xmx" + heap), log, args));
         }
 
         void stop() {
-            process.destroy();
-            try {
-                if (!process.waitFor(60, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
+            vbal.stop();
         }
     }
 

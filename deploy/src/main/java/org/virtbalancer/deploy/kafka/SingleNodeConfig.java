@@ -1,0 +1,105 @@
+package org.virtbalancer.deploy.kafka;
+
+import org.apache.kafka.common.Uuid;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+/**
+ * The server settings of a single-node KRaft broker (broker and controller in one) on 127.0.0.1,
+ * whether it runs in this JVM ({@link EmbeddedKafka}) or in a child JVM ({@link ChildKafka}).
+ * Settings follow what was measured on 2-core machines (FACTS.md): one offsets partition,
+ * replication factor and min ISR 1 everywhere, two threads of each kind, a small log-cleaner buffer.
+ */
+final class SingleNodeConfig {
+    private SingleNodeConfig() {}
+
+    static Properties properties(Path logDir, int clientPort, int controllerPort) {
+        Properties props = new Properties();
+        props.put("process.roles", "broker,controller");
+        props.put("node.id", "1");
+        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        props.put("listeners", "PLAINTEXT://127.0.0.1:" + clientPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + clientPort);
+        props.put("controller.listener.names", "CONTROLLER");
+        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        props.put("inter.broker.listener.name", "PLAINTEXT");
+        props.put("log.dirs", logDir.toAbsolutePath().toString());
+        props.put("num.partitions", "1");
+        props.put("offsets.topic.num.partitions", "1");
+        props.put("offsets.topic.replication.factor", "1");
+        props.put("transaction.state.log.replication.factor", "1");
+        props.put("transaction.state.log.min.isr", "1");
+        props.put("transaction.state.log.num.partitions", "1");
+        props.put("share.coordinator.state.topic.replication.factor", "1");
+        props.put("share.coordinator.state.topic.min.isr", "1");
+        props.put("group.initial.rebalance.delay.ms", "0");
+        props.put("num.network.threads", "2");
+        props.put("num.io.threads", "2");
+        props.put("background.threads", "2");
+        props.put("log.cleaner.dedupe.buffer.size", "2097152");
+        props.put("log.cleaner.threads", "1");
+        props.put("auto.create.topics.enable", "false");
+        props.put("message.max.bytes", "2097152");
+        return props;
+    }
+
+    static void write(Properties props, Path file) {
+        try (OutputStream out = Files.newOutputStream(file)) {
+            props.store(out, "virt-balancer single-node KRaft broker");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    /** Formats {@code logDir} for a new cluster unless it already holds one (a restart keeps its data). */
+    static void formatIfEmpty(Path logDir, Path configFile) throws IOException {
+        if (!isEmpty(logDir)) {
+            return;
+        }
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int rc = kafka.tools.StorageTool.execute(new String[]{"format", "-t", Uuid.randomUuid().toString(),
+                "-c", configFile.toString()}, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        if (rc != 0) {
+            throw new IllegalStateException("formatting Kafka storage in " + logDir + " failed: " + buf);
+        }
+    }
+
+    private static boolean isEmpty(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            Files.createDirectories(dir);
+            return true;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port on 127.0.0.1", e);
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // Best effort: a temp directory left behind is harmless.
+        }
+    }
+}
