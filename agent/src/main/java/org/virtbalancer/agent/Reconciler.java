@@ -31,7 +31,8 @@ import java.util.function.Function;
  *   reports progress and then the final result, and aborts it if the command's deadline passes;</li>
  *   <li>the guest is on the target: SUCCEEDED;</li>
  *   <li>the guest is (still, or again) on this host: FAILED, with the hypervisor's account of why
- *   when it has one, or saying that the migration never started;</li>
+ *   when it has one (libvirt keeps none of a cancelled job, the simulator keeps every one), or
+ *   saying that it has none;</li>
  *   <li>the guest is on neither host: FAILED, asking the operator to look in the inventory.</li>
  * </ul>
  * The migration is never started again: the agent only ever looks at it and waits for it. A
@@ -99,8 +100,9 @@ final class Reconciler {
         }
         if (job instanceof MigrationJob.Stayed stayed) {
             String reason = stayed.why().isEmpty()
-                    ? restarted + "; guest " + m.guest() + " is still on " + host + " and no migration of it runs: it never"
-                    + " started, so the guest did not move; reissue the command to move it"
+                    ? restarted + "; guest " + m.guest() + " is still on " + host + " and no migration of it runs, nor has the"
+                    + " hypervisor a record of one (it never started, or ended leaving none): the guest did not move;"
+                    + " reissue the command to move it"
                     : stayed.why() + " (" + restarted + "; guest " + m.guest() + " is on " + host + ")";
             return new Report(ResultStatus.FAILED, reason, stayed.stats());
         }

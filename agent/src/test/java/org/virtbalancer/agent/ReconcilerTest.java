@@ -109,12 +109,12 @@ class ReconcilerTest {
     }
 
     @Test
-    void aMigrationThatNeverStartedIsReportedFailedAndLeftForTheBalancerToReissue() throws Exception {
+    void aMigrationWithoutAnyRecordInTheHypervisorIsReportedFailedAndLeftForTheBalancerToReissue() throws Exception {
         Reconciler.Report r = report(new MigrationJob.Stayed("", MigrationStats.NONE));
 
         assertEquals(ResultStatus.FAILED, r.status());
-        assertTrue(r.reason().contains("guest web is still on host-a and no migration of it runs: it never started")
-                && r.reason().contains("reissue the command"), r.reason());
+        assertTrue(r.reason().contains("guest web is still on host-a and no migration of it runs, nor has the hypervisor a"
+                + " record of one (it never started") && r.reason().contains("reissue the command"), r.reason());
     }
 
     @Test

@@ -41,7 +41,8 @@ public sealed interface MigrationJob {
      * aborted, or never started.
      *
      * @param why   the hypervisor's own account of how its last migration of the guest ended; empty
-     *              when it has none (e.g. the migration never started)
+     *              when it has none: the migration never started, or (libvirt) ended leaving no
+     *              completed-job record, as a cancelled job does
      * @param stats what that migration did before it stopped; {@link MigrationStats#NONE} when unknown
      */
     record Stayed(String why, MigrationStats stats) implements MigrationJob {

@@ -47,14 +47,27 @@ final class AgentProcess implements AutoCloseable {
      */
     static AgentProcess simulated(KafkaSettings kafka, Path stateDir, Path log, List<String> hosts, String... more)
             throws IOException {
+        List<String> args = new ArrayList<>();
+        hosts.forEach(h -> args.addAll(List.of("--host", h)));
+        args.addAll(List.of(more));
+        return new AgentProcess(command(kafka, stateDir, log, "simulated", args));
+    }
+
+    /** Starts {@code vbal agent --driver libvirt} for one host, with its executed commands in {@code stateDir}. */
+    static AgentProcess libvirt(KafkaSettings kafka, Path stateDir, Path log, String host, String uri, String migrationAddress)
+            throws IOException {
+        return new AgentProcess(command(kafka, stateDir, log, "libvirt", List.of("--host", host, "--libvirt-uri", uri,
+                "--migration-address", migrationAddress)));
+    }
+
+    private static List<String> command(KafkaSettings kafka, Path stateDir, Path log, String driver, List<String> more) {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-Dvb.log.file=" + log, "-cp", classpath,
-                "org.virtbalancer.deploy.cli.Vbal", "agent", "--driver", "simulated",
+                "org.virtbalancer.deploy.cli.Vbal", "agent", "--driver", driver,
                 "--bootstrap", kafka.bootstrapServers(), "--prefix", kafka.topics().prefix(), "--state-dir", stateDir.toString()));
-        hosts.forEach(h -> cmd.addAll(List.of("--host", h)));
-        cmd.addAll(List.of(more));
-        return new AgentProcess(cmd);
+        cmd.addAll(more);
+        return cmd;
     }
 
     /** Whether it has printed that its agents run (they consume their command topics from then on). */

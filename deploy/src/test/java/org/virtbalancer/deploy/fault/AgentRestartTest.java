@@ -161,7 +161,7 @@ class AgentRestartTest {
                 "the restarted agent followed the migration still running and reported its progress");
         assertTrue(first("deadline", ResultStatus.FAILED).reason().startsWith("aborted: the deadline"),
                 first("deadline", ResultStatus.FAILED).reason());
-        assertTrue(first("queued", ResultStatus.FAILED).reason().contains("it never started"),
+        assertTrue(first("queued", ResultStatus.FAILED).reason().contains("no migration of it runs, nor has the hypervisor a record"),
                 first("queued", ResultStatus.FAILED).reason());
         assertTrue(first("finishes", ResultStatus.SUCCEEDED).reason().contains("restarted while this migration ran"),
                 first("finishes", ResultStatus.SUCCEEDED).reason());
