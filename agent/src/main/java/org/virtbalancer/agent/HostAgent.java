@@ -127,7 +127,13 @@ final class HostAgent {
      * @param published the ids whose final result from this host is already on the results topic
      */
     Future<Void> reconcile(Set<String> published) {
-        Map<String, ExecutedCommands.Unfinished> unfinished = executed.unfinished();
+        return reconcile(published, executed.unfinished().keySet());
+    }
+
+    /** Decides on the unfinished commands among {@code ids}; those the hypervisor cannot answer for are asked again later. */
+    private Future<Void> reconcile(Set<String> published, Set<String> ids) {
+        Map<String, ExecutedCommands.Unfinished> unfinished = new LinkedHashMap<>(executed.unfinished());
+        unfinished.keySet().retainAll(ids);
         if (unfinished.isEmpty()) {
             return Future.succeededFuture();
         }
@@ -146,11 +152,12 @@ final class HostAgent {
         }, false).compose(decisions -> {
             List<Future<Void>> done = new ArrayList<>();
             decisions.forEach((id, decision) -> done.add(apply(id, unfinished.get(id), decision)));
-            if (decisions.size() < unfinished.size() && !stopping) {
-                Set<String> stillPublished = Set.copyOf(published);
+            Set<String> undecided = new java.util.HashSet<>(unfinished.keySet());
+            undecided.removeAll(decisions.keySet());
+            if (!undecided.isEmpty() && !stopping) {
                 shared.vertx().setTimer(RECONCILE_RETRY_MS, t -> {
                     if (!stopping) {
-                        reconcile(stillPublished);
+                        reconcile(published, undecided);
                     }
                 });
             }

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.virtbalancer.agent.AgentConfig;
 import org.virtbalancer.agent.AgentVerticle;
 import org.virtbalancer.agent.ExecutedCommands;
+import org.virtbalancer.agent.driver.DriverException;
+import org.virtbalancer.agent.driver.HypervisorDriver;
 import org.virtbalancer.protocol.DomainEvent;
 import org.virtbalancer.protocol.DomainEventKind;
 import org.virtbalancer.protocol.GuestState;
@@ -432,5 +434,77 @@ class AgentKafkaTest {
         assertTrue(resultsOf("cmd-running").stream().anyMatch(x -> x.status() == ResultStatus.PROGRESS), "followed with progress");
         assertEquals("host-b", fabric.hostOf("m1").orElseThrow());
         assertEquals(1, resultsOf("cmd-running").stream().filter(x -> x.status().isFinal()).count());
+    }
+
+    @Test
+    void aMigrationTheHypervisorCannotAnswerForAtStartIsDecidedOnceItCan() throws Exception {
+        vertx.undeploy(agentA).await(60, TimeUnit.SECONDS);
+        try (ExecutedCommands store = ExecutedCommands.open(stateA)) {
+            store.recordAccepted("cmd-unsure", "web", codec.toJson(migrate("web", "host-b")), System.currentTimeMillis());
+        }
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        HypervisorDriver real = fabric.driver("host-a");
+        HypervisorDriver flaky = new HypervisorDriver() {
+            @Override
+            public org.virtbalancer.agent.driver.MigrationJob inspectMigration(String guest, String target,
+                    java.util.Optional<org.virtbalancer.protocol.HostFacts> facts, MigrationMode mode) throws DriverException {
+                if (asked.incrementAndGet() == 1) {
+                    throw new DriverException("libvirt at qemu:///system has been unreachable since a moment ago");
+                }
+                return real.inspectMigration(guest, target, facts, mode);
+            }
+
+            @Override
+            public org.virtbalancer.protocol.HostFacts hostFacts() throws DriverException {
+                return real.hostFacts();
+            }
+
+            @Override
+            public List<org.virtbalancer.protocol.GuestDescriptor> guests() throws DriverException {
+                return real.guests();
+            }
+
+            @Override
+            public HostLoad sampleLoad(Duration interval) throws DriverException {
+                return real.sampleLoad(interval);
+            }
+
+            @Override
+            public void listen(java.util.function.Consumer<DomainEvent> listener) throws DriverException {
+                real.listen(listener);
+            }
+
+            @Override
+            public org.virtbalancer.protocol.MigrationStats migrate(org.virtbalancer.agent.driver.MigrationRequest request,
+                    org.virtbalancer.agent.driver.MigrationProgress progress) throws org.virtbalancer.agent.driver.MigrationException {
+                return real.migrate(request, progress);
+            }
+
+            @Override
+            public org.virtbalancer.protocol.MigrationStats followMigration(org.virtbalancer.agent.driver.MigrationRequest request,
+                    org.virtbalancer.agent.driver.MigrationProgress progress) throws org.virtbalancer.agent.driver.MigrationException {
+                return real.followMigration(request, progress);
+            }
+
+            @Override
+            public boolean abort(String guest) throws DriverException {
+                return real.abort(guest);
+            }
+
+            @Override
+            public void close() {
+                real.close();
+            }
+        };
+        vertx.deployVerticle(new AgentVerticle(config("host-a", stateA), flaky, new SimpleMeterRegistry())).await(60, TimeUnit.SECONDS);
+
+        CommandResult r = finalResult("cmd-unsure");
+
+        assertEquals(ResultStatus.FAILED, r.status());
+        assertTrue(r.reason().contains("guest web is still on host-a and no migration of it runs"), r.reason());
+        assertEquals(2, asked.get(), "asked again after the failure, then not again");
+        send("probe", migrate("web", "host-z"));
+        finalResult("probe");
+        assertEquals(1, resultsOf("cmd-unsure").size());
     }
 }
