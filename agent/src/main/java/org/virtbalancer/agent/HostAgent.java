@@ -15,12 +15,16 @@ import org.virtbalancer.protocol.DomainEvent;
 import org.virtbalancer.protocol.GuestDescriptor;
 import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.Inventory;
+import org.virtbalancer.protocol.MigrationStats;
+import org.virtbalancer.protocol.ResultStatus;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -152,7 +156,7 @@ final class HostAgent {
         }, false).compose(decisions -> {
             List<Future<Void>> done = new ArrayList<>();
             decisions.forEach((id, decision) -> done.add(apply(id, unfinished.get(id), decision)));
-            Set<String> undecided = new java.util.HashSet<>(unfinished.keySet());
+            Set<String> undecided = new HashSet<>(unfinished.keySet());
             undecided.removeAll(decisions.keySet());
             if (!undecided.isEmpty() && !stopping) {
                 shared.vertx().setTimer(RECONCILE_RETRY_MS, t -> {
@@ -167,6 +171,14 @@ final class HostAgent {
 
     private Future<Void> apply(String id, ExecutedCommands.Unfinished unfinished, Reconciler.Decision decision) {
         if (decision instanceof Reconciler.Follow follow) {
+            Optional<String> other = migrations.commandFor(unfinished.guest());
+            if (other.isPresent()) {
+                // Decided late (the hypervisor could not answer at start): the job running now is a newer command's,
+                // which the hypervisor let start only once this one's had ended without moving the guest.
+                return migrations.reportEnded(id, unfinished.guest(), ResultStatus.FAILED, "the agent on host " + config.hostId()
+                        + " restarted while this migration ran; it ended without moving guest " + unfinished.guest()
+                        + ", which command " + other.get() + " migrates now", MigrationStats.NONE);
+            }
             migrations.adopt(Migrations.Job.adopted(id, follow.command(), follow.target(), follow.request()));
             return Future.succeededFuture();
         }
