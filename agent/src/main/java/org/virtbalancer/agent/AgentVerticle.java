@@ -35,6 +35,7 @@ public final class AgentVerticle extends VerticleBase {
     private static final int DRIVER_WORKERS = 4;
     /** Migration threads of a fleet; more accepted migrations wait for a thread. */
     private static final int MAX_FLEET_MIGRATION_WORKERS = 64;
+    private static final java.time.Duration RESULTS_CHECK_TIMEOUT = java.time.Duration.ofSeconds(60);
 
     private final List<AgentConfig> configs;
     private final List<HypervisorDriver> drivers;
@@ -129,7 +130,8 @@ public final class AgentVerticle extends VerticleBase {
                 started.add(hosts.get(i).start((i + 1) / (double) hosts.size()));
             }
             return Future.all(started).compose(v -> cluster.start(startup.own()))
-                    .compose(v -> Future.join(hosts.stream().map(HostAgent::reportInterrupted).toList()))
+                    .compose(v -> publishedBeforeRestart(kafka))
+                    .compose(published -> Future.join(hosts.stream().map(h -> h.reconcile(published)).toList()))
                     .compose(v -> fleet ? intake.assign(startup.prepared().commandPartitions().stream()
                             .map(tp -> new TopicPartition(tp.topic(), tp.partition())).collect(Collectors.toSet()))
                             : intake.subscribe());
@@ -143,6 +145,21 @@ public final class AgentVerticle extends VerticleBase {
                         name, cluster.size(), remembered, configs.get(0).maxConcurrentMigrations());
             }
         });
+    }
+
+    /**
+     * Of the commands whose final result an earlier run began to publish, those whose result is on
+     * the results topic: one read of the topic for all hosts, and none at all in the usual case.
+     */
+    private Future<Set<String>> publishedBeforeRestart(KafkaSettings kafka) {
+        List<PublishedResults.Query> queries = hosts.stream().flatMap(h -> h.reportingQueries().stream()).toList();
+        if (queries.isEmpty()) {
+            return Future.succeededFuture(Set.of());
+        }
+        LOG.info("{} commands were reporting their final result when the agent stopped; checking {} for them", queries.size(),
+                kafka.topics().commandResults());
+        return driverWorkers.executeBlocking(() -> PublishedResults.find(kafka, "vb-agent-" + name + "-results-check", queries,
+                RESULTS_CHECK_TIMEOUT), false);
     }
 
     /** What the agent found before it started consuming. */

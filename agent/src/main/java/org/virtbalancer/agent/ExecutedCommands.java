@@ -16,9 +16,18 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The command ids this host has ever acted on, in an append-only file in the state directory, so
- * that no command runs twice, also across restarts. Lines: {@code A <id> <guest>} when a migration
- * was accepted, {@code D <id>} when a command got its final result (or needs none). Writes block
- * (fsync): call them from a worker thread.
+ * that no command runs twice, also across restarts. Lines:
+ * <ul>
+ *   <li>{@code A <id> <guest>} when a migration was accepted, followed in the same write by
+ *   {@code C <id> <acceptedAtMs> <command>}, the Migrate command as JSON, which a restarted agent
+ *   needs to find out what became of the migration (older versions wrote no C line and skip it);</li>
+ *   <li>{@code R <id> <sinceMs>} just before the command's final result is published;</li>
+ *   <li>{@code D <id>} once a command has its final result (or needs none).</li>
+ * </ul>
+ * The R line closes the one gap in "exactly one final result": a crash after the result went out
+ * but before the D line. An unfinished command with an R line may or may not have its result on
+ * the results topic, so a restarted agent looks there (from {@code sinceMs} on) before reporting
+ * again; one without an R line certainly has none. Writes block (fsync): call them from a worker thread.
  */
 public final class ExecutedCommands implements AutoCloseable {
     static final String FILE_NAME = "executed-commands.log";
@@ -26,7 +35,25 @@ public final class ExecutedCommands implements AutoCloseable {
     private final Path file;
     private final FileChannel channel;
     private final Set<String> known = ConcurrentHashMap.newKeySet();
-    private final Map<String, String> unfinished = new LinkedHashMap<>();
+    private final Map<String, Unfinished> unfinished = new LinkedHashMap<>();
+
+    /**
+     * An accepted migration without a final result.
+     *
+     * @param guest            the guest it migrates
+     * @param command          the Migrate command as JSON; empty when an older version accepted it
+     * @param acceptedAtMs     when it was accepted; 0 when unknown
+     * @param reportingSinceMs when its final result started going out; 0 when it never did
+     */
+    public record Unfinished(String guest, String command, long acceptedAtMs, long reportingSinceMs) {
+        Unfinished withCommand(String json, long at) {
+            return new Unfinished(guest, json, at, reportingSinceMs);
+        }
+
+        Unfinished reporting(long since) {
+            return new Unfinished(guest, command, acceptedAtMs, since);
+        }
+    }
 
     private ExecutedCommands(Path file, FileChannel channel) {
         this.file = file;
@@ -57,7 +84,16 @@ public final class ExecutedCommands implements AutoCloseable {
             if (parts.length == 3 && parts[0].equals("A")) {
                 String id = decode(parts[1]);
                 known.add(id);
-                unfinished.put(id, decode(parts[2]));
+                unfinished.put(id, new Unfinished(decode(parts[2]), "", 0, 0));
+            } else if (parts.length == 4 && parts[0].equals("C")) {
+                String id = decode(parts[1]);
+                long at = Long.parseLong(parts[2]);
+                String command = decode(parts[3]);
+                unfinished.computeIfPresent(id, (k, u) -> u.withCommand(command, at));
+            } else if (parts.length == 3 && parts[0].equals("R")) {
+                long since = Long.parseLong(parts[2]);
+                // The first attempt counts: a result may have gone out since then.
+                unfinished.computeIfPresent(decode(parts[1]), (k, u) -> u.reportingSinceMs() > 0 ? u : u.reporting(since));
             } else if (parts.length == 2 && parts[0].equals("D")) {
                 String id = decode(parts[1]);
                 known.add(id);
@@ -73,11 +109,33 @@ public final class ExecutedCommands implements AutoCloseable {
         return known.contains(commandId);
     }
 
-    /** Remembers an accepted migration; returns once it is on disk. */
+    /** Remembers an accepted migration without its command (as older versions did); returns once it is on disk. */
     public synchronized void recordAccepted(String commandId, String guest) throws IOException {
         append("A " + encode(commandId) + " " + encode(guest));
         known.add(commandId);
-        unfinished.put(commandId, guest);
+        unfinished.put(commandId, new Unfinished(guest, "", 0, 0));
+    }
+
+    /**
+     * Remembers an accepted migration with its command, so that a restarted agent can find out what
+     * became of it; returns once it is on disk.
+     *
+     * @param command the Migrate command as JSON
+     */
+    public synchronized void recordAccepted(String commandId, String guest, String command, long acceptedAtMs) throws IOException {
+        append("A " + encode(commandId) + " " + encode(guest) + "\nC " + encode(commandId) + " " + acceptedAtMs + " "
+                + encode(command));
+        known.add(commandId);
+        unfinished.put(commandId, new Unfinished(guest, command, acceptedAtMs, 0));
+    }
+
+    /** Remembers that the command's final result is about to be published; returns once it is on disk. */
+    public synchronized void recordReporting(String commandId, long nowMs) throws IOException {
+        if (!unfinished.containsKey(commandId)) {
+            return;
+        }
+        append("R " + encode(commandId) + " " + nowMs);
+        unfinished.computeIfPresent(commandId, (k, u) -> u.reportingSinceMs() > 0 ? u : u.reporting(nowMs));
     }
 
     /** Remembers that the command has its final result; returns once it is on disk. */
@@ -87,9 +145,9 @@ public final class ExecutedCommands implements AutoCloseable {
         unfinished.remove(commandId);
     }
 
-    /** Accepted migrations without a final result: the agent stopped while they ran. Command id → guest. */
-    public synchronized Map<String, String> unfinished() {
-        return Map.copyOf(unfinished);
+    /** Accepted migrations without a final result, in the order they were accepted: the agent stopped while they ran. */
+    public synchronized Map<String, Unfinished> unfinished() {
+        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(unfinished));
     }
 
     public Path file() {

@@ -15,12 +15,17 @@ import org.virtbalancer.protocol.DomainEvent;
 import org.virtbalancer.protocol.GuestDescriptor;
 import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.Inventory;
+import org.virtbalancer.protocol.MigrationStats;
 import org.virtbalancer.protocol.ResultStatus;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything one host's agent does, whether its process runs one host or a fleet of simulated
@@ -34,6 +39,8 @@ final class HostAgent {
     private static final Logger LOG = LoggerFactory.getLogger(HostAgent.class);
     /** Changes arrive in bursts (a migration emits several events): publish the inventory once per burst. */
     private static final long INVENTORY_DEBOUNCE_MS = 200;
+    /** How soon to ask the hypervisor again about a migration it could not answer for at start. */
+    static final long RECONCILE_RETRY_MS = 5_000;
 
     /** What the hosts of one process share. */
     record Shared(Vertx vertx, Context context, Codec codec, KafkaProducer<String, byte[]> producer, ClusterHosts cluster,
@@ -103,29 +110,86 @@ final class HostAgent {
         });
     }
 
-    /** Migrations accepted by an earlier run that never got a final result: the agent stopped while they ran. */
-    Future<Void> reportInterrupted() {
-        Map<String, String> unfinished = executed.unfinished();
+    /** Commands whose final result an earlier run began to publish but never noted done: is it on the results topic? */
+    List<PublishedResults.Query> reportingQueries() {
+        List<PublishedResults.Query> queries = new ArrayList<>();
+        executed.unfinished().forEach((id, u) -> {
+            if (u.reportingSinceMs() > 0) {
+                queries.add(new PublishedResults.Query(id, config.hostId(), u.reportingSinceMs()));
+            }
+        });
+        return queries;
+    }
+
+    /**
+     * Migrations accepted by an earlier run that never got a final result (the agent died while
+     * they ran, or while their result went out): each gets its true outcome from the hypervisor,
+     * reported once ({@link Reconciler}); one still running is followed to its end. Completes once
+     * every decision is made; followed migrations go on. What the hypervisor cannot answer now is
+     * asked again a little later.
+     *
+     * @param published the ids whose final result from this host is already on the results topic
+     */
+    Future<Void> reconcile(Set<String> published) {
+        return reconcile(published, executed.unfinished().keySet());
+    }
+
+    /** Decides on the unfinished commands among {@code ids}; those the hypervisor cannot answer for are asked again later. */
+    private Future<Void> reconcile(Set<String> published, Set<String> ids) {
+        Map<String, ExecutedCommands.Unfinished> unfinished = new LinkedHashMap<>(executed.unfinished());
+        unfinished.keySet().retainAll(ids);
         if (unfinished.isEmpty()) {
             return Future.succeededFuture();
         }
-        return driverWorkers.executeBlocking(driver::guests, false).compose(guests -> {
-            List<Future<Void>> reported = new ArrayList<>();
-            unfinished.forEach((id, guest) -> {
-                String where = guests.stream().filter(g -> g.name().equals(guest)).findFirst()
-                        .map(g -> "is " + g.state().name().toLowerCase() + " on " + config.hostId())
-                        .orElse("is no longer on " + config.hostId());
-                String reason = "the agent on host " + config.hostId() + " restarted while this migration ran; guest " + guest
-                        + " " + where + ": check the inventory before reissuing";
-                LOG.warn("command {}: {}", id, reason);
-                reported.add(results.publish(id, guest, ResultStatus.FAILED, reason).compose(v ->
-                        driverWorkers.executeBlocking(() -> {
-                            executed.recordDone(id);
-                            return null;
-                        }, false)));
-            });
-            return Future.join(reported).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+        Reconciler reconciler = new Reconciler(config.hostId(), driver, shared.codec(), shared.cluster()::host);
+        return driverWorkers.executeBlocking(() -> {
+            Map<String, Reconciler.Decision> decisions = new LinkedHashMap<>();
+            for (Map.Entry<String, ExecutedCommands.Unfinished> e : unfinished.entrySet()) {
+                try {
+                    decisions.put(e.getKey(), reconciler.decide(e.getValue(), published.contains(e.getKey())));
+                } catch (DriverException ex) {
+                    LOG.warn("command {}: cannot find out yet what became of the migration of {} ({}); asking again in {} ms",
+                            e.getKey(), e.getValue().guest(), ex.getMessage(), RECONCILE_RETRY_MS);
+                }
+            }
+            return decisions;
+        }, false).compose(decisions -> {
+            List<Future<Void>> done = new ArrayList<>();
+            decisions.forEach((id, decision) -> done.add(apply(id, unfinished.get(id), decision)));
+            Set<String> undecided = new HashSet<>(unfinished.keySet());
+            undecided.removeAll(decisions.keySet());
+            if (!undecided.isEmpty() && !stopping) {
+                shared.vertx().setTimer(RECONCILE_RETRY_MS, t -> {
+                    if (!stopping) {
+                        reconcile(published, undecided);
+                    }
+                });
+            }
+            return Future.join(done).<Void>mapEmpty().recover(e -> Future.succeededFuture());
         });
+    }
+
+    private Future<Void> apply(String id, ExecutedCommands.Unfinished unfinished, Reconciler.Decision decision) {
+        if (decision instanceof Reconciler.Follow follow) {
+            Optional<String> other = migrations.commandFor(unfinished.guest());
+            if (other.isPresent()) {
+                // Decided late (the hypervisor could not answer at start): the job running now is a newer command's,
+                // which the hypervisor let start only once this one's had ended without moving the guest.
+                return migrations.reportEnded(id, unfinished.guest(), ResultStatus.FAILED, "the agent on host " + config.hostId()
+                        + " restarted while this migration ran; it ended without moving guest " + unfinished.guest()
+                        + ", which command " + other.get() + " migrates now", MigrationStats.NONE);
+            }
+            migrations.adopt(Migrations.Job.adopted(id, follow.command(), follow.target(), follow.request()));
+            return Future.succeededFuture();
+        }
+        if (decision instanceof Reconciler.Report report) {
+            return migrations.reportEnded(id, unfinished.guest(), report.status(), report.reason(), report.stats());
+        }
+        LOG.info("command {}: its final result went out before the restart; noting it done", id);
+        return driverWorkers.executeBlocking(() -> {
+            executed.recordDone(id);
+            return null;
+        }, false);
     }
 
     int rememberedCommands() {

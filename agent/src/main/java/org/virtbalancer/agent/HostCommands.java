@@ -121,7 +121,7 @@ final class HostCommands {
             }
             String note = migrations.admissionNote();
             return driverWorkers.executeBlocking(() -> {
-                executed.recordAccepted(id, m.guest());
+                executed.recordAccepted(id, m.guest(), codec.toJson(m), System.currentTimeMillis());
                 return null;
             }, false).compose(v -> {
                 LOG.info("command {}: {} {} to {}, {}", id, m.mode(), m.guest(), m.target(), note);

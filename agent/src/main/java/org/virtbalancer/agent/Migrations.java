@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import org.virtbalancer.agent.driver.DriverException;
 import org.virtbalancer.agent.driver.HypervisorDriver;
 import org.virtbalancer.agent.driver.MigrationException;
+import org.virtbalancer.agent.driver.MigrationProgress;
 import org.virtbalancer.agent.driver.MigrationRequest;
 import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.Migrate;
@@ -43,14 +44,26 @@ final class Migrations {
         final String commandId;
         final Migrate command;
         final HostFacts target;
+        /** An earlier run of the agent started it and the hypervisor still runs it: follow it, never start it. */
+        final MigrationRequest adopted;
         boolean started;
         String abortReason;
         long lastProgressMs;
 
         Job(String commandId, Migrate command, HostFacts target) {
+            this(commandId, command, target, null);
+        }
+
+        private Job(String commandId, Migrate command, HostFacts target, MigrationRequest adopted) {
             this.commandId = commandId;
             this.command = command;
             this.target = target;
+            this.adopted = adopted;
+        }
+
+        /** A migration an earlier run started, to be followed with {@code request}. */
+        static Job adopted(String commandId, Migrate command, HostFacts target, MigrationRequest request) {
+            return new Job(commandId, command, target, request);
         }
     }
 
@@ -115,6 +128,23 @@ final class Migrations {
     void submit(Job job) {
         queue.addLast(job);
         startNext();
+    }
+
+    /**
+     * Follows a migration that an earlier run of the agent started and the hypervisor still runs.
+     * It runs already, so it takes a slot at once, whatever the limit; it can be aborted like any other.
+     */
+    void adopt(Job job) {
+        run(job);
+    }
+
+    /**
+     * Reports the final result of a migration that an earlier run of the agent accepted and that
+     * has ended (or never started) without a result; nothing runs.
+     */
+    Future<Void> reportEnded(String commandId, String guest, ResultStatus status, String reason, MigrationStats stats) {
+        count(commandId, status, reason);
+        return reportFinal(commandId, guest, status, reason, stats);
     }
 
     /** Stops a queued or running migration; it then ends FAILED "aborted: …". */
@@ -200,11 +230,18 @@ final class Migrations {
         Migrate m = job.command;
         long now = System.currentTimeMillis();
         long deadline = m.options().abortAfterS() > 0 ? Math.min(m.deadlineTs(), now + m.options().abortAfterS() * 1000) : m.deadlineTs();
-        MigrationRequest request = new MigrationRequest(m.guest(), job.target, m.mode(), m.options(), Instant.ofEpochMilli(deadline));
-        LOG.info("migrating {} to {} ({}), command {}", m.guest(), m.target(), m.mode(), job.commandId);
+        MigrationRequest request = job.adopted != null ? job.adopted
+                : new MigrationRequest(m.guest(), job.target, m.mode(), m.options(), Instant.ofEpochMilli(deadline));
+        MigrationProgress progress = (percent, stats) -> context.runOnContext(v -> progress(job, percent, stats));
+        if (job.adopted != null) {
+            LOG.info("following the migration of {} to {} ({}), command {}, which the hypervisor ran on while the agent was down",
+                    m.guest(), m.target(), m.mode(), job.commandId);
+        } else {
+            LOG.info("migrating {} to {} ({}), command {}", m.guest(), m.target(), m.mode(), job.commandId);
+        }
         // Unordered: the migration workers run up to maxConcurrentMigrations of these side by side.
-        migrationWorkers.executeBlocking(() -> driver.migrate(request,
-                        (percent, stats) -> context.runOnContext(v -> progress(job, percent, stats))), false)
+        migrationWorkers.executeBlocking(() -> job.adopted != null ? driver.followMigration(request, progress)
+                        : driver.migrate(request, progress), false)
                 .onSuccess(stats -> finish(job, ResultStatus.SUCCEEDED, "migrated " + m.guest() + " to " + m.target(), stats))
                 .onFailure(e -> {
                     MigrationStats stats = e instanceof MigrationException me ? me.stats() : MigrationStats.NONE;
@@ -226,21 +263,37 @@ final class Migrations {
         results.publish(job.commandId, job.command.guest(), ResultStatus.PROGRESS, percent, "", stats);
     }
 
-    private void finish(Job job, ResultStatus status, String reason, MigrationStats stats) {
+    private void count(String commandId, ResultStatus status, String reason) {
         if (status == ResultStatus.SUCCEEDED) {
             succeeded.increment();
-            LOG.info("command {}: {}", job.commandId, reason);
+            LOG.info("command {}: {}", commandId, reason);
         } else {
             failed.increment();
-            LOG.warn("command {} failed: {}", job.commandId, reason);
+            LOG.warn("command {} failed: {}", commandId, reason);
         }
-        results.publish(job.commandId, job.command.guest(), status, status == ResultStatus.SUCCEEDED ? 100 : 0, reason, stats)
-                .compose(v -> driverWorkers.executeBlocking(() -> {
-                    executed.recordDone(job.commandId);
+    }
+
+    /**
+     * The one way a migration's final result goes out: noted as being reported (on disk), published,
+     * then noted done. A restart after the first step looks on the results topic before reporting again.
+     */
+    private Future<Void> reportFinal(String commandId, String guest, ResultStatus status, String reason, MigrationStats stats) {
+        return driverWorkers.<Void>executeBlocking(() -> {
+                    executed.recordReporting(commandId, System.currentTimeMillis());
+                    return null;
+                }, false)
+                .compose(v -> results.publish(commandId, guest, status, status == ResultStatus.SUCCEEDED ? 100 : 0, reason, stats))
+                .compose(v -> driverWorkers.<Void>executeBlocking(() -> {
+                    executed.recordDone(commandId);
                     return null;
                 }, false))
-                .onFailure(e -> LOG.warn("command {}: final result not confirmed ({}); it is reported again after a restart",
-                        job.commandId, e.toString()))
+                .onFailure(e -> LOG.warn("command {}: final result not confirmed ({}); the next start checks the results topic"
+                        + " and reports it if it is not there", commandId, e.toString()));
+    }
+
+    private void finish(Job job, ResultStatus status, String reason, MigrationStats stats) {
+        count(job.commandId, status, reason);
+        reportFinal(job.commandId, job.command.guest(), status, reason, stats)
                 .onComplete(x -> {
                     if (running.remove(job.commandId) != null) {
                         startNext();

@@ -4,10 +4,12 @@ import org.virtbalancer.protocol.DomainEvent;
 import org.virtbalancer.protocol.GuestDescriptor;
 import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.HostLoad;
+import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationStats;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -54,6 +56,32 @@ public interface HypervisorDriver extends AutoCloseable {
      *                            then stays on this host
      */
     MigrationStats migrate(MigrationRequest request, MigrationProgress progress) throws MigrationException;
+
+    /**
+     * After the agent restarted: where a migration of {@code guest} to {@code target}, which an
+     * earlier run of the agent started or may have started, stands now. The hypervisor carried on
+     * without the agent, so it may still run, have ended, or never have begun. Never starts or
+     * stops anything.
+     *
+     * @param guest       domain name
+     * @param target      the target host's id
+     * @param targetFacts the target's facts from the inventory, when known: how to reach its hypervisor
+     * @param mode        the migration's mode (an offline migration moves only the definition)
+     */
+    MigrationJob inspectMigration(String guest, String target, Optional<HostFacts> targetFacts, MigrationMode mode)
+            throws DriverException;
+
+    /**
+     * Follows a migration of this host that {@link #inspectMigration} found running (an earlier run
+     * of the agent started it), as {@link #migrate} follows its own: reports progress, enforces the
+     * request's deadline (aborting the job when it passes) and blocks until the job ends. Never
+     * starts a migration; {@link #abort} stops the followed job too.
+     *
+     * @return what the migration did, once the guest is on the target
+     * @throws MigrationException when it failed, was aborted or no such migration runs; the reason
+     *                            says where the guest is
+     */
+    MigrationStats followMigration(MigrationRequest request, MigrationProgress progress) throws MigrationException;
 
     /**
      * Asks the running migration of {@code guest} to stop; {@link #migrate} then throws.

@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import org.virtbalancer.agent.driver.DriverException;
 import org.virtbalancer.agent.driver.HypervisorDriver;
 import org.virtbalancer.agent.driver.MigrationException;
+import org.virtbalancer.agent.driver.MigrationJob;
 import org.virtbalancer.agent.driver.MigrationProgress;
 import org.virtbalancer.agent.driver.MigrationRequest;
 import org.virtbalancer.protocol.Check;
@@ -73,6 +74,10 @@ public final class LibvirtDriver implements HypervisorDriver {
     private static final int JOB_STATS_COMPLETED = 1;
     private static final int JOB_NONE = 0;
     private static final int JOB_COMPLETED = 3;
+    private static final int JOB_FAILED = 4;
+    private static final int JOB_CANCELLED = 5;
+    /** {@code VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT}, the "operation" of a job since libvirt 3.3. */
+    private static final int JOB_OPERATION_MIGRATION_OUT = 5;
     private static final double MIB = 1024.0 * 1024.0;
 
     private final LibvirtDriverConfig config;
@@ -708,6 +713,291 @@ public final class LibvirtDriver implements HypervisorDriver {
             return ". Check that the target's libvirtd is reachable at " + destination + " from this host";
         }
         return ". See libvirtd's log on both hosts for details";
+    }
+
+    // ---- after the agent restarted -------------------------------------------------------------
+
+    /**
+     * A peer-to-peer migration is one job of the source's libvirtd, which runs it to its end whether
+     * or not the agent that called {@code virDomainMigrateToURI3} is still connected (libvirt
+     * cancels on a client's disconnect only for non-peer-to-peer migrations, between their phases).
+     * So a restarted agent asks libvirt: a job still running on the guest here is our migration
+     * (operation {@code migration_out}); otherwise the target's libvirtd, over a short read-only
+     * connection, tells whether the guest runs there, and this host's completed-job stats (kept by
+     * libvirtd while the domain exists here) say why a failed one failed.
+     */
+    @Override
+    public MigrationJob inspectMigration(String guest, String target, Optional<HostFacts> targetFacts, MigrationMode mode)
+            throws DriverException {
+        Session s = session();
+        Domain dom;
+        try {
+            dom = lookup(s, guest);
+        } catch (LibvirtException e) {
+            throw failure(s, "look up guest " + guest, e);
+        }
+        if (dom != null) {
+            try {
+                Map<String, Long> job = runningMigration(dom);
+                if (job != null) {
+                    Flight view = new Flight(guest, "", dom, null, null, null, GuestState.RUNNING);
+                    synchronized (view) {
+                        view.apply(job, false);
+                        return new MigrationJob.Running(view.percent, view.statsNow());
+                    }
+                }
+            } finally {
+                free(dom);
+            }
+        }
+        return located(s, guest, target, targetFacts, mode);
+    }
+
+    /** Follows, as {@link #migrate} does, a job that {@link #inspectMigration} found running; never starts one. */
+    @Override
+    public MigrationStats followMigration(MigrationRequest request, MigrationProgress progress) throws MigrationException {
+        String guest = request.guest();
+        Session s;
+        try {
+            s = session();
+        } catch (DriverException e) {
+            throw refused(e.getMessage());
+        }
+        Domain dom;
+        try {
+            dom = lookup(s, guest);
+        } catch (LibvirtException e) {
+            throw refused(failure(s, "look up guest " + guest, e).getMessage());
+        }
+        if (dom == null) {
+            throw refused("guest " + guest + " is not on host " + host + ": no migration of it can run here");
+        }
+        try {
+            if (runningMigration(dom) == null) {
+                throw refused("no migration of " + guest + " is running on host " + host + ": inspect it again to learn how it ended");
+            }
+            MigrationCall call;
+            try {
+                call = MigrationCall.of(request.mode(), request.options(), request.target());
+            } catch (IllegalArgumentException e) {
+                // Only the switch to post-copy needs the call; the job itself is libvirtd's.
+                call = new MigrationCall(request.target().libvirtUri(), 0, Map.of(), 0, false);
+            }
+            GuestState state;
+            String uuid;
+            try {
+                state = state(dom.getInfo().state);
+                uuid = dom.getUUIDString();
+            } catch (LibvirtException e) {
+                throw refused(failure(s, "read the state of guest " + guest, e).getMessage());
+            }
+            Flight f = new Flight(guest, uuid, dom, request, call, progress, state);
+            f.sawJob = true;
+            f.downtimeSet = true; // the run that started the job set it
+            if (flights.putIfAbsent(guest, f) != null) {
+                throw refused("guest " + guest + " is already being followed: wait for that migration to end or abort it");
+            }
+            try {
+                return follow(s, f);
+            } finally {
+                flights.remove(guest, f);
+            }
+        } finally {
+            free(dom);
+        }
+    }
+
+    private MigrationStats follow(Session s, Flight f) throws MigrationException {
+        long tick = Math.min(PROGRESS_TICK_MS, config.pollInterval().toMillis());
+        ScheduledFuture<?> poller;
+        try {
+            poller = background.scheduleWithFixedDelay(() -> tick(s, f), 0, tick, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            throw refused("the libvirt driver of host " + host + " is closed: the agent is stopping, retry on its successor");
+        }
+        boolean interrupted = false;
+        try {
+            while (runningMigration(f.dom) != null) {
+                try {
+                    Thread.sleep(tick);
+                } catch (InterruptedException e) {
+                    // The agent is stopping: stop the job as a stopping agent does, then wait for libvirt to end it.
+                    interrupted = true;
+                    if (f.abortReason == null && !f.postCopy) {
+                        f.abortReason = "aborted: the agent on host " + host + " is stopping";
+                    }
+                }
+                if (!isAlive(s)) {
+                    lost(s, "the connection dropped while following a migration");
+                    throw new MigrationException("lost the connection to libvirt at " + config.uri() + " while following the"
+                            + " migration of " + f.guest + "; libvirtd carries the job on: check the host", f.statsNow());
+                }
+            }
+        } finally {
+            poller.cancel(false);
+            synchronized (f) {
+                f.done = true;
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        MigrationJob end;
+        try {
+            end = located(s, f.guest, f.request.target().host(), Optional.of(f.request.target()), f.request.mode());
+        } catch (DriverException e) {
+            throw new MigrationException(e.getMessage(), f.statsNow(), e);
+        }
+        if (end instanceof MigrationJob.Moved) {
+            MigrationStats stats = completedStats(f);
+            f.progress.progress(100, stats);
+            return stats;
+        }
+        String why = end instanceof MigrationJob.Stayed st ? st.why() : ((MigrationJob.Missing) end).why();
+        String reason = f.abortReason != null ? f.abortReason + "; " + whereIsGuest(s, f)
+                : (why.isEmpty() ? "migration of " + f.guest + " to " + f.request.target().host() + " failed" : why)
+                + "; " + whereIsGuest(s, f);
+        throw new MigrationException(reason, f.statsNow());
+    }
+
+    /** The domain, or null when this host has none of that name. */
+    private static Domain lookup(Session s, String guest) throws LibvirtException {
+        try {
+            return s.conn.domainLookupByName(guest);
+        } catch (LibvirtException e) {
+            if (e.getError() != null && e.getError().getCode() == Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    private static boolean isAlive(Session s) {
+        try {
+            return s.conn.isAlive();
+        } catch (LibvirtException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The job stats of an outgoing migration running on the domain, or null when none runs. Before
+     * libvirt 3.3 jobs carry no operation: a running job then counts as a migration.
+     */
+    private static Map<String, Long> runningMigration(Domain dom) {
+        try {
+            DomainJobStats js = dom.getJobStats(0);
+            if (js.type == JOB_NONE) {
+                return null;
+            }
+            Map<String, Long> v = values(js.stats);
+            return v.getOrDefault("operation", (long) JOB_OPERATION_MIGRATION_OUT) == JOB_OPERATION_MIGRATION_OUT ? v : null;
+        } catch (LibvirtException e) {
+            // An inactive domain (e.g. just migrated away) has no job to report.
+            LOG.debug("no job stats: {}", message(e));
+            return null;
+        }
+    }
+
+    /** No job runs: where the guest is, on this host or on the target, and what libvirt remembers of the last job. */
+    private MigrationJob located(Session s, String guest, String target, Optional<HostFacts> targetFacts, MigrationMode mode)
+            throws DriverException {
+        GuestState here = null;
+        String lastJob = "";
+        MigrationStats lastStats = MigrationStats.NONE;
+        try {
+            Domain dom = lookup(s, guest);
+            if (dom != null) {
+                try {
+                    here = state(dom.getInfo().state);
+                    DomainJobStats done = dom.getJobStats(JOB_STATS_COMPLETED);
+                    Map<String, Long> v = values(done.stats);
+                    if (v.getOrDefault("operation", (long) JOB_OPERATION_MIGRATION_OUT) == JOB_OPERATION_MIGRATION_OUT) {
+                        String errmsg = strings(done.stats).getOrDefault("errmsg", "");
+                        if (done.type == JOB_FAILED) {
+                            lastJob = "migration of " + guest + " to " + target + " failed"
+                                    + (errmsg.isEmpty() ? "" : ": " + errmsg);
+                        } else if (done.type == JOB_CANCELLED) {
+                            lastJob = "the migration of " + guest + " to " + target + " was aborted";
+                        }
+                        if (done.type == JOB_FAILED || done.type == JOB_CANCELLED) {
+                            Flight view = new Flight(guest, "", dom, null, null, null, here);
+                            synchronized (view) {
+                                view.apply(v, true);
+                                lastStats = view.statsNow();
+                            }
+                        }
+                    }
+                } catch (LibvirtException e) {
+                    if (here == null) {
+                        throw e;
+                    }
+                    LOG.debug("no completed job stats for {}: {}", guest, message(e));
+                } finally {
+                    free(dom);
+                }
+            }
+        } catch (LibvirtException e) {
+            throw failure(s, "look up guest " + guest, e);
+        }
+        Boolean there = targetFacts.map(f -> onTarget(f, guest, mode)).orElse(null);
+        boolean offline = mode == MigrationMode.OFFLINE;
+        if (Boolean.TRUE.equals(there) && (!offline || here == null)) {
+            return new MigrationJob.Moved(MigrationStats.NONE);
+        }
+        if (here != null && (offline || here.isActive())) {
+            return new MigrationJob.Stayed(lastJob, lastStats);
+        }
+        return new MigrationJob.Missing("guest " + guest + (here == null ? " is not defined on " : " is not running on ") + host
+                + (there == null ? " and the target " + target + "'s libvirt could not be asked"
+                : " and not " + (offline ? "defined" : "running") + " on " + target));
+    }
+
+    /** Whether the target's libvirtd has the guest (running or paused; defined, for offline); null when it cannot be asked. */
+    private Boolean onTarget(HostFacts target, String guest, MigrationMode mode) {
+        if (target.libvirtUri().isEmpty()) {
+            return null;
+        }
+        try {
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    org.libvirt.Connect c = new org.libvirt.Connect(target.libvirtUri(), true);
+                    try {
+                        Domain d = c.domainLookupByName(guest);
+                        try {
+                            return mode == MigrationMode.OFFLINE || state(d.getInfo().state).isActive();
+                        } finally {
+                            free(d);
+                        }
+                    } catch (LibvirtException e) {
+                        if (e.getError() != null && e.getError().getCode() == Error.ErrorNumber.VIR_ERR_NO_DOMAIN) {
+                            return Boolean.FALSE;
+                        }
+                        throw e;
+                    } finally {
+                        c.close();
+                    }
+                } catch (LibvirtException e) {
+                    LOG.warn("could not ask {}'s libvirt at {} about {}: {}", target.host(), target.libvirtUri(), guest, message(e));
+                    return null;
+                }
+            }, background).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("could not ask {}'s libvirt at {} about {}: {}", target.host(), target.libvirtUri(), guest, e.toString());
+            return null;
+        }
+    }
+
+    private static Map<String, String> strings(TypedParameter[] params) {
+        Map<String, String> out = new HashMap<>();
+        if (params != null) {
+            for (TypedParameter p : params) {
+                if (p instanceof org.libvirt.TypedStringParameter sp && p.field != null && sp.value != null) {
+                    out.put(p.field, sp.value);
+                }
+            }
+        }
+        return out;
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.virtbalancer.agent.sim;
 import org.virtbalancer.agent.driver.DriverException;
 import org.virtbalancer.agent.driver.HypervisorDriver;
 import org.virtbalancer.agent.driver.MigrationException;
+import org.virtbalancer.agent.driver.MigrationJob;
 import org.virtbalancer.agent.driver.MigrationProgress;
 import org.virtbalancer.agent.driver.MigrationRequest;
 import org.virtbalancer.protocol.DomainEvent;
@@ -17,6 +18,7 @@ import org.virtbalancer.protocol.MigrationOptions;
 import org.virtbalancer.protocol.MigrationStats;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,6 +32,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A simulated data centre inside one JVM: hosts, their guests, and the network between them.
@@ -43,6 +46,41 @@ import java.util.function.Consumer;
  * modelled: link sharing between concurrent migrations, storage copy time, compression and
  * parallel connections, and dirty-rate changes during a migration.
  *
+ * <h2>The hypervisor carries a migration, not the agent</h2>
+ * Our libvirt driver always migrates peer-to-peer ({@code VIR_MIGRATE_PEER2PEER}): the agent makes
+ * one {@code virDomainMigrateToURI3} call and the source's libvirtd runs the whole job itself,
+ * talking to the target's libvirtd. libvirt cancels an outgoing migration when the client that
+ * started it disconnects only for the client-driven (non-peer-to-peer) protocol, between its
+ * phases ({@code qemuMigrationSrcCleanup}, "called for outgoing non-p2p migrations when a
+ * connection to the client which initiated the migration was closed"); a peer-to-peer job is a
+ * single API call that the daemon runs to its end whether the caller is still there or not
+ * (libvirt's own test suite notes that {@code kill -9} of the client cannot stop a p2p migration:
+ * use {@code virsh domjobabort}). So when the agent dies mid-migration the job carries on, and it
+ * ends as it would have: on the target if it converges, back on the source if it fails. What dies
+ * with the agent is what the agent itself adds on top: progress reports, and enforcing the
+ * command's deadline (the agent aborts the job when it passes). A restarted agent finds the job
+ * with {@link HypervisorDriver#inspectMigration} and, while it still runs, follows it with
+ * {@link HypervisorDriver#followMigration}, which enforces the deadline again.
+ *
+ * <p>This fabric does the same: a migration's timeline is fixed when it starts (its plan, and an
+ * injected failure if any) and depends only on the fabric's clock, so it completes at
+ * start + duration whether or not any thread waits for it. Whoever looks at the fabric after that
+ * moment (the migrating thread, a driver call, a view) sees it completed; a thread that
+ * {@link HypervisorDriver#migrate migrates} or follows only waits, reports progress and enforces
+ * the deadline.
+ *
+ * <h2>State that outlives the process</h2>
+ * Built with {@link Builder#stateDir}, the fabric keeps each host's hypervisor state (its guests
+ * with their definitions and load sources, the migrations out of it in flight with their start
+ * time and timeline, and how the last migration of each guest ended) in
+ * {@code <stateDir>/<host>/simulated-host.json}, replaced atomically on every change. A fabric
+ * built again on the same directory restores every host that has such a file (instead of the
+ * builder's guests for it): migrations that ended meanwhile in "hypervisor time" are completed at
+ * once, the others run on. A migration's state is written to its target's file before its
+ * source's, and the source's file (which holds the flight) decides: a completion cut short between
+ * the two writes is simply applied again. Not kept: {@link #failNextMigration} hooks not yet used,
+ * and {@link #removeHost} (a removed host comes back as it was with the next process).
+ *
  * <p>Thread-safe; state changes hold the fabric's lock, migrations wait outside it.
  */
 public final class SimulatedFabric {
@@ -54,22 +92,42 @@ public final class SimulatedFabric {
     private final Duration traceStep;
     private final double migrationSpeedup;
     private final PlanetLabTraces traces;
+    private final Path stateDir;
     private final Map<String, SimHost> hosts = new LinkedHashMap<>();
     private final Map<String, Consumer<DomainEvent>> listeners = new ConcurrentHashMap<>();
+    /** Migrations in flight by guest name. */
     private final Map<String, Flight> flights = new HashMap<>();
     private final Map<String, String> failNext = new HashMap<>();
 
     private SimulatedFabric(Builder b) {
         this.clock = b.clock;
-        this.epoch = b.clock.instant();
         this.traceStep = b.traceStep;
         this.migrationSpeedup = b.migrationSpeedup;
         this.traces = b.traces;
-        b.hosts.forEach(h -> hosts.put(h.id(), new SimHost(h)));
-        for (Map.Entry<String, List<GuestSpec>> e : b.guests.entrySet()) {
-            for (GuestSpec g : e.getValue()) {
-                placeGuest(e.getKey(), g, new ArrayList<>());
+        this.stateDir = b.stateDir;
+        Map<String, HostStateFile.Saved> saved = new LinkedHashMap<>();
+        if (stateDir != null) {
+            for (HostSpec h : b.hosts) {
+                new HostStateFile(stateDir, h.id()).read().ifPresent(s -> saved.put(h.id(), s));
             }
+        }
+        this.epoch = saved.isEmpty() ? b.clock.instant() : Instant.ofEpochMilli(saved.values().iterator().next().traceEpochMs());
+        b.hosts.forEach(h -> hosts.put(h.id(), new SimHost(h)));
+        for (HostSpec h : b.hosts) {
+            HostStateFile.Saved s = saved.get(h.id());
+            if (s != null) {
+                restoreGuests(hosts.get(h.id()), s);
+            } else {
+                for (GuestSpec g : b.guests.getOrDefault(h.id(), List.of())) {
+                    placeGuest(h.id(), g, new ArrayList<>());
+                }
+            }
+        }
+        saved.forEach((host, s) -> restoreMigrations(hosts.get(host), s));
+        synchronized (this) {
+            // Migrations that ended while no process ran this fabric: the hypervisor finished them meanwhile.
+            settleDue(new ArrayList<>());
+            hosts.keySet().forEach(this::save);
         }
     }
 
@@ -83,6 +141,7 @@ public final class SimulatedFabric {
         private Duration traceStep = PlanetLabTraces.SAMPLE_PERIOD;
         private double migrationSpeedup = 1;
         private PlanetLabTraces traces;
+        private Path stateDir;
         private final List<HostSpec> hosts = new ArrayList<>();
         private final Map<String, List<GuestSpec>> guests = new LinkedHashMap<>();
 
@@ -115,6 +174,17 @@ public final class SimulatedFabric {
         /** Traces to play; the shipped PlanetLab day by default. */
         public Builder traces(PlanetLabTraces value) {
             this.traces = Objects.requireNonNull(value, "traces");
+            return this;
+        }
+
+        /**
+         * Keeps each host's hypervisor state in {@code <dir>/<host>/simulated-host.json}, so that it
+         * outlives the process as a real hypervisor outlives its agent; a host whose file exists is
+         * restored from it instead of getting the guests given to this builder. The same directory
+         * as the agents' {@code --state-dir} puts the file next to each host's executed commands.
+         */
+        public Builder stateDir(Path dir) {
+            this.stateDir = Objects.requireNonNull(dir, "dir");
             return this;
         }
 
@@ -166,6 +236,11 @@ public final class SimulatedFabric {
         return traces;
     }
 
+    /** Where each host's state is kept; empty when the fabric lives only in memory. */
+    public Optional<Path> stateDir() {
+        return Optional.ofNullable(stateDir);
+    }
+
     public synchronized List<String> hosts() {
         return List.copyOf(hosts.keySet());
     }
@@ -175,22 +250,26 @@ public final class SimulatedFabric {
     }
 
     /** Every guest defined or running on {@code host}; empty for an unknown host. */
-    public synchronized List<GuestDescriptor> guests(String host) {
-        SimHost h = hosts.get(host);
-        return h == null ? List.of() : h.guests.values().stream().map(SimGuest::descriptor).toList();
+    public List<GuestDescriptor> guests(String host) {
+        return settled(() -> {
+            SimHost h = hosts.get(host);
+            return h == null ? List.<GuestDescriptor>of() : h.guests.values().stream().map(SimGuest::descriptor).toList();
+        });
     }
 
-    public synchronized Optional<GuestDescriptor> guest(String host, String name) {
-        SimHost h = hosts.get(host);
-        return Optional.ofNullable(h == null ? null : h.guests.get(name)).map(SimGuest::descriptor);
+    public Optional<GuestDescriptor> guest(String host, String name) {
+        return settled(() -> {
+            SimHost h = hosts.get(host);
+            return Optional.ofNullable(h == null ? null : h.guests.get(name)).map(SimGuest::descriptor);
+        });
     }
 
     /** The host where {@code guest} is running or paused. */
-    public synchronized Optional<String> hostOf(String guest) {
-        return hosts.values().stream().filter(h -> {
+    public Optional<String> hostOf(String guest) {
+        return settled(() -> hosts.values().stream().filter(h -> {
             SimGuest g = h.guests.get(guest);
             return g != null && g.state.isActive();
-        }).map(h -> h.facts.host()).findFirst();
+        }).map(h -> h.facts.host()).findFirst());
     }
 
     /** CPU cores {@code guest} uses right now (0 unless running). */
@@ -206,6 +285,7 @@ public final class SimulatedFabric {
                 throw new IllegalArgumentException("host " + spec.id() + " is already in the fabric: pick another id");
             }
             hosts.put(spec.id(), new SimHost(spec));
+            save(spec.id());
         }
     }
 
@@ -223,6 +303,7 @@ public final class SimulatedFabric {
         List<DomainEvent> events = new ArrayList<>();
         synchronized (this) {
             placeGuest(host, spec, events);
+            save(host);
         }
         emit(events);
     }
@@ -242,6 +323,7 @@ public final class SimulatedFabric {
             if (g.persistent) {
                 events.add(event(host, name, DomainEventKind.UNDEFINED, "removed"));
             }
+            save(host);
         }
         emit(events);
     }
@@ -249,6 +331,7 @@ public final class SimulatedFabric {
     /** Pins the guest's CPU load to {@code cores}, replacing its trace. */
     public synchronized void setConstantCpu(String guest, double cores) {
         find(guest).cpu = CpuSource.constant(cores);
+        saveHostOf(guest);
     }
 
     /**
@@ -266,6 +349,7 @@ public final class SimulatedFabric {
         }
         double each = fraction * h.facts.cpus() / running.size();
         running.forEach(g -> g.cpu = CpuSource.constant(each));
+        save(host);
         return running.size();
     }
 
@@ -273,6 +357,7 @@ public final class SimulatedFabric {
     public synchronized void followTrace(String guest, String traceName, int offset) {
         traces.percent(traceName, 0);
         find(guest).cpu = CpuSource.trace(traceName, offset);
+        saveHostOf(guest);
     }
 
     /** Sets the page-dirty rate that the next migration of the guest starts with. */
@@ -281,6 +366,7 @@ public final class SimulatedFabric {
             throw new IllegalArgumentException("dirty rate must be a finite number of MiB/s >= 0, got " + mibPerSecond);
         }
         find(guest).dirtyRateMiBps = mibPerSecond;
+        saveHostOf(guest);
     }
 
     /** The next migration of {@code guest} fails half-way with {@code reason}. */
@@ -299,32 +385,35 @@ public final class SimulatedFabric {
         return h.facts;
     }
 
-    synchronized List<GuestDescriptor> guestsOf(String host) throws DriverException {
+    List<GuestDescriptor> guestsOf(String host) throws DriverException {
         facts(host);
         return guests(host);
     }
 
-    synchronized HostLoad sample(String host, Duration interval) throws DriverException {
+    HostLoad sample(String host, Duration interval) throws DriverException {
         HostFacts f = facts(host);
-        List<GuestLoad> loads = new ArrayList<>();
-        double cpu = 0;
-        long mem = 0;
-        double net = 0;
-        double disk = 0;
-        for (SimGuest g : hosts.get(host).guests.values()) {
-            if (!g.state.isActive()) {
-                continue;
+        return settled(() -> {
+            List<GuestLoad> loads = new ArrayList<>();
+            double cpu = 0;
+            long mem = 0;
+            double net = 0;
+            double disk = 0;
+            SimHost h = hosts.get(host);
+            for (SimGuest g : h == null ? List.<SimGuest>of() : h.guests.values()) {
+                if (!g.state.isActive()) {
+                    continue;
+                }
+                boolean running = g.state == GuestState.RUNNING;
+                GuestLoad l = new GuestLoad(g.name, cpuCores(g), g.memoryMiB, running ? g.dirtyRateMiBps : 0,
+                        running ? g.netMiBps : 0, running ? g.diskMiBps : 0);
+                loads.add(l);
+                cpu += l.cpuCores();
+                mem += l.memoryMiB();
+                net += l.netMiBps();
+                disk += l.diskMiBps();
             }
-            boolean running = g.state == GuestState.RUNNING;
-            GuestLoad l = new GuestLoad(g.name, cpuCores(g), g.memoryMiB, running ? g.dirtyRateMiBps : 0,
-                    running ? g.netMiBps : 0, running ? g.diskMiBps : 0);
-            loads.add(l);
-            cpu += l.cpuCores();
-            mem += l.memoryMiB();
-            net += l.netMiBps();
-            disk += l.diskMiBps();
-        }
-        return new HostLoad(f.host(), Math.max(1, interval.toMillis()), cpu, mem, net, disk, loads);
+            return new HostLoad(f.host(), Math.max(1, interval.toMillis()), cpu, mem, net, disk, loads);
+        });
     }
 
     void listen(String host, Consumer<DomainEvent> listener) {
@@ -337,23 +426,32 @@ public final class SimulatedFabric {
         }
     }
 
+    /** Stops the migration of {@code guest} out of {@code host} at once, as {@code virDomainAbortJob}. */
     boolean abort(String host, String guest) throws DriverException {
-        Flight f;
-        synchronized (this) {
-            f = flights.get(guest);
-        }
-        if (f == null || !f.source.equals(host)) {
-            return false;
-        }
-        synchronized (f) {
-            if (f.postCopy) {
-                throw new DriverException("cannot abort the migration of " + guest + ": it is in post-copy and the guest"
-                        + " already runs on " + f.target + "; wait for it to finish");
+        List<DomainEvent> events = new ArrayList<>();
+        try {
+            synchronized (this) {
+                Flight f = flights.get(guest);
+                if (f == null || !f.source.equals(host)) {
+                    return false;
+                }
+                long now = clock.millis();
+                settle(f, now, events);
+                if (f.outcome != null) {
+                    return false;
+                }
+                if (f.inPostCopy(simMs(f, now))) {
+                    throw new DriverException("cannot abort the migration of " + guest + ": it is in post-copy and the guest"
+                            + " already runs on " + f.target + "; wait for it to finish");
+                }
+                MigrationStats stats = f.plan.statsAt(simMs(f, now));
+                stop(f, now, "aborted: the migration of " + guest + " to " + f.target + " was cancelled after "
+                        + stats.elapsedMs() + " ms; the guest stays on " + f.source, events);
+                return true;
             }
-            f.aborted = true;
-            f.notifyAll();
+        } finally {
+            emit(events);
         }
-        return true;
     }
 
     MigrationStats migrate(String source, MigrationRequest request, MigrationProgress progress) throws MigrationException {
@@ -361,98 +459,148 @@ public final class SimulatedFabric {
         String target = request.target().host();
         MigrationOptions options = request.options();
         List<DomainEvent> events = new ArrayList<>();
-        MigrationPlan plan;
         Flight flight;
-        String injected;
-        GuestState originalState;
         synchronized (this) {
+            settleDue(events);
             SimGuest g = checkMigration(source, request);
-            originalState = g.state;
             double bandwidth = Math.min(hosts.get(source).facts.linkMiBps(), hosts.get(target).facts.linkMiBps());
             if (options.bandwidthMiBps() > 0) {
                 bandwidth = Math.min(bandwidth, options.bandwidthMiBps());
             }
-            plan = switch (request.mode()) {
-                // A paused guest dirties no memory.
-                case LIVE -> MigrationPlan.live(g.memoryMiB, g.state == GuestState.RUNNING ? g.dirtyRateMiBps : 0, bandwidth,
-                        options.maxDowntimeMs(), options.autoConverge(), options.postCopy());
-                case NON_LIVE -> MigrationPlan.nonLive(g.memoryMiB, bandwidth);
-                case OFFLINE -> MigrationPlan.offline();
-            };
-            injected = failNext.remove(guest);
-            flight = new Flight(source, target, request.mode() == MigrationMode.OFFLINE ? 0 : g.memoryMiB);
+            // A paused guest dirties no memory.
+            double dirty = g.state == GuestState.RUNNING ? g.dirtyRateMiBps : 0;
+            String injected = failNext.remove(guest);
+            MigrationPlan plan = plan(request.mode(), options, g.memoryMiB, dirty, bandwidth);
+            flight = new Flight(guest, source, target, request.mode(), options, clock.millis(), request.deadline().toEpochMilli(),
+                    g.state, g.memoryMiB, dirty, bandwidth, plan, injected == null ? null : plan.totalMs() / 2, injected);
             flights.put(guest, flight);
             hosts.get(target).reservedMiB += flight.reservedMiB;
             if (request.mode() == MigrationMode.NON_LIVE && g.state == GuestState.RUNNING) {
                 g.state = GuestState.PAUSED;
                 events.add(event(source, guest, DomainEventKind.SUSPENDED, "migrated"));
             }
+            save(source);
         }
         emit(events);
-        double failAtMs = injected != null ? plan.totalMs() / 2 : Double.POSITIVE_INFINITY;
-        String failure = null;
-        MigrationStats stats = MigrationStats.NONE;
-        long start = clock.millis();
-        while (true) {
-            double simMs = (clock.millis() - start) * migrationSpeedup;
-            stats = plan.statsAt(simMs);
-            boolean inPostCopy = plan.phaseAt(simMs).kind() == MigrationPlan.Kind.POST_COPY && simMs >= plan.phaseAt(simMs).startMs();
-            synchronized (flight) {
-                flight.postCopy = inPostCopy;
-                if (flight.aborted) {
-                    failure = "aborted: the migration of " + guest + " to " + target + " was cancelled after "
-                            + stats.elapsedMs() + " ms; the guest stays on " + source;
-                    break;
-                }
-            }
-            if (simMs >= failAtMs) {
-                failure = injected;
-                break;
-            }
-            if (!inPostCopy && clock.instant().isAfter(request.deadline())) {
-                failure = "aborted: the deadline " + request.deadline() + " passed before the migration of " + guest
-                        + " finished; the guest stays on " + source + " (allow more time or a faster migration mode)";
-                break;
-            }
-            if (simMs >= plan.totalMs()) {
-                if (!plan.converges()) {
-                    failure = "migration of " + guest + " to " + target + " failed: " + plan.failure();
-                }
-                break;
-            }
-            progress.progress(plan.percentAt(simMs), stats);
-            long wallLeft = (long) Math.ceil((plan.totalMs() - simMs) / migrationSpeedup);
-            waitQuietly(flight, Math.max(1, Math.min(PROGRESS_TICK_MS, Math.min(wallLeft, (long) Math.ceil((failAtMs - simMs) / migrationSpeedup)))));
-        }
-        events.clear();
-        synchronized (this) {
-            flights.remove(guest);
-            SimHost t = hosts.get(target);
-            if (t != null) {
-                t.reservedMiB -= flight.reservedMiB;
+        return follow(flight, request.deadline(), progress);
+    }
+
+    /** Where the migration of {@code guest} from {@code source} to {@code target} stands, from the hypervisor's state. */
+    MigrationJob inspect(String source, String guest, String target, MigrationMode mode) throws DriverException {
+        facts(source);
+        return settled(() -> {
+            Flight f = flights.get(guest);
+            if (f != null && f.source.equals(source) && f.target.equals(target)) {
+                double sim = simMs(f, clock.millis());
+                return new MigrationJob.Running(Math.min(99, f.plan.percentAt(sim)), f.plan.statsAt(sim));
             }
             SimHost s = hosts.get(source);
-            SimGuest g = s == null ? null : s.guests.get(guest);
-            if (failure == null && (g == null || t == null)) {
-                failure = "migration of " + guest + " failed: " + (t == null ? "target host " + target : "guest " + guest + " on " + source)
-                        + " disappeared while it ran";
+            SimHost t = hosts.get(target);
+            SimGuest onSource = s.guests.get(guest);
+            SimGuest onTarget = t == null ? null : t.guests.get(guest);
+            FinishedJob last = s.finished.get(guest);
+            if (last != null && !last.target.equals(target)) {
+                last = null;
             }
-            if (failure != null) {
-                if (g != null && g.state != originalState) {
-                    g.state = originalState;
-                    events.add(event(source, guest, DomainEventKind.RESUMED, "migrated"));
-                }
+            boolean moved;
+            boolean stayed;
+            if (mode == MigrationMode.OFFLINE) {
+                // Only a definition moves, and a shut-off one of the same name may have been on the target before.
+                moved = last != null ? last.succeeded && onTarget != null : onTarget != null && onSource == null;
+                stayed = !moved && onSource != null;
             } else {
-                complete(request, s, t, g, events);
-                stats = plan.statsAt(plan.totalMs());
+                moved = onTarget != null && onTarget.state.isActive();
+                stayed = !moved && onSource != null && onSource.state.isActive();
+            }
+            if (moved) {
+                return new MigrationJob.Moved(last != null && last.succeeded ? last.stats : MigrationStats.NONE);
+            }
+            if (stayed) {
+                boolean failedJob = last != null && !last.succeeded;
+                String why = failedJob ? last.reason : f != null && f.source.equals(source)
+                        ? "another migration of " + guest + " (to " + f.target + ") is running" : "";
+                return new MigrationJob.Stayed(why, failedJob ? last.stats : MigrationStats.NONE);
+            }
+            return new MigrationJob.Missing("guest " + guest + " is on neither " + source + " nor " + target
+                    + (t == null ? " (" + target + " is not part of this simulated fabric)" : ""));
+        });
+    }
+
+    /** Waits for a migration found by {@link #inspect} as {@link #migrate} waits for its own; never starts one. */
+    MigrationStats followExisting(String source, MigrationRequest request, MigrationProgress progress) throws MigrationException {
+        String guest = request.guest();
+        Flight flight;
+        synchronized (this) {
+            flight = flights.get(guest);
+            if (flight == null || !flight.source.equals(source) || !flight.target.equals(request.target().host())) {
+                throw new MigrationException("no migration of " + guest + " from " + source + " to " + request.target().host()
+                        + " is running: inspect it again to learn how it ended", MigrationStats.NONE);
+            }
+        }
+        return follow(flight, request.deadline(), progress);
+    }
+
+    /**
+     * The migrating (or following) thread's side: waits for the hypervisor's job to end, reports
+     * progress, and aborts the job when the deadline passes, as the agent's libvirt driver does.
+     */
+    private MigrationStats follow(Flight f, Instant deadline, MigrationProgress progress) throws MigrationException {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                List<DomainEvent> events = new ArrayList<>();
+                Outcome outcome;
+                double sim;
+                synchronized (this) {
+                    long now = clock.millis();
+                    settle(f, now, events);
+                    sim = simMs(f, now);
+                    if (f.outcome == null && !f.inPostCopy(sim) && clock.instant().isAfter(deadline)) {
+                        stop(f, now, "aborted: the deadline " + deadline + " passed before the migration of " + f.guest
+                                + " finished; the guest stays on " + f.source + " (allow more time or a faster migration mode)", events);
+                    }
+                    outcome = f.outcome;
+                }
+                emit(events);
+                if (outcome != null) {
+                    if (outcome.failure != null) {
+                        throw new MigrationException(outcome.failure, outcome.stats);
+                    }
+                    progress.progress(100, outcome.stats);
+                    return outcome.stats;
+                }
+                progress.progress(f.plan.percentAt(sim), f.plan.statsAt(sim));
+                double untilEnd = Math.min(f.plan.totalMs(), f.failAtMs == null ? Double.POSITIVE_INFINITY : f.failAtMs) - sim;
+                long wait = Math.max(1, Math.min(PROGRESS_TICK_MS, (long) Math.ceil(untilEnd / migrationSpeedup)));
+                try {
+                    synchronized (f) {
+                        if (f.outcome == null) {
+                            f.wait(wait);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                    stopOnInterrupt(f);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The waiting thread was interrupted (the agent is stopping): stop the job, unless it is past the point of no return. */
+    private void stopOnInterrupt(Flight f) {
+        List<DomainEvent> events = new ArrayList<>();
+        synchronized (this) {
+            long now = clock.millis();
+            settle(f, now, events);
+            if (f.outcome == null && !f.inPostCopy(simMs(f, now))) {
+                stop(f, now, "aborted: the migrating thread was interrupted (the agent is stopping)", events);
             }
         }
         emit(events);
-        if (failure != null) {
-            throw new MigrationException(failure, stats);
-        }
-        progress.progress(100, stats);
-        return stats;
     }
 
     /** libvirt's checks, in libvirt's words where it has them. */
@@ -513,13 +661,12 @@ public final class SimulatedFabric {
     }
 
     /** The guest is on the target now: apply libvirt's definition semantics and emit its events. */
-    private void complete(MigrationRequest request, SimHost s, SimHost t, SimGuest g, List<DomainEvent> events) {
-        MigrationOptions o = request.options();
-        String guest = g.name;
+    private void complete(String guest, MigrationMode mode, MigrationOptions o, SimHost s, SimHost t, SimGuest g,
+                          List<DomainEvent> events) {
         String source = s.facts.host();
         String target = t.facts.host();
         boolean overwrote = t.guests.containsKey(guest);
-        if (request.mode() == MigrationMode.OFFLINE) {
+        if (mode == MigrationMode.OFFLINE) {
             t.guests.put(guest, g.copy(GuestState.SHUTOFF, true));
             events.add(event(target, guest, DomainEventKind.DEFINED, overwrote ? "updated" : "added"));
             if (o.undefineSource()) {
@@ -550,6 +697,112 @@ public final class SimulatedFabric {
     }
 
     // ---- internals -----------------------------------------------------------------------------
+
+    private static MigrationPlan plan(MigrationMode mode, MigrationOptions options, long memoryMiB, double dirtyMiBps,
+                                      double bandwidthMiBps) {
+        return switch (mode) {
+            case LIVE -> MigrationPlan.live(memoryMiB, dirtyMiBps, bandwidthMiBps, options.maxDowntimeMs(), options.autoConverge(),
+                    options.postCopy());
+            case NON_LIVE -> MigrationPlan.nonLive(memoryMiB, bandwidthMiBps);
+            case OFFLINE -> MigrationPlan.offline();
+        };
+    }
+
+    private double simMs(Flight f, long nowMs) {
+        return Math.max(0, (nowMs - f.startMs) * migrationSpeedup);
+    }
+
+    /** Ends the job now with {@code reason}, as an abort does. Caller holds the lock. */
+    private void stop(Flight f, long now, String reason, List<DomainEvent> events) {
+        f.stopReason = reason;
+        f.stoppedAtMs = simMs(f, now);
+        settle(f, now, events);
+    }
+
+    /** Completes every migration whose time has come. Caller holds the lock. */
+    private void settleDue(List<DomainEvent> events) {
+        if (flights.isEmpty()) {
+            return;
+        }
+        long now = clock.millis();
+        for (Flight f : List.copyOf(flights.values())) {
+            settle(f, now, events);
+        }
+    }
+
+    /** Runs {@code view} on state in which every migration due by now has ended. */
+    private <T> T settled(Supplier<T> view) {
+        List<DomainEvent> events = new ArrayList<>();
+        T result;
+        synchronized (this) {
+            settleDue(events);
+            result = view.get();
+        }
+        emit(events);
+        return result;
+    }
+
+    /**
+     * Ends the migration if its timeline says it has ended by {@code now}: the guest is on the target,
+     * or back as it was on the source. Caller holds the lock.
+     */
+    private void settle(Flight f, long now, List<DomainEvent> events) {
+        if (f.outcome != null) {
+            return;
+        }
+        double sim = simMs(f, now);
+        MigrationPlan plan = f.plan;
+        String failure;
+        double at;
+        if (f.stopReason != null) {
+            failure = f.stopReason;
+            at = f.stoppedAtMs;
+        } else if (f.failAtMs != null && sim >= f.failAtMs) {
+            failure = f.injectedFailure;
+            at = f.failAtMs;
+        } else if (sim >= plan.totalMs()) {
+            failure = plan.converges() ? null : "migration of " + f.guest + " to " + f.target + " failed: " + plan.failure();
+            at = plan.totalMs();
+        } else {
+            return;
+        }
+        MigrationStats stats = plan.statsAt(at);
+        if (flights.get(f.guest) == f) {
+            flights.remove(f.guest);
+        }
+        SimHost t = hosts.get(f.target);
+        if (t != null) {
+            t.reservedMiB -= f.reservedMiB;
+        }
+        SimHost s = hosts.get(f.source);
+        SimGuest g = s == null ? null : s.guests.get(f.guest);
+        if (failure == null && (g == null || t == null)) {
+            failure = "migration of " + f.guest + " failed: " + (t == null ? "target host " + f.target : "guest " + f.guest + " on "
+                    + f.source) + " disappeared while it ran";
+        }
+        if (failure != null) {
+            if (g != null && g.state != f.originalState) {
+                g.state = f.originalState;
+                events.add(event(f.source, f.guest, DomainEventKind.RESUMED, "migrated"));
+            }
+        } else {
+            complete(f.guest, f.mode, f.options, s, t, g, events);
+            stats = plan.statsAt(plan.totalMs());
+        }
+        f.outcome = new Outcome(failure, stats);
+        if (s != null) {
+            s.finished.put(f.guest, new FinishedJob(f.target, failure == null, failure == null ? "" : failure, stats,
+                    f.startMs + Math.round(at / migrationSpeedup)));
+        }
+        // The target first: the source's file still holds the flight until its own write, so a crash in between replays it.
+        if (failure == null) {
+            save(f.target);
+        }
+        save(f.source);
+        synchronized (f) {
+            f.notifyAll();
+        }
+    }
 
     private void placeGuest(String host, GuestSpec spec, List<DomainEvent> events) {
         SimHost h = requireHost(host);
@@ -616,17 +869,6 @@ public final class SimulatedFabric {
         return g.vcpus * traces.percent(t.name(), step + t.offset()) / 100.0;
     }
 
-    private static void waitQuietly(Object monitor, long millis) throws MigrationException {
-        synchronized (monitor) {
-            try {
-                monitor.wait(millis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new MigrationException("aborted: the migrating thread was interrupted (the agent is stopping)", null, e);
-            }
-        }
-    }
-
     private static MigrationException refused(String reason) {
         return new MigrationException(reason, MigrationStats.NONE);
     }
@@ -644,9 +886,74 @@ public final class SimulatedFabric {
         }
     }
 
+    // ---- state that outlives the process -------------------------------------------------------
+
+    /** Writes the host's state file, when the fabric has a state directory. Caller holds the lock. */
+    private void save(String host) {
+        SimHost h = hosts.get(host);
+        if (stateDir == null || h == null) {
+            return;
+        }
+        List<HostStateFile.Guest> guests = h.guests.values().stream().map(g -> new HostStateFile.Guest(g.name, g.uuid, g.vcpus,
+                g.memoryMiB, g.state, g.persistent, g.dirtyRateMiBps,
+                g.cpu instanceof CpuSource.Constant c ? c.cores() : null,
+                g.cpu instanceof CpuSource.Trace t ? t.name() : null, g.cpu instanceof CpuSource.Trace t ? t.offset() : 0,
+                g.netMiBps, g.diskMiBps, g.spec.disks(), g.spec.labels())).toList();
+        List<HostStateFile.Flight> out = flights.values().stream().filter(f -> f.source.equals(host) && f.outcome == null)
+                .map(f -> new HostStateFile.Flight(f.guest, f.target, f.mode, f.options, f.startMs, f.deadlineMs, f.originalState,
+                        f.memoryMiB, f.dirtyRateMiBps, f.bandwidthMiBps, f.failAtMs, f.injectedFailure)).toList();
+        List<HostStateFile.FinishedJob> finished = h.finished.entrySet().stream().map(e -> new HostStateFile.FinishedJob(e.getKey(),
+                e.getValue().target, e.getValue().succeeded, e.getValue().reason, e.getValue().stats, e.getValue().endMs)).toList();
+        new HostStateFile(stateDir, host).write(new HostStateFile.Saved(HostStateFile.VERSION, host, epoch.toEpochMilli(), guests,
+                out, finished));
+    }
+
+    /** Saves the host of the guest a hook just changed. Caller holds the lock. */
+    private void saveHostOf(String guest) {
+        SimGuest g = find(guest);
+        hosts.values().stream().filter(h -> h.guests.get(guest) == g).findFirst().ifPresent(h -> save(h.facts.host()));
+    }
+
+    private void restoreGuests(SimHost h, HostStateFile.Saved saved) {
+        for (HostStateFile.Guest s : saved.guests()) {
+            CpuSource cpu;
+            if (s.trace() != null) {
+                traces.percent(s.trace(), 0);
+                cpu = CpuSource.trace(s.trace(), s.traceOffset());
+            } else {
+                cpu = CpuSource.constant(s.cpuCores() == null ? 0 : s.cpuCores());
+            }
+            // The spec is the guest as it was defined; the state and persistence it has now are the guest's own.
+            GuestState specState = s.state() == GuestState.PAUSED || s.state() == GuestState.SHUTOFF ? s.state() : GuestState.RUNNING;
+            GuestSpec spec = new GuestSpec(s.name(), s.vcpus(), s.memoryMiB(), specState, s.persistent() || specState == GuestState.SHUTOFF,
+                    s.dirtyRateMiBps(), cpu, s.netMiBps(), s.diskMiBps(), s.disks() == null ? List.of() : s.disks(),
+                    s.labels() == null ? Map.of() : s.labels());
+            h.guests.put(s.name(), new SimGuest(spec, s.uuid(), s.state(), s.persistent(), s.dirtyRateMiBps(), cpu));
+        }
+        for (HostStateFile.FinishedJob j : saved.finished()) {
+            h.finished.put(j.guest(), new FinishedJob(j.target(), j.succeeded(), j.reason() == null ? "" : j.reason(),
+                    j.stats() == null ? MigrationStats.NONE : j.stats(), j.endMs()));
+        }
+    }
+
+    private void restoreMigrations(SimHost source, HostStateFile.Saved saved) {
+        for (HostStateFile.Flight s : saved.migrations()) {
+            MigrationPlan plan = plan(s.mode(), s.options(), s.memoryMiB(), s.dirtyRateMiBps(), s.bandwidthMiBps());
+            Flight f = new Flight(s.guest(), source.facts.host(), s.target(), s.mode(), s.options(), s.startMs(), s.deadlineMs(),
+                    s.originalState(), s.memoryMiB(), s.dirtyRateMiBps(), s.bandwidthMiBps(), plan, s.failAtMs(), s.injectedFailure());
+            flights.put(f.guest, f);
+            SimHost t = hosts.get(f.target);
+            if (t != null) {
+                t.reservedMiB += f.reservedMiB;
+            }
+        }
+    }
+
     private static final class SimHost {
         final HostFacts facts;
         final Map<String, SimGuest> guests = new LinkedHashMap<>();
+        /** How the last migration of each guest out of this host ended. */
+        final Map<String, FinishedJob> finished = new LinkedHashMap<>();
         long reservedMiB;
 
         SimHost(HostSpec s) {
@@ -698,18 +1005,62 @@ public final class SimulatedFabric {
         }
     }
 
-    /** One migration in flight; its monitor wakes the migrating thread on abort. */
+    /**
+     * One migration in flight. Its timeline is fixed at the start ({@code plan}, {@code failAtMs});
+     * the fabric's lock guards {@code stopReason}, {@code stoppedAtMs} and {@code outcome}, and its
+     * monitor wakes the waiting thread when it ends.
+     */
     private static final class Flight {
+        final String guest;
         final String source;
         final String target;
+        final MigrationMode mode;
+        final MigrationOptions options;
+        final long startMs;
+        final long deadlineMs;
+        final GuestState originalState;
+        final long memoryMiB;
+        final double dirtyRateMiBps;
+        final double bandwidthMiBps;
+        final MigrationPlan plan;
+        /** Simulated ms at which an injected failure strikes; null when none. */
+        final Double failAtMs;
+        final String injectedFailure;
         final long reservedMiB;
-        boolean aborted;
-        boolean postCopy;
+        String stopReason;
+        double stoppedAtMs;
+        volatile Outcome outcome;
 
-        Flight(String source, String target, long reservedMiB) {
+        Flight(String guest, String source, String target, MigrationMode mode, MigrationOptions options, long startMs,
+               long deadlineMs, GuestState originalState, long memoryMiB, double dirtyRateMiBps, double bandwidthMiBps,
+               MigrationPlan plan, Double failAtMs, String injectedFailure) {
+            this.guest = guest;
             this.source = source;
             this.target = target;
-            this.reservedMiB = reservedMiB;
+            this.mode = mode;
+            this.options = options;
+            this.startMs = startMs;
+            this.deadlineMs = deadlineMs;
+            this.originalState = originalState;
+            this.memoryMiB = memoryMiB;
+            this.dirtyRateMiBps = dirtyRateMiBps;
+            this.bandwidthMiBps = bandwidthMiBps;
+            this.plan = plan;
+            this.failAtMs = failAtMs;
+            this.injectedFailure = injectedFailure;
+            this.reservedMiB = mode == MigrationMode.OFFLINE ? 0 : memoryMiB;
+        }
+
+        /** Past the switch-over of a post-copy migration: the guest runs on the target, the job cannot be undone. */
+        boolean inPostCopy(double simMs) {
+            MigrationPlan.Phase p = plan.phaseAt(simMs);
+            return p.kind() == MigrationPlan.Kind.POST_COPY && simMs >= p.startMs();
         }
     }
+
+    /** How a migration ended: {@code failure} is null when the guest is on the target. */
+    private record Outcome(String failure, MigrationStats stats) {}
+
+    /** How the last migration of a guest out of a host ended, as libvirt keeps a completed job's stats. */
+    private record FinishedJob(String target, boolean succeeded, String reason, MigrationStats stats, long endMs) {}
 }

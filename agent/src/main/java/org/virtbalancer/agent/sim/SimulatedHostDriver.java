@@ -3,17 +3,20 @@ package org.virtbalancer.agent.sim;
 import org.virtbalancer.agent.driver.DriverException;
 import org.virtbalancer.agent.driver.HypervisorDriver;
 import org.virtbalancer.agent.driver.MigrationException;
+import org.virtbalancer.agent.driver.MigrationJob;
 import org.virtbalancer.agent.driver.MigrationProgress;
 import org.virtbalancer.agent.driver.MigrationRequest;
 import org.virtbalancer.protocol.DomainEvent;
 import org.virtbalancer.protocol.GuestDescriptor;
 import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.HostLoad;
+import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationStats;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /** One host of a {@link SimulatedFabric}, seen as its agent sees a hypervisor. */
@@ -54,6 +57,17 @@ final class SimulatedHostDriver implements HypervisorDriver {
     @Override
     public MigrationStats migrate(MigrationRequest request, MigrationProgress progress) throws MigrationException {
         return fabric.migrate(host, request, progress);
+    }
+
+    @Override
+    public MigrationJob inspectMigration(String guest, String target, Optional<HostFacts> targetFacts, MigrationMode mode)
+            throws DriverException {
+        return fabric.inspect(host, guest, target, mode);
+    }
+
+    @Override
+    public MigrationStats followMigration(MigrationRequest request, MigrationProgress progress) throws MigrationException {
+        return fabric.followExisting(host, request, progress);
     }
 
     @Override

@@ -108,7 +108,8 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--max-migrations", description = "Concurrent migrations per host (default: ${DEFAULT-VALUE})")
     int maxMigrations = 2;
 
-    @Option(names = "--state-dir", description = "Where executed command ids are kept, one folder per host (default: ${DEFAULT-VALUE})")
+    @Option(names = "--state-dir", description = "Where executed command ids are kept, one folder per host; simulated hosts"
+            + " keep their hypervisor state there too, so it outlives the process (default: ${DEFAULT-VALUE})")
     Path stateDir = Path.of("/var/lib/virt-balancer/agent");
 
     enum Driver { libvirt, simulated }
@@ -220,7 +221,8 @@ public final class AgentCommand implements Callable<Integer> {
 
     private SimulatedFabric fabric(List<String> ids) {
         PlanetLabTraces traces = PlanetLabTraces.shipped();
-        SimulatedFabric.Builder b = SimulatedFabric.builder().migrationSpeedup(migrationSpeedup);
+        // A simulated host's guests and migrations outlive the agent process, as a real hypervisor's do.
+        SimulatedFabric.Builder b = SimulatedFabric.builder().stateDir(stateDir).migrationSpeedup(migrationSpeedup);
         int n = 0;
         for (String host : ids) {
             b.host(HostSpec.of(host).withCpus(hostCpus).withMemoryMiB(hostMemoryGiB * 1024L));

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.virtbalancer.agent.AgentConfig;
 import org.virtbalancer.agent.AgentVerticle;
 import org.virtbalancer.agent.ExecutedCommands;
+import org.virtbalancer.agent.driver.DriverException;
+import org.virtbalancer.agent.driver.HypervisorDriver;
 import org.virtbalancer.protocol.DomainEvent;
 import org.virtbalancer.protocol.DomainEventKind;
 import org.virtbalancer.protocol.GuestState;
@@ -37,6 +39,7 @@ import org.virtbalancer.protocol.ResultStatus;
 import org.virtbalancer.protocol.Topics;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -348,5 +351,160 @@ class AgentKafkaTest {
         send("probe", migrate("web", "host-z"));
         finalResult("probe");
         assertEquals(1, resultsOf("cmd-crashed").size(), "reported once, never run again");
+    }
+
+    @Test
+    void aFinalResultThatWentOutJustBeforeACrashIsNotReportedAgain() throws Exception {
+        vertx.undeploy(agentA).await(60, TimeUnit.SECONDS);
+        // What a crash right after publishing a final result leaves behind: accepted, reporting, not done; the result is out.
+        long now = System.currentTimeMillis();
+        try (ExecutedCommands store = ExecutedCommands.open(stateA)) {
+            store.recordAccepted("cmd-out", "web", codec.toJson(migrate("web", "host-b")), now);
+            store.recordReporting("cmd-out", now);
+        }
+        CommandResult sent = new CommandResult("cmd-out", "host-a", "web", ResultStatus.FAILED, 0, "aborted: operator", null);
+        producer.send(new ProducerRecord<>(topics.commandResults(), "cmd-out", codec.encode(Envelope.of("agent:host-a", sent,
+                System.currentTimeMillis())))).get(30, TimeUnit.SECONDS);
+
+        deploy(config("host-a", stateA), new SimpleMeterRegistry());
+        send("probe", migrate("web", "host-z"));
+        finalResult("probe");
+
+        assertEquals(List.of(sent), resultsOf("cmd-out"), "the result that went out is the only one");
+        assertTrue(Files.readString(stateA.resolve("executed-commands.log"), StandardCharsets.UTF_8).contains("\nD cmd-out\n"),
+                "noted done");
+        assertEquals("host-a", fabric.hostOf("web").orElseThrow(), "nothing was run");
+    }
+
+    @Test
+    void aFinalResultACrashStoppedBeforeItWentOutIsReportedOnceAtTheNextStart() throws Exception {
+        vertx.undeploy(agentA).await(60, TimeUnit.SECONDS);
+        long now = System.currentTimeMillis();
+        try (ExecutedCommands store = ExecutedCommands.open(stateA)) {
+            store.recordAccepted("cmd-lost", "web", codec.toJson(migrate("web", "host-b")), now);
+            store.recordReporting("cmd-lost", now);
+        }
+
+        deploy(config("host-a", stateA), new SimpleMeterRegistry());
+
+        CommandResult r = finalResult("cmd-lost");
+        assertEquals(ResultStatus.FAILED, r.status());
+        assertTrue(r.reason().contains("guest web is still on host-a and no migration of it runs"), r.reason());
+        send("cmd-lost", migrate("web", "host-b"));
+        send("probe", migrate("web", "host-z"));
+        finalResult("probe");
+        assertEquals(1, resultsOf("cmd-lost").size(), "reported once, never run");
+        assertEquals("host-a", fabric.hostOf("web").orElseThrow());
+    }
+
+    @Test
+    void aMigrationStillRunningAfterAnInProcessRestartIsFollowedToItsEnd() throws Exception {
+        vertx.undeploy(agentA).await(60, TimeUnit.SECONDS);
+        // The hypervisor runs a migration that the agent's earlier run started: a crash leaves exactly this behind.
+        // m1 (4 GiB, nothing dirtied) capped at 300 MiB/s: about 7 s of wall time at this fabric's speed-up of 2.
+        Migrate m = new Migrate("m1", "host-a", "host-b", MigrationMode.LIVE, new MigrationOptions(true, true, false,
+                org.virtbalancer.protocol.CopyStorage.NONE, 0, "", 300, false, 0, false, false, false, 0),
+                System.currentTimeMillis() + 600_000, "test");
+        long now = System.currentTimeMillis();
+        try (ExecutedCommands store = ExecutedCommands.open(stateA)) {
+            store.recordAccepted("cmd-running", "m1", codec.toJson(m), now);
+        }
+        var driver = fabric.driver("host-a");
+        var target = fabric.hostFacts("host-b").orElseThrow();
+        var started = new java.util.concurrent.CompletableFuture<Void>();
+        Thread earlierRun = new Thread(() -> {
+            try {
+                driver.migrate(new org.virtbalancer.agent.driver.MigrationRequest("m1", target, MigrationMode.LIVE, m.options(),
+                        java.time.Instant.ofEpochMilli(m.deadlineTs())), (p, st) -> {
+                    started.complete(null);
+                    throw new IllegalStateException("the earlier run of the agent is gone");
+                });
+            } catch (Exception e) {
+                // The earlier run's thread ends here; the hypervisor carries on.
+            }
+        });
+        earlierRun.start();
+        started.get(30, TimeUnit.SECONDS);
+        earlierRun.join(30_000);
+
+        deploy(config("host-a", stateA), new SimpleMeterRegistry());
+
+        CommandResult r = finalResult("cmd-running");
+        assertEquals(ResultStatus.SUCCEEDED, r.status(), r.reason());
+        assertTrue(resultsOf("cmd-running").stream().anyMatch(x -> x.status() == ResultStatus.PROGRESS), "followed with progress");
+        assertEquals("host-b", fabric.hostOf("m1").orElseThrow());
+        assertEquals(1, resultsOf("cmd-running").stream().filter(x -> x.status().isFinal()).count());
+    }
+
+    @Test
+    void aMigrationTheHypervisorCannotAnswerForAtStartIsDecidedOnceItCan() throws Exception {
+        vertx.undeploy(agentA).await(60, TimeUnit.SECONDS);
+        try (ExecutedCommands store = ExecutedCommands.open(stateA)) {
+            store.recordAccepted("cmd-unsure", "web", codec.toJson(migrate("web", "host-b")), System.currentTimeMillis());
+        }
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        HypervisorDriver real = fabric.driver("host-a");
+        HypervisorDriver flaky = new HypervisorDriver() {
+            @Override
+            public org.virtbalancer.agent.driver.MigrationJob inspectMigration(String guest, String target,
+                    java.util.Optional<org.virtbalancer.protocol.HostFacts> facts, MigrationMode mode) throws DriverException {
+                if (asked.incrementAndGet() == 1) {
+                    throw new DriverException("libvirt at qemu:///system has been unreachable since a moment ago");
+                }
+                return real.inspectMigration(guest, target, facts, mode);
+            }
+
+            @Override
+            public org.virtbalancer.protocol.HostFacts hostFacts() throws DriverException {
+                return real.hostFacts();
+            }
+
+            @Override
+            public List<org.virtbalancer.protocol.GuestDescriptor> guests() throws DriverException {
+                return real.guests();
+            }
+
+            @Override
+            public HostLoad sampleLoad(Duration interval) throws DriverException {
+                return real.sampleLoad(interval);
+            }
+
+            @Override
+            public void listen(java.util.function.Consumer<DomainEvent> listener) throws DriverException {
+                real.listen(listener);
+            }
+
+            @Override
+            public org.virtbalancer.protocol.MigrationStats migrate(org.virtbalancer.agent.driver.MigrationRequest request,
+                    org.virtbalancer.agent.driver.MigrationProgress progress) throws org.virtbalancer.agent.driver.MigrationException {
+                return real.migrate(request, progress);
+            }
+
+            @Override
+            public org.virtbalancer.protocol.MigrationStats followMigration(org.virtbalancer.agent.driver.MigrationRequest request,
+                    org.virtbalancer.agent.driver.MigrationProgress progress) throws org.virtbalancer.agent.driver.MigrationException {
+                return real.followMigration(request, progress);
+            }
+
+            @Override
+            public boolean abort(String guest) throws DriverException {
+                return real.abort(guest);
+            }
+
+            @Override
+            public void close() {
+                real.close();
+            }
+        };
+        vertx.deployVerticle(new AgentVerticle(config("host-a", stateA), flaky, new SimpleMeterRegistry())).await(60, TimeUnit.SECONDS);
+
+        CommandResult r = finalResult("cmd-unsure");
+
+        assertEquals(ResultStatus.FAILED, r.status());
+        assertTrue(r.reason().contains("guest web is still on host-a and no migration of it runs"), r.reason());
+        assertEquals(2, asked.get(), "asked again after the failure, then not again");
+        send("probe", migrate("web", "host-z"));
+        finalResult("probe");
+        assertEquals(1, resultsOf("cmd-unsure").size());
     }
 }

@@ -21,21 +21,21 @@ import java.util.stream.Stream;
  * Records everything written to a test's topics (its own prefix), from the beginning, on a
  * background thread — the test's window onto what agents and balancer said to each other.
  */
-final class TopicTap implements AutoCloseable {
+public final class TopicTap implements AutoCloseable {
     /** One record as seen on the wire; {@code envelope} is null when it did not decode. */
-    record Seen(String topic, String key, Envelope envelope, long seenAt) {}
+    public record Seen(String topic, String key, Envelope envelope, long seenAt) {}
 
     private final KafkaConsumer<String, byte[]> consumer;
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
     private final Thread thread;
     private volatile boolean running = true;
 
-    TopicTap(KafkaSettings kafka) {
+    public TopicTap(KafkaSettings kafka) {
         this(kafka, false);
     }
 
     /** @param committed read only committed transactions, as agents do (else everything written, aborted included) */
-    TopicTap(KafkaSettings kafka, boolean committed) {
+    public TopicTap(KafkaSettings kafka, boolean committed) {
         Map<String, Object> config = new HashMap<>(kafka.consumer("tap", kafka.topics().prefix() + "tap"
                 + (committed ? "-committed" : "")));
         config.put("metadata.max.age.ms", "500");
@@ -61,16 +61,16 @@ final class TopicTap implements AutoCloseable {
         thread.start();
     }
 
-    List<Seen> all() {
+    public List<Seen> all() {
         return List.copyOf(seen);
     }
 
     /** Bodies of type {@code type} seen on {@code topic} (or any topic when null). */
-    <T extends Message> List<T> bodies(String topic, Class<T> type) {
+    public <T extends Message> List<T> bodies(String topic, Class<T> type) {
         return envelopes(topic, type).map(e -> type.cast(e.body())).toList();
     }
 
-    <T extends Message> Stream<Envelope> envelopes(String topic, Class<T> type) {
+    public <T extends Message> Stream<Envelope> envelopes(String topic, Class<T> type) {
         return seen.stream().filter(s -> topic == null || s.topic().equals(topic))
                 .map(Seen::envelope).filter(e -> e != null && type.isInstance(e.body()));
     }
