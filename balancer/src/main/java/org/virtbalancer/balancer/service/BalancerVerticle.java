@@ -107,6 +107,10 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private int fencedAtChanges = -1;
     private Map<TopicPartition, Long> catchUpTo = Map.of();
     private long openingSince;
+    /** Whether this balancer has read the state topics to where they ended when it started: only then may it lead. */
+    private volatile boolean warm;
+    private Map<TopicPartition, Long> warmUpTo;
+    private boolean warmUpAsked;
     private volatile boolean stopping;
     private long catchUpUntil;
     /** Partitions read from the beginning once since start (re-assignments must not replay them). */
@@ -188,6 +192,10 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                     // New command topics join the subscription without taking the others away.
                     reading.put("partition.assignment.strategy",
                             "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+                    // Static membership: a balancer restarted under the same id gets its partitions at once,
+                    // instead of after the session of its killed predecessor ran out (45 s by default).
+                    reading.put("group.instance.id", "balancer-" + config.id());
+                    reading.put("session.timeout.ms", "10000");
                     consumer = KafkaConsumer.create(vertx, reading);
                     consumer.handler(record -> {
                         handle(record);
@@ -388,7 +396,10 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
             return;
         }
         boolean mayTry = fencedAtChanges < 0 || membershipChanges.get() != fencedAtChanges;
-        boolean should = leadership.leads() && mayTry;
+        if (!warm) {
+            checkWarm();
+        }
+        boolean should = leadership.leads() && mayTry && warm;
         if (should && role == Role.FOLLOWER) {
             role = Role.OPENING;
             openingSince = System.nanoTime();
@@ -412,6 +423,47 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         } else if (!should && role != Role.FOLLOWER) {
             stepDown(leadership.describe(), false);
         }
+    }
+
+    /**
+     * A balancer that has not yet read the state topics (inventory, control, commands, results) to
+     * where they ended when it got them knows nothing of the migrations in flight: it must not lead.
+     */
+    private void checkWarm() {
+        Topics topics = config.kafka().topics();
+        if (consumer == null) {
+            return;
+        }
+        if (warmUpTo == null) {
+            if (warmUpAsked) {
+                return;
+            }
+            warmUpAsked = true;
+            consumer.assignment().compose(assigned -> {
+                Set<TopicPartition> state = assigned.stream().filter(tp -> tp.getTopic().equals(topics.inventory())
+                        || tp.getTopic().equals(topics.control()) || tp.getTopic().equals(topics.commandResults())
+                        || isCommandTopic(tp.getTopic())).collect(Collectors.toSet());
+                boolean complete = state.stream().anyMatch(tp -> tp.getTopic().equals(topics.inventory()))
+                        && state.stream().anyMatch(tp -> tp.getTopic().equals(topics.control()));
+                return complete ? consumer.endOffsets(state) : Future.<Map<TopicPartition, Long>>succeededFuture(null);
+            }).onComplete(ar -> {
+                warmUpAsked = false;
+                if (ar.succeeded() && ar.result() != null) {
+                    warmUpTo = ar.result();
+                }
+            });
+            return;
+        }
+        List<Future<Boolean>> done = warmUpTo.entrySet().stream()
+                .map(e -> consumer.position(e.getKey()).map(p -> p >= e.getValue()).recover(x -> Future.succeededFuture(false)))
+                .toList();
+        Future.all(done).onSuccess(all -> {
+            if (!warm && done.stream().allMatch(Future::result)) {
+                warm = true;
+                LOG.info("balancer {} has read its state from Kafka and may lead", config.id());
+                evaluateRole();
+            }
+        });
     }
 
     /** Reads every command topic to its end before deciding, so nothing the old leader sent is planned again. */
@@ -482,6 +534,8 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
             if (was == Role.LEADER) {
                 core = new BalancerCore(config.settings(), clock);
                 seeded.clear();
+                warm = false;
+                warmUpTo = null;
                 consumer.assignment().onSuccess(this::rebuild);
             }
         }
