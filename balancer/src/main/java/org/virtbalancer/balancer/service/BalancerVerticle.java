@@ -293,11 +293,19 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
 
     /**
      * The state is in Kafka: compacted topics (hosts, maintenance, automation), the commands the
-     * leaders sent and their results. Each is read from the beginning once after start, whatever
-     * offsets this balancer committed before; load samples and domain events go on from there.
+     * leaders sent and their results. Each is read from the beginning once after start (the first
+     * assignment, before anything is fetched), whatever offsets this balancer committed before;
+     * load samples and domain events go on from there.
      */
     private void rebuild(Set<TopicPartition> assigned) {
         Topics topics = config.kafka().topics();
+        if (!seeded.isEmpty()) {
+            // A partition assigned later (a new host's command topic) has no committed offset and is read from
+            // its beginning anyway (auto.offset.reset=earliest). No seek: in vertx-kafka-client 5.0.7 a seek
+            // drops the rest of the batch being delivered, on every partition (samples, results).
+            seeded.addAll(assigned);
+            return;
+        }
         Set<TopicPartition> state = assigned.stream()
                 .filter(tp -> !seeded.contains(tp))
                 .filter(tp -> tp.getTopic().equals(topics.inventory()) || tp.getTopic().equals(topics.control())
