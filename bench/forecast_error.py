@@ -4,7 +4,10 @@
 Reads a trace directory in the format of ../shared/traces (one file per VM, one CPU percentage
 per 5-minute step) and prints, over all VMs and steps from the 21st on, the mean squared error of
 predicting the next step with the last sample and with exponentially weighted means of several
-weights per step, plus the correlation of consecutive changes. Needs python3 with numpy.
+weights per step, the correlation of consecutive changes, and the autocorrelation of each VM's
+samples around its own day mean (averaged over VMs that move at all): near zero means the samples
+are noise around a level, and no forecast from the past can do much better than the level.
+Needs python3 with numpy.
 
     python3 bench/forecast_error.py /work/shared/traces/planetlab/20110303
 """
@@ -29,6 +32,13 @@ def main(directory):
         print(f"  EWMA {weight:4.2f}/step (τ {tau:5.0f} min) MSE {((nxt - ewma[:, 20:-1]) ** 2).mean():6.1f}")
     d = np.diff(x, axis=1)
     print(f"  corr(change, next change) {np.corrcoef(d[:, :-1].ravel(), d[:, 1:].ravel())[0, 1]:.2f}")
+    z = x - x.mean(axis=1, keepdims=True)
+    var = (z ** 2).mean(axis=1)
+    z, var = z[var > 1], var[var > 1]
+    lags = (1, 2, 3, 6, 12, 24, 72)
+    acf = [((z[:, lag:] * z[:, :-lag]).mean(axis=1) / var).mean() for lag in lags]
+    print("  autocorrelation around the day mean, lag in steps: "
+          + ", ".join(f"{lag}: {a:.2f}" for lag, a in zip(lags, acf)))
 
 
 if __name__ == "__main__":
