@@ -10,6 +10,7 @@ import io.vertx.kafka.client.producer.KafkaProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbalancer.agent.driver.HypervisorDriver;
+import org.virtbalancer.agent.driver.MeteredDriver;
 import org.virtbalancer.protocol.Codec;
 import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.KafkaSettings;
@@ -28,7 +29,8 @@ import java.util.stream.Collectors;
  * or a fleet of simulated hosts ({@link #fleet}). Each host publishes its own inventory, load and
  * events and runs the commands of its own command topic ({@link HostAgent}); the process gives
  * them one producer, one inventory reader, one consumer of all their command topics and one set
- * of worker threads, so thousands of hosts fit in one JVM. Every driver call runs on a worker thread.
+ * of worker threads, so thousands of hosts fit in one JVM. Every driver call runs on a worker thread,
+ * timed and its errors counted ({@link MeteredDriver}).
  */
 public final class AgentVerticle extends VerticleBase {
     private static final Logger LOG = LoggerFactory.getLogger(AgentVerticle.class);
@@ -72,7 +74,7 @@ public final class AgentVerticle extends VerticleBase {
             }
         }
         this.configs = List.copyOf(configs);
-        this.drivers = List.copyOf(drivers);
+        this.drivers = drivers.stream().<HypervisorDriver>map(d -> new MeteredDriver(d, registry)).toList();
         this.registry = registry;
         this.fleet = fleet;
         this.name = fleet ? "fleet-" + configs.get(0).hostId() : configs.get(0).hostId();

@@ -94,11 +94,11 @@ final class ClusterHosts {
         } else {
             Decoded decoded = codec.decode(record.value());
             if (decoded instanceof Decoded.Rejected r) {
-                deadLetters.reject(record, r.reason());
+                deadLetters.reject(record, DeadLetters.Why.INVALID, r.reason());
             } else if (((Decoded.Ok) decoded).envelope().body() instanceof Inventory inv) {
                 hosts.put(inv.facts().host(), inv.facts());
             } else {
-                deadLetters.reject(record, "a " + ((Decoded.Ok) decoded).envelope().type().wireName()
+                deadLetters.reject(record, DeadLetters.Why.MISPLACED, "a " + ((Decoded.Ok) decoded).envelope().type().wireName()
                         + " message does not belong on " + topic + ", which carries only Inventory messages: send it to its own topic");
             }
         }

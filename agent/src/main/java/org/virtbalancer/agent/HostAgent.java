@@ -1,5 +1,6 @@
 package org.virtbalancer.agent;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -53,6 +54,8 @@ final class HostAgent {
     private Shared shared;
     private ExecutedCommands executed;
     private Outbox outbox;
+    private Outbox.Meters outboxMeters;
+    private Counter samplesPublished;
     private Results results;
     private Migrations migrations;
     private boolean inventoryPending;
@@ -78,7 +81,10 @@ final class HostAgent {
     /** Wires the host to its process's Kafka clients and workers; gives its command handling. */
     HostCommands connect(Shared process) {
         this.shared = process;
-        outbox = new Outbox(process.producer(), process.codec(), config.source());
+        outboxMeters = new Outbox.Meters(process.registry(), config.hostId());
+        outbox = new Outbox(process.producer(), process.codec(), config.source(), outboxMeters);
+        samplesPublished = Counter.builder("vb.agent.samples.published").tag("host", config.hostId())
+                .description("Load samples the broker acknowledged").register(process.registry());
         results = new Results(outbox, config.kafka().topics().commandResults(), config.hostId());
         DeadLetters deadLetters = new DeadLetters(outbox, config.kafka().topics().deadLetter(), config.source(),
                 process.registry());
@@ -218,7 +224,11 @@ final class HostAgent {
                 executed.close();
             }
             return null;
-        }, false));
+        }, false)).onComplete(x -> {
+            if (outboxMeters != null) {
+                outboxMeters.remove(shared.registry());
+            }
+        });
     }
 
     private void onEvent(DomainEvent event) {
@@ -257,7 +267,8 @@ final class HostAgent {
             return;
         }
         driverWorkers.executeBlocking(() -> driver.sampleLoad(config.sampleInterval()), false)
-                .onSuccess(load -> outbox.publish(config.kafka().topics().hostLoad(), config.hostId(), load))
+                .onSuccess(load -> outbox.publish(config.kafka().topics().hostLoad(), config.hostId(), load)
+                        .onSuccess(v -> samplesPublished.increment()))
                 .onFailure(e -> LOG.warn("could not sample the load of {}: {}", config.hostId(), e.getMessage()));
     }
 }

@@ -38,6 +38,9 @@ final class HostCommands {
     private final HypervisorDriver driver;
     private final WorkerExecutor driverWorkers;
     private final Counter duplicates;
+    private final Counter migrateReceived;
+    private final Counter abortReceived;
+    private final Counter rejected;
     private final String topic;
     private long highestEpoch;
 
@@ -54,8 +57,17 @@ final class HostCommands {
         this.driver = driver;
         this.driverWorkers = driverWorkers;
         this.topic = config.kafka().topics().commands(config.hostId());
-        this.duplicates = Counter.builder("vb_agent_duplicate_commands").tag("host", config.hostId())
+        this.duplicates = Counter.builder("vb.agent.commands.duplicate").tag("host", config.hostId())
                 .description("Commands delivered again after they were acted on; not run again").register(registry);
+        this.migrateReceived = received(registry, "migrate");
+        this.abortReceived = received(registry, "abort");
+        this.rejected = Counter.builder("vb.agent.commands.rejected").tag("host", config.hostId())
+                .description("Commands this agent rejected (the reason is in the REJECTED result)").register(registry);
+    }
+
+    private Counter received(MeterRegistry registry, String type) {
+        return Counter.builder("vb.agent.commands.received").tag("host", config.hostId()).tag("type", type)
+                .description("Valid commands read from this host's command topic, duplicates included").register(registry);
     }
 
     /** This host's command topic. */
@@ -67,15 +79,16 @@ final class HostCommands {
     Future<Void> handle(KafkaConsumerRecord<String, byte[]> record) {
         Decoded decoded = codec.decode(record.value());
         if (decoded instanceof Decoded.Rejected r) {
-            return deadLetters.reject(record, r.reason());
+            return deadLetters.reject(record, DeadLetters.Why.INVALID, r.reason());
         }
         Envelope envelope = ((Decoded.Ok) decoded).envelope();
         if (!(envelope.body() instanceof Migrate) && !(envelope.body() instanceof Abort)) {
-            return deadLetters.reject(record, "a " + envelope.type().wireName() + " message does not belong on " + topic
+            return deadLetters.reject(record, DeadLetters.Why.MISPLACED, "a " + envelope.type().wireName() + " message does not belong on " + topic
                     + ", which carries only Migrate and Abort commands for host " + config.hostId()
                     + ": send it to its own topic");
         }
         String id = envelope.id();
+        (envelope.body() instanceof Migrate ? migrateReceived : abortReceived).increment();
         if (executed.contains(id)) {
             duplicates.increment();
             LOG.warn("command {} was delivered again; it was already acted on, so it is not run again", id);
@@ -141,6 +154,7 @@ final class HostCommands {
     }
 
     private Future<Void> reject(String id, String guest, String reason) {
+        rejected.increment();
         LOG.info("command {} rejected: {}", id, reason);
         return recordDone(id).compose(v -> results.publish(id, guest, ResultStatus.REJECTED, reason)
                 .recover(e -> Future.succeededFuture()));

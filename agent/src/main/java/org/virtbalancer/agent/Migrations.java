@@ -83,6 +83,7 @@ final class Migrations {
     private final Map<String, Job> running = new LinkedHashMap<>();
     private final Counter succeeded;
     private final Counter failed;
+    private final Counter aborted;
     private final List<Meter> meters = new ArrayList<>();
     private final MeterRegistry registry;
     private Promise<Void> drained;
@@ -101,14 +102,19 @@ final class Migrations {
         this.onChange = onChange;
         this.registry = registry;
         String host = config.hostId();
-        this.succeeded = Counter.builder("vb_agent_migrations").tag("host", host).tag("outcome", "succeeded")
-                .description("Migrations this agent finished").register(registry);
-        this.failed = Counter.builder("vb_agent_migrations").tag("host", host).tag("outcome", "failed")
-                .description("Migrations this agent finished").register(registry);
-        meters.add(Gauge.builder("vb_agent_migrations_running", running, Map::size).tag("host", host)
+        this.succeeded = finished(host, "succeeded");
+        this.failed = finished(host, "failed");
+        this.aborted = finished(host, "aborted");
+        meters.add(Gauge.builder("vb.agent.migrations.running", running, Map::size).tag("host", host)
                 .description("Migrations running on this host").strongReference(true).register(registry));
-        meters.add(Gauge.builder("vb_agent_migrations_queued", queue, Deque::size).tag("host", host)
+        meters.add(Gauge.builder("vb.agent.migrations.queued", queue, Deque::size).tag("host", host)
                 .description("Accepted migrations waiting for a free slot").strongReference(true).register(registry));
+    }
+
+    private Counter finished(String host, String outcome) {
+        return Counter.builder("vb.agent.migrations.finished").tag("host", host).tag("outcome", outcome)
+                .description("Migrations this agent finished: succeeded, failed, or aborted (by an Abort command,"
+                        + " a deadline or the agent stopping)").register(registry);
     }
 
     /** The command already moving {@code guest}, if any. */
@@ -268,7 +274,7 @@ final class Migrations {
             succeeded.increment();
             LOG.info("command {}: {}", commandId, reason);
         } else {
-            failed.increment();
+            (reason.startsWith("aborted") ? aborted : failed).increment();
             LOG.warn("command {} failed: {}", commandId, reason);
         }
     }

@@ -1,5 +1,9 @@
 package org.virtbalancer.agent;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
@@ -12,6 +16,8 @@ import org.virtbalancer.protocol.Envelope;
 import org.virtbalancer.protocol.Message;
 import org.virtbalancer.protocol.ResultStatus;
 
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -36,11 +42,40 @@ final class Outbox {
     private final KafkaProducer<String, byte[]> producer;
     private final Codec codec;
     private final String source;
+    private final Meters meters;
 
+    /** What one host's outbox counts: messages waiting for the broker's acknowledgement, and drops. */
+    static final class Meters {
+        private final AtomicInteger pending = new AtomicInteger();
+        private final Counter dropped;
+        private final List<Meter> registered;
+
+        Meters(MeterRegistry registry, String host) {
+            this.dropped = Counter.builder("vb.agent.outbox.dropped").tag("host", host)
+                    .description("Messages the outbox dropped because Kafka did not acknowledge and a later one replaces them")
+                    .register(registry);
+            this.registered = List.of(dropped, Gauge.builder("vb.agent.outbox.pending", pending, AtomicInteger::get)
+                    .tag("host", host).description("Messages sent to Kafka and not yet acknowledged by the broker")
+                    .strongReference(true).register(registry));
+        }
+
+        /** Takes this host's series out of the registry (the host's agent stopped). */
+        void remove(MeterRegistry registry) {
+            registered.forEach(registry::remove);
+        }
+    }
+
+    /** An outbox whose sends are not measured. */
     Outbox(KafkaProducer<String, byte[]> producer, Codec codec, String source) {
+        this(producer, codec, source, null);
+    }
+
+    /** @param meters where to count pending and dropped messages; null counts nothing */
+    Outbox(KafkaProducer<String, byte[]> producer, Codec codec, String source, Meters meters) {
         this.producer = producer;
         this.codec = codec;
         this.source = source;
+        this.meters = meters;
     }
 
     /**
@@ -58,7 +93,15 @@ final class Outbox {
             LOG.warn("could not encode {} for {}: {}", body.getClass().getSimpleName(), topic, e.toString());
             return Future.failedFuture(e);
         }
+        if (meters != null) {
+            meters.pending.incrementAndGet();
+        }
         return producer.send(KafkaProducerRecord.create(topic, key, bytes))
+                .onComplete(x -> {
+                    if (meters != null) {
+                        meters.pending.decrementAndGet();
+                    }
+                })
                 .onFailure(e -> LOG.warn("could not publish {} to {}: {}", body.getClass().getSimpleName(), topic, e.toString()))
                 .mapEmpty();
     }
@@ -72,6 +115,9 @@ final class Outbox {
     }
 
     private Future<Void> dropped(String topic, Message body) {
+        if (meters != null) {
+            meters.dropped.increment();
+        }
         long count = DROPPED.incrementAndGet();
         long now = System.currentTimeMillis();
         long last = DROPS_LOGGED_AT.get();

@@ -151,14 +151,17 @@ public final class BalancerCore {
     /**
      * Results of commands. A final result of a command this core does not know yet is kept for a
      * while: read back from Kafka, a result can come before its command (they are on different topics).
+     *
+     * @return what the result meant for the migration it reports on ({@link ResultOutcome.Ignored} for a
+     *         result kept for later, an Abort's result, or a repeat)
      */
-    public void onCommandResult(CommandResult result) {
+    public ResultOutcome onCommandResult(CommandResult result) {
         if (result.status().isFinal() && !migrations.knows(result.commandId())) {
             earlyResults.put(result.commandId(), result);
             if (earlyResults.size() > EARLY_RESULTS_KEPT) {
                 earlyResults.remove(earlyResults.keySet().iterator().next());
             }
-            return;
+            return new ResultOutcome.Ignored();
         }
         long now = clock.millis();
         ResultOutcome outcome = migrations.onResult(result, now);
@@ -167,6 +170,7 @@ public final class BalancerCore {
             GuestState before = cluster.guest(m.source(), m.guest()).map(Guest::state).orElse(GuestState.RUNNING);
             cluster.completeMove(m.guest(), m.source(), m.target(), stateOnTarget(m, before), now);
         }
+        return outcome;
     }
 
     private static GuestState stateOnTarget(Migration m, GuestState before) {
@@ -337,18 +341,18 @@ public final class BalancerCore {
 
     private void issue(String trigger, Purpose purpose, List<Move> moves, List<String> notMoved, double before,
                        double after, long now, List<Action> actions) {
-        issue(UUID.randomUUID().toString(), trigger, purpose, moves, notMoved, before, after, now, actions);
+        issue(UUID.randomUUID().toString(), trigger, purpose, false, moves, notMoved, before, after, now, actions);
     }
 
-    private void issue(String planId, String trigger, Purpose purpose, List<Move> moves, List<String> notMoved,
-                       double before, double after, long now, List<Action> actions) {
+    private void issue(String planId, String trigger, Purpose purpose, boolean approved, List<Move> moves,
+                       List<String> notMoved, double before, double after, long now, List<Action> actions) {
         List<PlannedMove> planned = new ArrayList<>();
         for (Move mv : moves) {
             String commandId = UUID.randomUUID().toString();
             Migrate command = new Migrate(mv.guest().name(), mv.source(), mv.target(), mv.mode(), mv.options(),
                     migrations.deadline(now, mv.prediction().durationMs()), mv.reason());
             migrations.start(commandId, command, purpose, now);
-            actions.add(new Action.SendMigrate(commandId, command));
+            actions.add(new Action.SendMigrate(commandId, command, purpose, approved));
             planned.add(mv.planned(commandId));
         }
         publish(new PlanDecision(planId, trigger, automation, !planned.isEmpty(), before, after, planned, notMoved),
@@ -419,7 +423,7 @@ public final class BalancerCore {
             still.add(new Move(guest.get(), mv.source(), mv.target(), mv.mode(), mv.options(), mv.prediction(),
                     mv.reason(), mv.sourceBefore(), mv.sourceAfter(), mv.targetBefore(), mv.targetAfter()));
         }
-        issue(planId, "approved: " + r.trigger(), r.purpose(), still, notMoved, before, view.imbalance(), now, queued);
+        issue(planId, "approved: " + r.trigger(), r.purpose(), true, still, notMoved, before, view.imbalance(), now, queued);
     }
 
     private void publish(PlanDecision decision, List<Action> actions) {
@@ -451,6 +455,12 @@ public final class BalancerCore {
         Map<String, MaintenanceState> states = new HashMap<>();
         drains.forEach((h, d) -> states.put(h, d.state()));
         return states;
+    }
+
+    /** Recommendations waiting for an operator's ApprovePlan (manual automation), expired ones not counted. */
+    public int pendingRecommendations() {
+        long now = clock.millis();
+        return (int) pending.values().stream().filter(r -> now - r.at() <= RECOMMENDATION_TTL.toMillis()).count();
     }
 
     /** An immutable view for the terminal, CLI and dashboard. */

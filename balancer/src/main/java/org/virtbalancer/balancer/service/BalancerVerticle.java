@@ -80,6 +80,9 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private static final int SNAPSHOT_COST_FACTOR = 10;
     /** Commands older than this are history, not state, when a balancer rebuilds from Kafka. */
     static final Duration REBUILD_WINDOW = Duration.ofHours(2);
+    private static final Duration[] TICK_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
+            Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+            Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5)};
     /** A new leader waits at most this long to read the command topics to their end. */
     private static final Duration CATCH_UP_LIMIT = Duration.ofSeconds(10);
 
@@ -100,6 +103,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private final AtomicInteger membershipChanges = new AtomicInteger();
     private final Counter fenced;
     private final Counter elected;
+    private final BalancerMetrics metrics;
     private volatile Role role = Role.FOLLOWER;
     private volatile long epoch;
     private LeaderChannel channel;
@@ -130,17 +134,16 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         this.config = config;
         this.clock = clock;
         this.registry = registry;
-        this.tickDuration = Timer.builder("vb_balancer_tick").description("Event-loop time of one decision tick,"
-                + " carrying out its actions and any snapshot included").register(registry);
+        this.tickDuration = Timer.builder("vb.balancer.tick.duration").description("Event-loop time of one decision tick,"
+                + " carrying out its actions and any snapshot included").serviceLevelObjectives(TICK_BUCKETS).register(registry);
         Membership m = config.membership();
         this.leadership = m.standalone() ? Leadership.standalone()
                 : new HazelcastLeadership(config.clusterName(), m.host(), m.port(), m.members(), m.outboundPorts());
-        this.fenced = Counter.builder("vb_balancer_fenced").description("Times this balancer's leader transactions"
+        this.fenced = Counter.builder("vb.balancer.fenced").description("Times this balancer's leader transactions"
                 + " failed (fenced by a newer leader, or the broker gone) and it stepped down").register(registry);
-        this.elected = Counter.builder("vb_balancer_elections").description("Times this balancer became leader")
+        this.elected = Counter.builder("vb.balancer.elections").description("Times this balancer became leader")
                 .register(registry);
-        io.micrometer.core.instrument.Gauge.builder("vb_balancer_leader", () -> role == Role.LEADER ? 1 : 0)
-                .description("1 while this balancer leads").register(registry);
+        this.metrics = new BalancerMetrics(registry, config.kafka().topics(), this::role, clock);
     }
 
     /** What this balancer does now; safe from any thread. */
@@ -164,7 +167,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         core = new BalancerCore(config.settings(), clock);
         snapshot.set(core.snapshot());
         Future<Void> listening = !config.api().enabled() ? Future.succeededFuture()
-                : HttpApi.start(vertx, config.api(), this).map(started -> {
+                : HttpApi.start(vertx, config.api(), this, MetricsScrape.of(registry)).map(started -> {
                     api = started;
                     LOG.info("balancer {} API on {}", config.id(), started.url());
                     return null;
@@ -197,8 +200,10 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                     reading.put("group.instance.id", "balancer-" + config.id());
                     reading.put("session.timeout.ms", "10000");
                     consumer = KafkaConsumer.create(vertx, reading);
+                    metrics.watch(consumer.unwrap());
                     consumer.handler(record -> {
                         handle(record);
+                        metrics.onRecord(record);
                         handled.put(new TopicPartition(record.topic(), record.partition()),
                                 new OffsetAndMetadata(record.offset() + 1, ""));
                     });
@@ -226,6 +231,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         role = Role.FOLLOWER;
         Future<Void> c = consumer == null ? Future.succeededFuture()
                 : commitHandled().recover(e -> Future.succeededFuture()).compose(v -> consumer.close());
+        metrics.close();
         return c.compose(v -> producer == null ? Future.succeededFuture() : producer.close())
                 .compose(v -> api == null ? Future.succeededFuture() : api.close())
                 .compose(v -> vertx.executeBlocking(() -> {
@@ -328,7 +334,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private void handle(KafkaConsumerRecord<String, Received> record) {
         Decoded decoded = record.value().decoded();
         if (decoded instanceof Decoded.Rejected rejected) {
-            deadLetter(record, rejected.reason());
+            deadLetter(record, BalancerMetrics.INVALID, rejected.reason());
             return;
         }
         Envelope envelope = ((Decoded.Ok) decoded).envelope();
@@ -351,7 +357,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
             } else if (topic.equals(topics.domainEvents()) && body instanceof DomainEvent event) {
                 core.onDomainEvent(event);
             } else if (topic.equals(topics.commandResults()) && body instanceof CommandResult result) {
-                core.onCommandResult(result);
+                metrics.onResult(result, core.onCommandResult(result));
                 if (result.status().isFinal()) {
                     resultListeners.forEach(l -> l.accept(result));
                 }
@@ -359,13 +365,13 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                 LOG.info("control from {}: {}", envelope.source(), body);
                 core.onControl(body);
             } else {
-                deadLetter(record, "a " + envelope.type().wireName() + " message does not belong on " + topic
+                deadLetter(record, BalancerMetrics.MISPLACED, "a " + envelope.type().wireName() + " message does not belong on " + topic
                         + "; " + expectedOn(topic));
             }
         } catch (RuntimeException e) {
             // A message the core cannot digest must not stop the balancer.
             LOG.error("could not handle {} from {}", envelope.type().wireName(), topic, e);
-            deadLetter(record, "the balancer could not handle this message: " + e);
+            deadLetter(record, BalancerMetrics.UNHANDLED, "the balancer could not handle this message: " + e);
         }
     }
 
@@ -395,6 +401,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
             decide();
         }
         refreshSnapshot();
+        metrics.onTick(snapshot.get(), core.pendingRecommendations());
         tickDuration.record(System.nanoTime() - began, TimeUnit.NANOSECONDS);
     }
 
@@ -552,7 +559,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private void decide() {
         List<Action> actions;
         try {
-            actions = core.tick();
+            actions = metrics.plan(core::tick);
         } catch (RuntimeException e) {
             LOG.error("decision tick failed; the next tick tries again", e);
             return;
@@ -578,6 +585,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         LeaderChannel sending = channel;
         Future.fromCompletionStage(sending.send(batch), context).onComplete(ar -> {
             if (ar.succeeded()) {
+                metrics.onSent(actions);
                 for (LeaderChannel.Outgoing o : batch) {
                     if (o.commandHost() != null) {
                         commandListeners.forEach(l -> l.accept(o.envelope()));
@@ -616,10 +624,10 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         return producer.send(KafkaProducerRecord.create(topic, key, codec.encode(env))).mapEmpty();
     }
 
-    private void deadLetter(KafkaConsumerRecord<String, Received> record, String reason) {
+    /** @param kind {@link BalancerMetrics#INVALID}, {@link BalancerMetrics#MISPLACED} or {@link BalancerMetrics#UNHANDLED} */
+    private void deadLetter(KafkaConsumerRecord<String, Received> record, String kind, String reason) {
         Topics topics = config.kafka().topics();
-        Counter.builder("vb_dead_letter").description("Messages rejected to the dead-letter topic")
-                .tag("topic", record.topic()).register(registry).increment();
+        metrics.deadLettered(record.topic(), kind);
         LOG.warn("rejected a message on {} at {}/{}: {}", record.topic(), record.partition(), record.offset(), reason);
         DeadLetter dl = DeadLetter.of(record.topic(), record.partition(), record.offset(), record.key(),
                 record.value().bytes(), reason, "balancer:" + config.id());

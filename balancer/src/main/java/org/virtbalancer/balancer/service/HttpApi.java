@@ -22,6 +22,8 @@ import java.util.Optional;
  *   <li>{@code GET /api/plan}: what the balancer would do now ({@link org.virtbalancer.balancer.core.Preview})</li>
  *   <li>{@code GET /api/explain/GUEST[?target=HOST]}: where the guest can go, every failing rule per host
  *       ({@link Explanation}); 404 when the guest or the host is unknown</li>
+ *   <li>{@code GET /metrics}: the process's metrics in the Prometheus text format, when it has a
+ *       Prometheus registry ({@link MetricsScrape})</li>
  * </ul>
  * Errors are {@code {"error": "<one sentence saying what to do>"}}.
  */
@@ -40,8 +42,14 @@ public final class HttpApi {
 
     /** Listens on {@code endpoint}; fails with a sentence naming the address when it cannot. */
     public static Future<HttpApi> start(Vertx vertx, ApiEndpoint endpoint, BalancerQueries queries) {
+        return start(vertx, endpoint, queries, Optional.empty());
+    }
+
+    /** As {@link #start(Vertx, ApiEndpoint, BalancerQueries)}, with {@code GET /metrics} when {@code metrics} is given. */
+    public static Future<HttpApi> start(Vertx vertx, ApiEndpoint endpoint, BalancerQueries queries,
+                                        Optional<MetricsScrape> metrics) {
         return vertx.createHttpServer(new HttpServerOptions().setHost(endpoint.host()).setPort(endpoint.port()))
-                .requestHandler(routes(vertx, queries))
+                .requestHandler(routes(vertx, queries, metrics))
                 .listen()
                 .recover(e -> Future.failedFuture(new IllegalStateException("the balancer API cannot listen on "
                         + endpoint.host() + ":" + endpoint.port() + " (" + e.getMessage() + "); choose another"
@@ -49,8 +57,9 @@ public final class HttpApi {
                 .map(s -> new HttpApi(s, "http://" + reachable(endpoint.host()) + ":" + s.actualPort()));
     }
 
-    private static Router routes(Vertx vertx, BalancerQueries queries) {
+    private static Router routes(Vertx vertx, BalancerQueries queries, Optional<MetricsScrape> metrics) {
         Router router = Router.router(vertx);
+        metrics.ifPresent(m -> router.get("/metrics").handler(m::serve));
         router.get("/api/plan").handler(ctx -> reply(ctx, queries.preview()));
         router.get("/api/explain/:guest").handler(ctx -> {
             Optional<String> target = Optional.ofNullable(ctx.queryParams().get("target")).filter(t -> !t.isBlank());

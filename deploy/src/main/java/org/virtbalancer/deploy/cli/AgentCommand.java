@@ -1,10 +1,11 @@
 package org.virtbalancer.deploy.cli;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.virtbalancer.agent.AgentConfig;
 import org.virtbalancer.agent.AgentVerticle;
+import org.virtbalancer.agent.MetricsEndpoint;
 import org.virtbalancer.agent.libvirt.LibvirtDriver;
 import org.virtbalancer.agent.libvirt.LibvirtDriverConfig;
 import org.virtbalancer.agent.sim.GuestSpec;
@@ -112,6 +113,16 @@ public final class AgentCommand implements Callable<Integer> {
             + " keep their hypervisor state there too, so it outlives the process (default: ${DEFAULT-VALUE})")
     Path stateDir = Path.of("/var/lib/virt-balancer/agent");
 
+    @Option(names = "--metrics-host", paramLabel = "ADDRESS",
+            description = "Address GET /metrics (Prometheus) binds to (default: ${DEFAULT-VALUE}); it has no"
+                    + " authentication, so bind it to a management network only")
+    String metricsHost = "127.0.0.1";
+
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "Port of GET /metrics, one for all hosts of this process (default: ${DEFAULT-VALUE});"
+                    + " 0 takes any free port, -1 serves no metrics")
+    int metricsPort = MetricsEndpoint.DEFAULT_PORT;
+
     enum Driver { libvirt, simulated }
 
     /** A host to overload some time after start-up. */
@@ -137,6 +148,9 @@ public final class AgentCommand implements Callable<Integer> {
         if (hostCpus < 1 || hostMemoryGiB < 1) {
             throw new IllegalArgumentException("--host-cpus and --host-memory-gib must be at least 1");
         }
+        if (metricsPort < -1 || metricsPort > 65_535) {
+            throw new IllegalArgumentException("--metrics-port must be 0-65535, or -1 for no metrics; got " + metricsPort);
+        }
         if (maxMigrations < 1) {
             throw new IllegalArgumentException("--max-migrations must be at least 1, got " + maxMigrations);
         }
@@ -156,22 +170,26 @@ public final class AgentCommand implements Callable<Integer> {
         Vertx vertx = Vertx.vertx();
         Function<String, AgentConfig> config = host -> AgentConfig.of(host, settings, stateDir.resolve(host))
                 .withSampleInterval(interval).withMaxConcurrentMigrations(maxMigrations);
+        PrometheusMeterRegistry registry = ProcessMetrics.registry();
         SimulatedFabric fabric = null;
         Future<String> deployed;
         if (driver == Driver.simulated) {
             SimulatedFabric f = fabric(ids);
             fabric = f;
-            deployed = vertx.deployVerticle(AgentVerticle.fleet(ids.stream().map(config).toList(), f::driver,
-                    new SimpleMeterRegistry()));
+            deployed = vertx.deployVerticle(AgentVerticle.fleet(ids.stream().map(config).toList(), f::driver, registry));
         } else {
             String host = ids.get(0);
             deployed = vertx.deployVerticle(new AgentVerticle(config.apply(host), new LibvirtDriver(
                     LibvirtDriverConfig.of(host, libvirtUri).withPeerUri(peerUri == null ? libvirtUri : peerUri)
                             .withMigrationAddress(migrationAddress).withSubnet(subnet).withLinkMiBps(linkMiBps)),
-                    new SimpleMeterRegistry()));
+                    registry));
         }
+        Future<String> metrics = metricsPort < 0 ? Future.succeededFuture("")
+                : MetricsEndpoint.start(vertx, metricsHost, metricsPort, registry).map(MetricsEndpoint::url);
+        String metricsUrl;
         try {
             deployed.toCompletionStage().toCompletableFuture().get();
+            metricsUrl = metrics.toCompletionStage().toCompletableFuture().get();
         } catch (java.util.concurrent.ExecutionException e) {
             vertx.close();
             throw new IllegalStateException("the agent could not start: " + e.getCause().getMessage(), e.getCause());
@@ -180,6 +198,9 @@ public final class AgentCommand implements Callable<Integer> {
                 + ids.get(ids.size() - 1) + ")";
         System.out.printf("agents for %s running against %s, started in %.1f s; Ctrl-C stops them%n", which,
                 settings.bootstrapServers(), (System.nanoTime() - began) / 1e9);
+        if (!metricsUrl.isEmpty()) {
+            System.out.println("metrics: " + metricsUrl);
+        }
         for (Overload o : overloads) {
             SimulatedFabric f = fabric;
             vertx.setTimer(Math.max(1, o.after().toMillis()), t -> {

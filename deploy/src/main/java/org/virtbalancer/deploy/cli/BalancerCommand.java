@@ -1,6 +1,5 @@
 package org.virtbalancer.deploy.cli;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import org.virtbalancer.balancer.core.BalancerSettings;
 import org.virtbalancer.balancer.plan.MigrationChoice;
@@ -90,7 +89,8 @@ public final class BalancerCommand implements Callable<Integer> {
     String httpHost = "127.0.0.1";
 
     @Option(names = "--http-port", paramLabel = "PORT",
-            description = "HTTP API port (default: ${DEFAULT-VALUE}); 0 takes any free port, -1 runs no API")
+            description = "HTTP API port, which also serves GET /metrics for Prometheus (default: ${DEFAULT-VALUE});"
+                    + " 0 takes any free port, -1 runs no API and no metrics")
     int httpPort = ApiEndpoint.DEFAULT_PORT;
 
     static MigrationChoice.Fallbacks fallbacks(List<String> ways) {
@@ -125,7 +125,7 @@ public final class BalancerCommand implements Callable<Integer> {
                 .withMembership(new Membership(clusterHost, clusterPort, members, clusterOutboundPorts));
         Vertx vertx = Vertx.vertx();
         CountDownLatch stopped = new CountDownLatch(1);
-        BalancerVerticle balancer = new BalancerVerticle(config, Clock.systemUTC(), new SimpleMeterRegistry());
+        BalancerVerticle balancer = new BalancerVerticle(config, Clock.systemUTC(), ProcessMetrics.registry());
         try {
             vertx.deployVerticle(balancer).toCompletionStage().toCompletableFuture().get();
         } catch (ExecutionException e) {
@@ -134,6 +134,7 @@ public final class BalancerCommand implements Callable<Integer> {
         }
         System.out.println("balancer " + id + " running against " + config.kafka().bootstrapServers() + "; Ctrl-C stops it");
         balancer.apiUrl().ifPresent(url -> System.out.println("api: " + url + "  (vbal plan, vbal explain GUEST)"));
+        balancer.apiUrl().ifPresent(url -> System.out.println("metrics: " + url + "/metrics"));
         System.out.println("cluster: " + (members.isEmpty() ? "this balancer alone; it leads" : balancer.membershipSummary()));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             vertx.close().toCompletionStage().toCompletableFuture().join();

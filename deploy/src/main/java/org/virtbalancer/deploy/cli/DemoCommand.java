@@ -1,6 +1,5 @@
 package org.virtbalancer.deploy.cli;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.virtbalancer.agent.AgentConfig;
 import org.virtbalancer.agent.sim.SimulatedFabric;
 import org.virtbalancer.balancer.core.BalancerSettings;
@@ -87,7 +86,7 @@ public final class DemoCommand implements Callable<Integer> {
                     host -> AgentConfig.of(host, settings, stateDir.resolve("agents").resolve(host))
                             .withSampleInterval(Duration.ofSeconds(1))
                             .withInventoryInterval(Duration.ofSeconds(10)),
-                    new SimpleMeterRegistry())) {
+                    ProcessMetrics.registry())) {
                 System.out.printf("cluster: %d simulated hosts, %d guests; broker up %d ms after start%n", hosts, guests,
                         brokerReady - started);
                 System.out.println("drain a host from another terminal: deploy/bin/vbal maintenance enter host-3 --wait");
@@ -95,6 +94,7 @@ public final class DemoCommand implements Callable<Integer> {
                 cluster.balancer().apiUrl().ifPresent(url -> {
                     System.out.println("api: " + url + "  (from another terminal: deploy/bin/vbal plan,"
                             + " deploy/bin/vbal explain GUEST)");
+                    System.out.println("metrics: " + url + "/metrics  (Prometheus; agents and balancer of this demo)");
                     run.api(url);
                 });
                 writeDemoFile(kafka.bootstrapServers(), cluster.balancer().apiUrl().orElse(""));

@@ -198,7 +198,7 @@ class AgentKafkaTest {
         send("probe-1", migrate("web", "host-z"));
         // Commands are handled in order: once the probe has its result, the duplicate has been handled too.
         finalResult("probe-1");
-        assertEquals(1, counter(registryA, "vb_agent_duplicate_commands"));
+        assertEquals(1, counter(registryA, "vb.agent.commands.duplicate"));
 
         vertx.undeploy(agentA).await(60, TimeUnit.SECONDS);
         MeterRegistry restarted = new SimpleMeterRegistry();
@@ -207,7 +207,7 @@ class AgentKafkaTest {
         send("probe-2", migrate("web", "host-z"));
         finalResult("probe-2");
 
-        assertEquals(1, counter(restarted, "vb_agent_duplicate_commands"));
+        assertEquals(1, counter(restarted, "vb.agent.commands.duplicate"));
         assertEquals(1, resultsOf("cmd-once").stream().filter(r -> r.status() == ResultStatus.ACCEPTED).count());
         assertEquals(1, resultsOf("cmd-once").stream().filter(r -> r.status().isFinal()).count());
     }
@@ -238,7 +238,7 @@ class AgentKafkaTest {
         assertEquals("agent:host-a", letter.rejectedBy());
         assertTrue(letter.reason().startsWith("not valid JSON"), letter.reason());
         assertEquals(ResultStatus.SUCCEEDED, finalResult("cmd-after").status());
-        assertEquals(1.0, registryA.find("vb_dead_letter").tag("topic", topics.commands("host-a")).counter().count());
+        assertEquals(1.0, registryA.find("vb.dead.letters").tag("topic", topics.commands("host-a")).tag("reason", "invalid").counter().count());
     }
 
     @Test

@@ -132,7 +132,7 @@ class BrokerScaleBenchmark {
                 fleets.add(Fleet.start(p, first, count, guestsPerHost, kafka, state.resolve("fleet-" + p), fleetHeap,
                         ownsHot ? hot + "@" + steadyS + "s" : null, out.resolve("broker-scale-fleet-" + p + ".log")));
             }
-            Sampler sampler = new Sampler(kafka, config.groupId(), topics.hostLoad(), seen, metrics.get("vb_balancer_tick").timer());
+            Sampler sampler = new Sampler(kafka, config.groupId(), topics.hostLoad(), seen, metrics.get("vb.balancer.tick.duration").timer());
             LoadTap loadTap = new LoadTap(kafka);
             String loadBefore = Files.readString(Path.of("/proc/loadavg")).trim();
             Tap tap = null;
@@ -223,7 +223,7 @@ class BrokerScaleBenchmark {
                         + " producer -> plain consumer p99 %d / max %d ms%n", warmupSplit[0].p99(), warmupSplit[0].max(),
                         warmupSplit[1].p99(), warmupSplit[1].max()));
                 report.append(String.format(Locale.ROOT, "staleness (now - newest handled sample, every 100 ms): max %.2f s%n", staleMaxS));
-                report.append(String.format(Locale.ROOT, "balancer ticks (vb_balancer_tick): mean %.0f ms, worst second %.0f ms in"
+                report.append(String.format(Locale.ROOT, "balancer ticks (vb_balancer_tick_duration_seconds): mean %.0f ms, worst second %.0f ms in"
                         + " the measured window; mean %.0f ms, worst second %.0f ms in the warm-up%n", ticks[0], ticks[1],
                         warmupTicks[0], warmupTicks[1]));
                 report.append(String.format(Locale.ROOT, "committed offsets behind (every 1 s): max %.0f records = %.2f s of"
@@ -602,7 +602,7 @@ class BrokerScaleBenchmark {
 
         static Fleet start(int index, int first, int count, int guestsPerHost, KafkaSettings kafka, Path state, String heap,
                            String overload, Path log) throws IOException {
-            List<String> args = new ArrayList<>(List.of("agent", "--driver", "simulated", "--host-count", String.valueOf(count),
+            List<String> args = new ArrayList<>(List.of("agent", "--driver", "simulated", "--metrics-port", "0", "--host-count", String.valueOf(count),
                     "--host-prefix", PREFIX, "--first-host-number", String.valueOf(first), "--guests-per-host",
                     String.valueOf(guestsPerHost), "--interval", "10s", "--bootstrap", kafka.bootstrapServers(), "--prefix",
                     kafka.topics().prefix(), "--state-dir", state.toString()));

@@ -131,8 +131,8 @@ class FleetAgentTest {
         assertEquals(ResultStatus.REJECTED, finalResult("probe").status());
         assertEquals(1, results("cmd-1").stream().filter(r -> r.status() == ResultStatus.ACCEPTED).count());
         assertEquals(1, results("cmd-1").stream().filter(r -> r.status().isFinal()).count());
-        assertEquals(1.0, agentMetrics.find("vb_agent_duplicate_commands").tag("host", "h7").counter().count());
-        assertEquals(0.0, agentMetrics.find("vb_agent_duplicate_commands").tag("host", "h3").counter().count());
+        assertEquals(1.0, agentMetrics.find("vb.agent.commands.duplicate").tag("host", "h7").counter().count());
+        assertEquals(0.0, agentMetrics.find("vb.agent.commands.duplicate").tag("host", "h3").counter().count());
 
         // A command on the wrong host's topic is that host's to refuse.
         send("h2", "misrouted", migrate("h7-vm-1", "h7", "h3"));

@@ -80,7 +80,7 @@ class LeaderFailoverTest {
         kafka = KafkaSettings.of(broker.bootstrapServers()).withTopics(topics);
         tap = new TopicTap(kafka, true);
         producer = new KafkaProducer<>(new HashMap<>(kafka.producer("test-operator")));
-        agents = Child.vbal("agents", dir.resolve("agents.log"), "384m", "agent", "--driver", "simulated",
+        agents = Child.vbal("agents", dir.resolve("agents.log"), "384m", "agent", "--driver", "simulated", "--metrics-port", "0",
                 "--host-count", String.valueOf(HOSTS), "--host-prefix", "lf", "--first-host-number", "1",
                 "--guests-per-host", String.valueOf(GUESTS_PER_HOST), "--host-cpus", "64", "--host-memory-gib", "256",
                 "--migration-speedup", "10", "--interval", "1s", "--bootstrap", kafka.bootstrapServers(), "--prefix", topics.prefix(),

@@ -64,7 +64,7 @@ final class AgentProcess implements AutoCloseable {
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-Dvb.log.file=" + log, "-cp", classpath,
-                "org.virtbalancer.deploy.cli.Vbal", "agent", "--driver", driver,
+                "org.virtbalancer.deploy.cli.Vbal", "agent", "--driver", driver, "--metrics-port", "0",
                 "--bootstrap", kafka.bootstrapServers(), "--prefix", kafka.topics().prefix(), "--state-dir", stateDir.toString()));
         cmd.addAll(more);
         return cmd;

@@ -102,7 +102,7 @@ class BrokerRestartTest {
             String startup;
             try (TopicTap tap = new TopicTap(kafka);
                  VbalProcess fleet = VbalProcess.start("fleet", CLIENT_JVM, run.resolve("fleet.log"), List.of("agent",
-                         "--driver", "simulated", "--host-count", "3", "--host-prefix", "h", "--guests-per-host", "6",
+                         "--driver", "simulated", "--metrics-port", "0", "--host-count", "3", "--host-prefix", "h", "--guests-per-host", "6",
                          "--interval", INTERVAL.toSeconds() + "s", "--overload", "h1@6s", "--bootstrap",
                          kafka.bootstrapServers(), "--state-dir", run.resolve("agents").toString()));
                  VbalProcess balancer = VbalProcess.start("balancer", CLIENT_JVM, run.resolve("balancer.log"), List.of("balancer",
