@@ -32,9 +32,9 @@ final class HostSeries implements MultiCollector {
 
     private volatile Map<String, Row> rows = Map.of();
 
-    /** Replaces every host's figures; hosts not in {@code latest} have no series from now on. */
+    /** Replaces every host's figures (a map not changed afterwards); hosts not in it have no series from now on. */
     void publish(Map<String, Row> latest) {
-        rows = new TreeMap<>(latest);
+        rows = latest;
     }
 
     @Override
@@ -44,7 +44,7 @@ final class HostSeries implements MultiCollector {
 
     @Override
     public MetricSnapshots collect() {
-        Map<String, Row> hosts = rows;
+        Map<String, Row> hosts = new TreeMap<>(rows); // sorted here, on the scraping thread
         return new MetricSnapshots(
                 gauge("vb_host_load_ratio", "Normalised load of the host by resource: CPU in use / CPUs, memory in use"
                         + " / memory (1 = full), as the balancer models it", hosts, "resource",

@@ -3,8 +3,10 @@ package org.virtbalancer.deploy.metrics;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -20,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The shipped monitoring files as Grafana and Prometheus read them: the dashboard's rows, panels,
- * data source and queries (that its metrics exist is {@link MetricsExpositionTest}'s), and the
- * scrape configuration through {@code promtool check config}.
+ * data source and queries (valid PromQL; that its metrics exist is {@link MetricsExpositionTest}'s),
+ * and the scrape configuration through {@code promtool check config}.
  */
 class GrafanaDashboardTest {
     private static final Path PROMETHEUS_CONFIG = Path.of("prometheus", "prometheus.yml");
@@ -86,6 +88,33 @@ class GrafanaDashboardTest {
                 "histogram_quantile(0.99, sum by (le, call) (rate(vb_migration_duration_seconds_bucket{call!~\"a|b\"}[$__rate_interval])))"));
         assertEquals(Set.of("vb_host_overloaded"), PromQl.metricNames("count(max by (host) (vb_host_overloaded) == 1) or vector(0)"));
         assertEquals(Set.of("a_total", "b"), PromQl.metricNames("sum without (x) (a_total offset 5m) / on(instance) group_left b > 1e9"));
+    }
+
+    /**
+     * Every panel's query parses as PromQL: written as recording rules (Grafana's variables replaced
+     * by what they stand for) and read by {@code promtool check rules}.
+     */
+    @Test
+    void everyPanelQueryIsValidPromQl(@TempDir Path dir) throws Exception {
+        JsonNode d = new ObjectMapper().readTree(MetricsExpositionTest.DASHBOARD.toFile());
+        StringBuilder rules = new StringBuilder("groups:\n  - name: dashboard\n    rules:\n");
+        int n = 0;
+        for (Map.Entry<String, List<String>> panel : queries(d).entrySet()) {
+            if (panel.getKey().startsWith("variable ")) {
+                continue;
+            }
+            for (String expr : panel.getValue()) {
+                String promql = expr.replace("$__rate_interval", "5m").replace("$host", ".*");
+                rules.append("      - record: dashboard:query_").append(++n).append("\n        expr: '")
+                        .append(promql.replace("'", "''")).append("'\n");
+            }
+        }
+        Path file = Files.writeString(dir.resolve("dashboard-rules.yml"), rules);
+        Process p = new ProcessBuilder("promtool", "check", "rules", file.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out + "\n" + rules);
+        assertTrue(out.contains("SUCCESS: " + n + " rules found"), out);
     }
 
     @Test
