@@ -80,6 +80,8 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private static final int SNAPSHOT_COST_FACTOR = 10;
     /** Commands older than this are history, not state, when a balancer rebuilds from Kafka. */
     static final Duration REBUILD_WINDOW = Duration.ofHours(2);
+    /** The leader stops deciding while this many of its batches wait for Kafka (bounds the channel's queue). */
+    static final int MAX_UNSENT_BATCHES = 8;
     /** A new leader waits at most this long to read the command topics to their end. */
     private static final Duration CATCH_UP_LIMIT = Duration.ofSeconds(10);
 
@@ -113,6 +115,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private boolean warmUpAsked;
     private volatile boolean stopping;
     private long catchUpUntil;
+    private boolean waitingForChannel;
     /** Partitions read from the beginning once since start (re-assignments must not replay them). */
     private final Set<TopicPartition> seeded = new HashSet<>();
     private BalancerCore core;
@@ -550,6 +553,18 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     }
 
     private void decide() {
+        int unsent = channel.pending();
+        if (unsent >= MAX_UNSENT_BATCHES) {
+            // Kafka is slow or gone: what would be decided now could not be sent either. Deciding waits,
+            // so the channel's queue stays bounded; a failed transaction makes this balancer step down.
+            if (!waitingForChannel) {
+                LOG.warn("balancer {} has {} batches waiting to be sent; it decides again when Kafka takes them",
+                        config.id(), unsent);
+                waitingForChannel = true;
+            }
+            return;
+        }
+        waitingForChannel = false;
         List<Action> actions;
         try {
             actions = core.tick();
