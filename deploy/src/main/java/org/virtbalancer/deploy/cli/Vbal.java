@@ -11,7 +11,7 @@ import java.util.Map;
 @Command(name = "vbal", mixinStandardHelpOptions = true, version = "virt-balancer 0.1.0",
         description = "virt-balancer: event-driven load balancing and maintenance evacuation for KVM/libvirt clusters.",
         subcommands = {DemoCommand.class, AgentCommand.class, BalancerCommand.class, MaintenanceCommand.class, PlanCommand.class,
-                ExplainCommand.class, ReplayCommand.class,
+                ExplainCommand.class, ReplayCommand.class, TopicsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Vbal {
     /** Where the services' config files are: {@code agent.conf}, {@code balancer.conf}. */
