@@ -47,8 +47,8 @@ public final class AgentCommand implements Callable<Integer> {
 
     @Mixin ConnectionOptions connection;
 
-    @Option(names = "--host", paramLabel = "ID",
-            description = "Host id as the cluster knows it; repeat for several simulated hosts")
+    @Option(names = "--host", paramLabel = "ID", split = ",",
+            description = "Host id as the cluster knows it; repeat (or separate by commas) for several simulated hosts")
     List<String> hosts = new ArrayList<>();
 
     @Option(names = "--host-count", paramLabel = "N",
@@ -64,8 +64,8 @@ public final class AgentCommand implements Callable<Integer> {
                     + " (e.g. 1 and 1001 for two processes of 1000 hosts; default: ${DEFAULT-VALUE})")
     int firstHostNumber = 1;
 
-    @Option(names = "--overload", paramLabel = "HOST@DELAY", converter = OverloadConverter.class,
-            description = "Simulated only: DELAY after start-up (e.g. h17@3m), HOST's running guests together use 95%"
+    @Option(names = "--overload", paramLabel = "HOST@DELAY", converter = OverloadConverter.class, split = ",",
+            description = "Simulated only: DELAY after start-up (e.g. h17@3m), HOST's running guests together use 95%%"
                     + " of its CPUs, to watch the balancer relieve it; repeatable")
     List<Overload> overloads = new ArrayList<>();
 
