@@ -22,6 +22,7 @@ import org.virtbalancer.balancer.plan.Explanation;
 import org.virtbalancer.protocol.Abort;
 import org.virtbalancer.protocol.ApprovePlan;
 import org.virtbalancer.protocol.Codec;
+import org.virtbalancer.protocol.ControlKey;
 import org.virtbalancer.protocol.CommandResult;
 import org.virtbalancer.protocol.DeadLetter;
 import org.virtbalancer.protocol.Decoded;
@@ -247,6 +248,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
      * The latest view of the cluster; safe from any thread. Rebuilt after each tick, or less often
      * when building it is slow: on a large or busy cluster it can be a few ticks old.
      */
+    @Override
     public ClusterSnapshot snapshot() {
         return snapshot.get();
     }
@@ -264,6 +266,20 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     @Override
     public Future<Explanation> explain(String guest, Optional<String> target) {
         return onCore(() -> target.map(t -> core.explain(guest, t)).orElseGet(() -> core.explain(guest)));
+    }
+
+    @Override
+    public Instance instance() {
+        return new Instance(config.id(), role.name(), epoch, leadership.describe());
+    }
+
+    @Override
+    public Future<Envelope> control(Message control, String who) {
+        if (producer == null) {
+            return Future.failedFuture(new IllegalStateException("the balancer is still starting"));
+        }
+        Envelope env = Envelope.of("operator:" + who, control, clock.millis());
+        return send(config.kafka().topics().control(), ControlKey.of(control), env).map(v -> env);
     }
 
     /** Runs a query on this verticle's context, where the core lives, from whatever thread asks. */
