@@ -118,7 +118,7 @@ class ConfigDefaultsTest {
         Run run = vbal(Map.of(), "balancer", "--config", conf.toString());
         assertEquals(2, run.exit());
         assertTrue(run.err().startsWith("error: " + conf + ": unknown key 'hihg' (did you mean 'high'?); correct or remove"
-                + " it. Known keys: balancing-fallbacks, bootstrap, "), run.err());
+                + " it. Known keys: api-token-file, balancing-fallbacks, bootstrap, "), run.err());
         assertOneSentence(run.err());
     }
 
