@@ -17,6 +17,7 @@ public final class Vbal {
     /** The configured command line; tests run it in-process with their own output streams. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Vbal());
+        OneLineErrors.install(cl);
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             // Users get one sentence, not a stack trace; the log file has the rest.
             org.slf4j.LoggerFactory.getLogger(Vbal.class).warn("command failed", e); // to the log file only

@@ -10,7 +10,6 @@ import org.virtbalancer.agent.sim.HostSpec;
 import org.virtbalancer.agent.sim.SimulatedFabric;
 import org.virtbalancer.balancer.core.HostSnapshot;
 import org.virtbalancer.balancer.service.ApiEndpoint;
-import org.virtbalancer.deploy.cli.Vbal;
 import org.virtbalancer.deploy.kafka.Broker;
 import org.virtbalancer.deploy.kafka.EmbeddedKafka;
 import org.virtbalancer.protocol.AutomationLevel;
@@ -18,12 +17,8 @@ import org.virtbalancer.protocol.EnterMaintenance;
 import org.virtbalancer.protocol.MaintenanceState;
 import org.virtbalancer.protocol.PlanDecision;
 import org.virtbalancer.protocol.PlannedMove;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -50,21 +45,9 @@ class PlanExplainCliTest {
         if (fx != null) fx.close();
     }
 
-    record Run(int exit, String out, String err) {}
-
     /** One {@code vbal} invocation in this JVM, pointed at the fixture's API unless the arguments name one. */
-    private Run vbal(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Vbal.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        List<String> all = new ArrayList<>(List.of(args));
-        if (fx != null && !all.contains("--api")) {
-            all.addAll(List.of("--api", fx.apiUrl()));
-        }
-        int exit = cl.execute(all.toArray(String[]::new));
-        return new Run(exit, out.toString(), err.toString());
+    private InProcessVbal.Run vbal(String... args) {
+        return InProcessVbal.against(fx).run(args);
     }
 
     /**
@@ -100,7 +83,7 @@ class PlanExplainCliTest {
     void planShowsTheRecommendedMovesWithReasonsFiguresAndWhatWouldNotMove(EmbeddedKafka broker) throws Exception {
         start(broker);
 
-        Run plan = vbal("plan", "--json");
+        InProcessVbal.Run plan = vbal("plan", "--json");
         assertEquals(0, plan.exit(), plan.err());
         JsonNode p = json.readTree(plan.out());
         assertEquals("MANUAL", p.get("automation").asText());
@@ -143,7 +126,7 @@ class PlanExplainCliTest {
             assertTrue(last.moves().stream().map(PlannedMove::commandId).allMatch(String::isEmpty), "nothing issued");
         });
 
-        Run text = vbal("plan");
+        InProcessVbal.Run text = vbal("plan");
         assertEquals(0, text.exit(), text.err());
         List<String> lines = text.out().lines().toList();
         assertEquals("overload host-1: would recommend 2 moves (automation MANUAL: approve the plan to run it)",
@@ -165,7 +148,7 @@ class PlanExplainCliTest {
     void explainCountsEveryFailingRuleAcrossHostsAndPerTarget(EmbeddedKafka broker) throws Exception {
         start(broker);
 
-        Run all = vbal("explain", "hot-1", "--json");
+        InProcessVbal.Run all = vbal("explain", "hot-1", "--json");
         assertEquals(0, all.exit(), all.err());
         JsonNode e = json.readTree(all.out());
         assertEquals("host-1", e.get("host").asText());
@@ -176,7 +159,7 @@ class PlanExplainCliTest {
                         .map(c -> c.get("reason").asText() + "=" + c.get("hosts").asInt()).toList());
         assertEquals(5, e.get("hosts").size());
 
-        Run text = vbal("explain", "hot-1");
+        InProcessVbal.Run text = vbal("explain", "hot-1");
         assertEquals(0, text.exit(), text.err());
         List<String> lines = text.out().lines().toList();
         assertEquals("2/5 hosts can take hot-1: 2 different subnet, 1 different CPU architecture, 1 in maintenance",
@@ -189,7 +172,7 @@ class PlanExplainCliTest {
         assertTrue(lines.get(9).startsWith("      different CPU architecture (SameArchitecture): "), lines.get(9));
         assertTrue(lines.get(10).startsWith("      different subnet (SameSubnet): "), lines.get(10));
 
-        Run one = vbal("explain", "hot-1", "--target", "host-6");
+        InProcessVbal.Run one = vbal("explain", "hot-1", "--target", "host-6");
         assertEquals(0, one.exit(), one.err());
         List<String> oneLines = one.out().lines().toList();
         assertEquals("host-6 cannot take hot-1: different CPU architecture, different subnet", oneLines.get(0));
@@ -205,20 +188,20 @@ class PlanExplainCliTest {
     void unknownNamesAndAnUnreachableApiGiveOneSentenceAndTheirExitCodes(EmbeddedKafka broker) throws Exception {
         start(broker);
 
-        Run guest = vbal("explain", "nobody");
+        InProcessVbal.Run guest = vbal("explain", "nobody");
         assertEquals(6, guest.exit(), guest.out() + guest.err());
         assertEquals("error: nobody is not in any host's inventory; check the name or wait for the host's next inventory.",
                 guest.err().strip());
 
-        Run host = vbal("explain", "hot-1", "--target", "host-9");
+        InProcessVbal.Run host = vbal("explain", "hot-1", "--target", "host-9");
         assertEquals(6, host.exit(), host.out() + host.err());
         assertTrue(host.err().startsWith("error: host-9 is not a known host"), host.err());
 
-        Run bad = vbal("explain", "hot-1;reboot");
+        InProcessVbal.Run bad = vbal("explain", "hot-1;reboot");
         assertEquals(2, bad.exit());
         assertTrue(bad.err().contains("is not a valid name"), bad.err());
 
-        Run down = vbal("plan", "--api", "http://127.0.0.1:1");
+        InProcessVbal.Run down = vbal("plan", "--api", "http://127.0.0.1:1");
         assertEquals(5, down.exit(), down.out() + down.err());
         assertTrue(down.err().startsWith("error: cannot reach the balancer API at http://127.0.0.1:1: start the demo"),
                 down.err());
