@@ -76,7 +76,7 @@ final class ApproveCommand implements Callable<Integer> {
     }
 
     /** What the decisions topic says about one plan: when it was recommended, and whether it ran. */
-    private static final class History {
+    static final class History {
         private final String planId;
         private long recommendedAt = -1;
         private PlanDecision ran;

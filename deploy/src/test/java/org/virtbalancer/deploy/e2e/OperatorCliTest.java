@@ -97,7 +97,6 @@ class OperatorCliTest {
     @Order(1)
     void statusShowsTheBalancerAndTheClusterInFigures() throws Exception {
         InProcessVbal.Run text = vbal.run("status");
-        System.out.println("status took " + text.millis() + " ms");
         assertEquals(0, text.exit(), text.all());
         List<String> lines = text.out().lines().toList();
         assertTrue(lines.get(0).matches("balancer {4}t1, LEADER \\(leader epoch \\d+\\); .+"), lines.get(0));
