@@ -10,16 +10,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.virtbalancer.agent.sim.GuestSpec;
-import org.virtbalancer.agent.sim.HostSpec;
 import org.virtbalancer.agent.sim.SimulatedFabric;
-import org.virtbalancer.balancer.core.HostSnapshot;
 import org.virtbalancer.balancer.service.ApiEndpoint;
 import org.virtbalancer.deploy.kafka.Broker;
 import org.virtbalancer.deploy.kafka.EmbeddedKafka;
 import org.virtbalancer.protocol.AutomationLevel;
-import org.virtbalancer.protocol.EnterMaintenance;
-import org.virtbalancer.protocol.MaintenanceState;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,36 +51,17 @@ class OperatorCliTest {
     private ClusterFixture fx;
     private InProcessVbal vbal;
 
-    /**
-     * host-1 runs eight 0.95-core guests on 8 CPUs, with a slow migration link so each move takes
-     * seconds; host-2 and host-3 are calm; host-4 is in maintenance.
-     */
+    /** The {@link HotHostScenario}, host-1 with a slow migration link so that each move takes seconds. */
     @BeforeAll
     void start(EmbeddedKafka broker) throws Exception {
-        SimulatedFabric.Builder b = SimulatedFabric.builder();
-        b.host(HostSpec.of("host-1").withCpus(8).withMemoryMiB(32768).withLinkMiBps(300));
-        b.host(HostSpec.of("host-2").withCpus(8).withMemoryMiB(32768));
-        b.host(HostSpec.of("host-3").withCpus(8).withMemoryMiB(32768));
-        b.host(HostSpec.of("host-4").withCpus(8).withMemoryMiB(32768));
-        for (int i = 1; i <= 8; i++) {
-            b.guest("host-1", GuestSpec.of("hot-" + i).withVcpus(1).withMemoryMiB(2048).withConstantCpu(0.95));
-        }
-        b.guest("host-2", GuestSpec.of("calm-2").withVcpus(1).withMemoryMiB(2048).withConstantCpu(0.5));
-        b.guest("host-3", GuestSpec.of("calm-3").withVcpus(1).withMemoryMiB(2048).withConstantCpu(0.5));
-        fx = new ClusterFixture(broker, b.build(), ClusterFixture.testSettings().withAutomation(AutomationLevel.MANUAL),
+        SimulatedFabric fabric = HotHostScenario.fabric(HotHostScenario.host("host-1").withLinkMiBps(300)).build();
+        fx = new ClusterFixture(broker, fabric, ClusterFixture.testSettings().withAutomation(AutomationLevel.MANUAL),
                 new ApiEndpoint("127.0.0.1", 0, TOKEN, false));
         Path tokenFile = Files.createTempFile("vb-api-token", "");
         Files.writeString(tokenFile, TOKEN + "\n");
         vbal = InProcessVbal.against(fx).withTokenFile(tokenFile);
-        fx.control("host-4", new EnterMaintenance("host-4", "firmware"));
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
-            List<HostSnapshot> hosts = fx.cluster.balancer().snapshot().hosts();
-            return hosts.size() == 4 && hosts.stream().noneMatch(HostSnapshot::stale)
-                    && hosts.stream().anyMatch(h -> h.host().equals("host-1") && h.overloaded())
-                    && hosts.stream().anyMatch(h -> h.host().equals("host-4")
-                    && h.maintenance() == MaintenanceState.IN_MAINTENANCE)
-                    && !fx.cluster.balancer().snapshot().recommendations().isEmpty();
-        });
+        HotHostScenario.settle(fx);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !fx.cluster.balancer().snapshot().recommendations().isEmpty());
     }
 
     @AfterAll

@@ -5,16 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.virtbalancer.agent.sim.GuestSpec;
-import org.virtbalancer.agent.sim.HostSpec;
 import org.virtbalancer.agent.sim.SimulatedFabric;
-import org.virtbalancer.balancer.core.HostSnapshot;
 import org.virtbalancer.balancer.service.ApiEndpoint;
 import org.virtbalancer.deploy.kafka.Broker;
 import org.virtbalancer.deploy.kafka.EmbeddedKafka;
 import org.virtbalancer.protocol.AutomationLevel;
-import org.virtbalancer.protocol.EnterMaintenance;
-import org.virtbalancer.protocol.MaintenanceState;
 import org.virtbalancer.protocol.PlanDecision;
 import org.virtbalancer.protocol.PlannedMove;
 
@@ -50,33 +45,15 @@ class PlanExplainCliTest {
         return InProcessVbal.against(fx).run(args);
     }
 
-    /**
-     * host-1 runs eight 0.95-core guests on 8 CPUs; host-2 and host-3 are calm; host-4 is put in
-     * maintenance; host-5 and host-6 are on another subnet, host-6 also on another architecture.
-     */
+    /** The {@link HotHostScenario}, plus host-5 and host-6 on another subnet, host-6 also on another architecture. */
     private void start(EmbeddedKafka broker) throws Exception {
-        SimulatedFabric.Builder b = SimulatedFabric.builder();
-        b.host(HostSpec.of("host-1").withCpus(8).withMemoryMiB(32768));
-        b.host(HostSpec.of("host-2").withCpus(8).withMemoryMiB(32768));
-        b.host(HostSpec.of("host-3").withCpus(8).withMemoryMiB(32768));
-        b.host(HostSpec.of("host-4").withCpus(8).withMemoryMiB(32768));
-        b.host(HostSpec.of("host-5").withCpus(8).withMemoryMiB(32768).withSubnet(OTHER_SUBNET));
-        b.host(HostSpec.of("host-6").withCpus(8).withMemoryMiB(32768).withSubnet(OTHER_SUBNET).withArch("aarch64"));
-        for (int i = 1; i <= 8; i++) {
-            b.guest("host-1", GuestSpec.of("hot-" + i).withVcpus(1).withMemoryMiB(2048).withConstantCpu(0.95));
-        }
-        b.guest("host-2", GuestSpec.of("calm-2").withVcpus(1).withMemoryMiB(2048).withConstantCpu(0.5));
-        b.guest("host-3", GuestSpec.of("calm-3").withVcpus(1).withMemoryMiB(2048).withConstantCpu(0.5));
-        fx = new ClusterFixture(broker, b.build(), ClusterFixture.testSettings().withAutomation(AutomationLevel.MANUAL),
+        SimulatedFabric fabric = HotHostScenario.fabric(HotHostScenario.host("host-1"))
+                .host(HotHostScenario.host("host-5").withSubnet(OTHER_SUBNET))
+                .host(HotHostScenario.host("host-6").withSubnet(OTHER_SUBNET).withArch("aarch64"))
+                .build();
+        fx = new ClusterFixture(broker, fabric, ClusterFixture.testSettings().withAutomation(AutomationLevel.MANUAL),
                 ApiEndpoint.loopback(0));
-        fx.control("host-4", new EnterMaintenance("host-4", "firmware"));
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
-            List<HostSnapshot> hosts = fx.cluster.balancer().snapshot().hosts();
-            return hosts.size() == 6 && hosts.stream().noneMatch(HostSnapshot::stale)
-                    && hosts.stream().anyMatch(h -> h.host().equals("host-1") && h.overloaded())
-                    && hosts.stream().anyMatch(h -> h.host().equals("host-4")
-                    && h.maintenance() == MaintenanceState.IN_MAINTENANCE);
-        });
+        HotHostScenario.settle(fx);
     }
 
     @Test
