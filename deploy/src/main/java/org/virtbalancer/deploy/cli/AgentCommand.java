@@ -40,7 +40,11 @@ import java.util.function.Function;
                 "Driver 'libvirt' (default): this host's libvirtd at --libvirt-uri; peers migrate to it at --peer-uri.",
                 "Driver 'simulated': the given hosts form one simulated data centre in this process, with",
                 "--guests-per-host guests each, CPU following PlanetLab traces; thousands of hosts fit in one process",
-                "(--host-count). Guests migrate only between hosts of the same process."})
+                "(--host-count). Guests migrate only between hosts of the same process."},
+        exitCodeListHeading = ExitCode.HEADING,
+        exitCodeList = {"0:stopped", "1:failed to start (libvirt, Kafka or the state directory)", ExitCode.USAGE_HELP},
+        footer = {"%nExamples:", "  vbal agent --host kvm-07 --bootstrap kafka-1:9092",
+                "  vbal agent --driver simulated --host-count 200 --host-prefix h --bootstrap 127.0.0.1:9092"})
 public final class AgentCommand implements Callable<Integer> {
     /** What --overload sets a host to: above the default 0.85 high watermark. */
     static final double OVERLOAD = 0.95;

@@ -22,7 +22,11 @@ import java.util.concurrent.ExecutionException;
 
 /** {@code vbal balancer}: one balancer process against an existing Kafka cluster. */
 @Command(name = "balancer", mixinStandardHelpOptions = true,
-        description = "Run a balancer: reads host load and inventory, issues migrations, runs maintenance drains.")
+        description = "Run a balancer: reads host load and inventory, issues migrations, runs maintenance drains.",
+        exitCodeListHeading = ExitCode.HEADING,
+        exitCodeList = {"0:stopped", "1:failed to start (Kafka, the cluster port or the API port)", ExitCode.USAGE_HELP},
+        footer = {"%nExamples:", "  vbal balancer --bootstrap kafka-1:9092",
+                "  vbal balancer --id b1 --members 10.0.0.1:5701,10.0.0.2:5701 --cluster-host 10.0.0.1"})
 public final class BalancerCommand implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
 

@@ -68,10 +68,13 @@ final class ConfigDefaults implements IDefaultValueProvider {
         spec.addOption(OptionSpec.builder(CONFIG_OPTION).paramLabel("FILE").type(Path.class)
                 .description("Config file of KEY = VALUE lines, KEY being an option's long name without dashes"
                         + " (default: $" + CONFIG_ENV + ", else " + standardFile + " when it exists)").build());
-        spec.usageMessage().footer("",
+        // After the command's own footer (its examples), not instead of it.
+        List<String> footer = new ArrayList<>(List.of(spec.usageMessage().footer()));
+        footer.addAll(List.of("",
                 "Every option can also be set in the config file (e.g. bootstrap = kafka-1:9092) or in the environment"
                         + " as VB_<OPTION> (e.g. VB_BOOTSTRAP, VB_HTTP_PORT). The command line wins over the environment,"
-                        + " the environment over the file. All keys: config/README.md (deploy/config/ in the source).");
+                        + " the environment over the file. All keys: config/README.md (deploy/config/ in the source)."));
+        spec.usageMessage().footer(footer.toArray(String[]::new));
         command.setDefaultValueProvider(new ConfigDefaults(standardFile, env));
     }
 

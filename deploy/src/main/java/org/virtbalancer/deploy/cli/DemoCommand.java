@@ -31,7 +31,11 @@ import java.util.concurrent.Callable;
         description = {"Start a real Kafka broker (in-process, 127.0.0.1), one balancer and simulated hosts driven by",
                 "PlanetLab traces; show hosts, migrations and maintenance live. host-1 starts overloaded.",
                 "From another terminal: deploy/bin/vbal maintenance enter host-3 --wait, deploy/bin/vbal plan,",
-                "deploy/bin/vbal explain GUEST"})
+                "deploy/bin/vbal explain GUEST"},
+        exitCodeListHeading = ExitCode.HEADING,
+        exitCodeList = {"0:stopped (--for passed, or Ctrl-C)", "1:failed to start (e.g. a port in use)",
+                ExitCode.USAGE_HELP},
+        footer = {"%nExamples:", "  vbal demo", "  vbal demo --for 60s --plain", "  vbal demo --hosts 20 --guests 300"})
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--for", converter = DurationConverter.class, paramLabel = "DURATION",
             description = "Stop after this long and print a summary line (e.g. 60s, 5m); default: until Ctrl-C")

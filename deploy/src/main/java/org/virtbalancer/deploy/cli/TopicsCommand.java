@@ -49,8 +49,12 @@ public final class TopicsCommand {
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = {"Create every topic of the topic prefix that is missing, and the command topic of each host"
                     + " given; set the cleanup policy and retention of those that exist. Run it again at will:"
-                    + " what exists is reported and kept at these settings.",
-                    "Exit codes: 0 done; 1 Kafka refused (e.g. no CREATE right); 2 bad arguments; 5 Kafka unreachable."})
+                    + " what exists is reported and kept at these settings."},
+            exitCodeListHeading = ExitCode.HEADING,
+            exitCodeList = {"0:done: every topic exists with these settings", "1:Kafka refused (e.g. no CREATE right)",
+                    ExitCode.USAGE_HELP, ExitCode.KAFKA_UNREACHABLE_HELP},
+            footer = {"%nExamples:", "  vbal topics create --bootstrap kafka1:9092 --replication-factor 3",
+                    "  vbal topics create --hosts-file /etc/virt-balancer/hosts --partitions 12"})
     static final class Create implements Callable<Integer> {
         private static final Topics.Layout DEFAULTS = Topics.Layout.defaults();
 
@@ -176,8 +180,11 @@ public final class TopicsCommand {
 
     @Command(name = "list", mixinStandardHelpOptions = true,
             description = {"List the topics of the topic prefix with their partitions, replication, cleanup policy and"
-                    + " retention, and name those that are missing.",
-                    "Exit codes: 0 listed (even when some are missing); 1 Kafka refused; 2 bad arguments; 5 Kafka unreachable."})
+                    + " retention, and name those that are missing."},
+            exitCodeListHeading = ExitCode.HEADING,
+            exitCodeList = {"0:listed (even when some are missing)", "1:Kafka refused", ExitCode.USAGE_HELP,
+                    ExitCode.KAFKA_UNREACHABLE_HELP},
+            footer = {"%nExamples:", "  vbal topics list", "  vbal topics list --prefix vb. --bootstrap kafka1:9092"})
     static final class ListTopics implements Callable<Integer> {
         @Mixin Common common;
         @Spec CommandSpec spec;

@@ -12,7 +12,14 @@ import java.util.Map;
         description = "virt-balancer: event-driven load balancing and maintenance evacuation for KVM/libvirt clusters.",
         subcommands = {DemoCommand.class, AgentCommand.class, BalancerCommand.class, MaintenanceCommand.class, PlanCommand.class,
                 ExplainCommand.class, ReplayCommand.class, TopicsCommand.class,
-                CommandLine.HelpCommand.class})
+                StatusCommand.class, HostsCommand.class, GuestsCommand.class, MigrationsCommand.class,
+                RecommendationsCommand.class, ApproveCommand.class, AutomationCommand.class,
+                CommandLine.HelpCommand.class},
+        exitCodeListHeading = ExitCode.HEADING,
+        exitCodeList = {"0:ok", ExitCode.FAILED_HELP, ExitCode.USAGE_HELP, ExitCode.TIMEOUT_HELP, ExitCode.CANCELLED_HELP,
+                "5:Kafka or the balancer's API is unreachable", "6:no such host, guest, or plan waiting for approval"},
+        footer = {"%nEach command's --help shows its options, examples and the exit codes it uses.",
+                "Kafka: --bootstrap or VB_BOOTSTRAP; the API: --api or VB_API (both default to the running demo's)."})
 public final class Vbal {
     /** Where the services' config files are: {@code agent.conf}, {@code balancer.conf}. */
     public static final Path CONFIG_DIR = Path.of("/etc/virt-balancer");
@@ -32,6 +39,7 @@ public final class Vbal {
      */
     public static CommandLine commandLine(Map<String, String> env, Path configDir) {
         CommandLine cl = new CommandLine(new Vbal());
+        OneLineErrors.install(cl);
         for (String service : List.of("agent", "balancer")) {
             ConfigDefaults.install(cl.getSubcommands().get(service), configDir.resolve(service + ".conf"), env);
         }
