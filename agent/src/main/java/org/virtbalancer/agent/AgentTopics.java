@@ -68,10 +68,9 @@ final class AgentTopics {
 
     /** Creates what is missing; returns how many topics it created. */
     private static int create(Admin admin, List<Topics.Spec> specs) throws InterruptedException {
-        List<NewTopic> wanted = specs.stream().map(s -> {
-            NewTopic t = new NewTopic(s.name(), Optional.empty(), Optional.empty());
-            return s.compacted() ? t.configs(Map.of("cleanup.policy", "compact")) : t;
-        }).toList();
+        List<NewTopic> wanted = specs.stream().map(s -> new NewTopic(s.name(), Optional.of(s.partitions()),
+                s.replicationFactor() < 0 ? Optional.<Short>empty() : Optional.of((short) s.replicationFactor()))
+                .configs(s.configs())).toList();
         int created = 0;
         for (var entry : admin.createTopics(wanted).values().entrySet()) {
             try {

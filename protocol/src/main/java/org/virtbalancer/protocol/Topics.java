@@ -1,6 +1,10 @@
 package org.virtbalancer.protocol;
 
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -10,6 +14,9 @@ import java.util.regex.Pattern;
  */
 public record Topics(String prefix) {
     public static final String DEFAULT_PREFIX = "vb.";
+    /** Topic configs this project sets on every topic it creates. */
+    public static final String CLEANUP_POLICY = "cleanup.policy";
+    public static final String RETENTION_MS = "retention.ms";
     private static final Pattern PREFIX = Pattern.compile("[A-Za-z0-9._-]{0,100}");
 
     public Topics {
@@ -52,22 +59,110 @@ public record Topics(String prefix) {
     public String leaderTransactionalId() { return prefix + "balancer-leader"; }
 
     /**
-     * A topic to create when missing.
+     * How every topic is created, by {@code vbal topics create} and by the agents' and balancers'
+     * own creation of missing topics alike, so all of them agree.
      *
-     * @param name      topic name
-     * @param compacted keep the latest record per key forever (cleanup.policy=compact)
+     * @param partitions          partitions of the busy host-keyed topics (inventory, host-load,
+     *                            domain-events, command-results); every other topic has one
+     * @param replicationFactor   replicas of each partition, or -1 for the broker's
+     *                            {@code default.replication.factor}
+     * @param loadRetention       how long host-load samples are kept
+     * @param eventsRetention     how long domain events are kept
+     * @param commandRetention    how long per-host commands and their results are kept; a starting
+     *                            balancer reads all of them (it skips commands older than 2 h)
+     * @param decisionsRetention  how long plans, recommendations and maintenance status are kept
+     * @param deadLetterRetention how long rejected input is kept
      */
-    public record Spec(String name, boolean compacted) {}
+    public record Layout(int partitions, int replicationFactor, Duration loadRetention, Duration eventsRetention,
+                         Duration commandRetention, Duration decisionsRetention, Duration deadLetterRetention) {
+        public Layout {
+            if (partitions < 1) {
+                throw new InvalidMessageException("partitions", "must be at least 1, got " + partitions);
+            }
+            if (replicationFactor != -1 && (replicationFactor < 1 || replicationFactor > Short.MAX_VALUE)) {
+                throw new InvalidMessageException("replicationFactor",
+                        "must be at least 1, or -1 for the broker's default, got " + replicationFactor);
+            }
+            atLeastOneMilli("loadRetention", loadRetention);
+            atLeastOneMilli("eventsRetention", eventsRetention);
+            atLeastOneMilli("commandRetention", commandRetention);
+            atLeastOneMilli("decisionsRetention", decisionsRetention);
+            atLeastOneMilli("deadLetterRetention", deadLetterRetention);
+        }
 
-    /** The shared topics every process may need (not the per-host command topics). */
-    public List<Spec> shared() {
-        return List.of(new Spec(inventory(), true), new Spec(hostLoad(), false), new Spec(domainEvents(), false),
-                new Spec(commandResults(), false), new Spec(control(), true), new Spec(decisions(), false),
-                new Spec(deadLetter(), false), new Spec(leader(), true));
+        private static void atLeastOneMilli(String field, Duration d) {
+            if (Check.present(field, d).toMillis() < 1) {
+                throw new InvalidMessageException(field, "must be at least 1 ms, got " + d);
+            }
+        }
+
+        /**
+         * 3 partitions, so the busy topics spread over three brokers; the broker's replication;
+         * samples and commands for a day, history for a week.
+         */
+        public static Layout defaults() {
+            return new Layout(3, -1, Duration.ofDays(1), Duration.ofDays(7), Duration.ofDays(1), Duration.ofDays(7),
+                    Duration.ofDays(7));
+        }
     }
 
-    /** The command topic of {@code host}. */
+    /**
+     * A topic and how to create it.
+     *
+     * @param name              topic name
+     * @param compacted         keep the latest record per key forever ({@code cleanup.policy=compact});
+     *                          otherwise records are deleted after {@code retention}
+     * @param partitions        partitions to create it with
+     * @param replicationFactor replicas, or -1 for the broker's default
+     * @param retention         how long records are kept ({@code retention.ms}); empty when compacted
+     */
+    public record Spec(String name, boolean compacted, int partitions, int replicationFactor, Optional<Duration> retention) {
+        public Spec {
+            Check.present("name", name);
+            Check.present("retention", retention);
+            if (compacted == retention.isPresent()) {
+                throw new InvalidMessageException("retention", "a compacted topic keeps no retention time and any other"
+                        + " topic needs one (" + name + ")");
+            }
+        }
+
+        /** The topic configs it is created with, and kept at: {@code cleanup.policy}, and {@code retention.ms}. */
+        public Map<String, String> configs() {
+            Map<String, String> configs = new LinkedHashMap<>();
+            configs.put(CLEANUP_POLICY, compacted ? "compact" : "delete");
+            retention.ifPresent(r -> configs.put(RETENTION_MS, String.valueOf(r.toMillis())));
+            return configs;
+        }
+    }
+
+    /** The shared topics every process may need (not the per-host command topics), as {@link Layout#defaults()} has them. */
+    public List<Spec> shared() {
+        return shared(Layout.defaults());
+    }
+
+    /** The shared topics every process may need (not the per-host command topics). */
+    public List<Spec> shared(Layout layout) {
+        int busy = layout.partitions();
+        int rf = layout.replicationFactor();
+        return List.of(
+                new Spec(inventory(), true, busy, rf, Optional.empty()),
+                new Spec(hostLoad(), false, busy, rf, Optional.of(layout.loadRetention())),
+                new Spec(domainEvents(), false, busy, rf, Optional.of(layout.eventsRetention())),
+                new Spec(commandResults(), false, busy, rf, Optional.of(layout.commandRetention())),
+                new Spec(control(), true, 1, rf, Optional.empty()),
+                new Spec(decisions(), false, 1, rf, Optional.of(layout.decisionsRetention())),
+                new Spec(deadLetter(), false, 1, rf, Optional.of(layout.deadLetterRetention())),
+                // One partition: a new leader reads the latest epoch from partition 0.
+                new Spec(leader(), true, 1, rf, Optional.empty()));
+    }
+
+    /** The command topic of {@code host}, as {@link Layout#defaults()} has it. */
     public Spec commandsSpec(String host) {
-        return new Spec(commands(host), false);
+        return commandsSpec(host, Layout.defaults());
+    }
+
+    /** The command topic of {@code host}: one partition, so the host gets its commands in order. */
+    public Spec commandsSpec(String host, Layout layout) {
+        return new Spec(commands(host), false, 1, layout.replicationFactor(), Optional.of(layout.commandRetention()));
     }
 }

@@ -457,34 +457,51 @@ public final class BalancerCore {
         return states;
     }
 
-    /** Recommendations waiting for an operator's ApprovePlan (manual automation), expired ones not counted. */
-    public int pendingRecommendations() {
-        long now = clock.millis();
-        return (int) pending.values().stream().filter(r -> now - r.at() <= RECOMMENDATION_TTL.toMillis()).count();
-    }
-
     /** An immutable view for the terminal, CLI and dashboard. */
     public ClusterSnapshot snapshot() {
         long now = clock.millis();
         Map<String, MaintenanceState> states = maintenanceStates();
         PlanningView asIs = new PlanningView(cluster, Projection.of(cluster), states, settings.hostStaleAfter(),
                 migrations, now);
+        Set<String> migrating = new HashSet<>();
+        migrations.inFlight().forEach(m -> migrating.add(m.guest()));
         List<HostSnapshot> hosts = new ArrayList<>();
+        List<GuestSnapshot> guestViews = new ArrayList<>();
         for (Host h : cluster.hosts()) {
             Utilisation u = asIs.projected(h.name());
             List<Guest> guests = cluster.guestsOn(h.name());
+            int running = 0;
+            for (Guest g : guests) {
+                if (g.state() == GuestState.RUNNING) {
+                    running++;
+                }
+                guestViews.add(new GuestSnapshot(g.name(), h.name(), g.state(), g.descriptor().vcpus(),
+                        g.descriptor().memoryMiB(), g.cpuCores(), g.expectedCores(), g.isPinned(),
+                        migrating.contains(g.name())));
+            }
             hosts.add(new HostSnapshot(h.name(), h.facts().cpus(), h.facts().memoryMiB(), u.cpu(), u.memory(),
-                    detector.isOverloaded(h.name()), states.getOrDefault(h.name(), MaintenanceState.ACTIVE),
-                    guests.size(), (int) guests.stream().filter(g -> g.state() == GuestState.RUNNING).count(),
+                    h.networkLoad(), h.netMiBps(), h.diskMiBps(), u.expectedCpu(), detector.isOverloaded(h.name()),
+                    states.getOrDefault(h.name(), MaintenanceState.ACTIVE), guests.size(), running,
                     asIs.isStale(h.name())));
         }
         List<MigrationSnapshot> inFlight = migrations.inFlight().stream()
                 .map(m -> new MigrationSnapshot(m.commandId(), m.guest(), m.source(), m.target(), m.mode(), m.percent(),
                         m.startedAt(), m.command().reason()))
                 .toList();
+        List<FinishedMigration> recent = migrations.recent().stream()
+                .map(e -> new FinishedMigration(e.migration().commandId(), e.migration().guest(), e.migration().source(),
+                        e.migration().target(), e.migration().mode(), e.migration().purpose(), e.migration().status(),
+                        e.migration().command().reason(), e.outcome(), e.migration().startedAt(), e.at()))
+                .toList();
+        List<RecommendationSnapshot> recommended = pending.values().stream()
+                .map(r -> new RecommendationSnapshot(r.planId(), r.trigger(), r.purpose(), r.moves().stream()
+                        .map(m -> new RecommendationSnapshot.Move(m.guest().name(), m.source(), m.target(), m.reason()))
+                        .toList(), r.at(), r.at() + RECOMMENDATION_TTL.toMillis()))
+                .toList();
         List<MaintenanceStatus> maintenance = drains.values().stream().map(MaintenanceDrain::lastStatus).toList();
         return new ClusterSnapshot(now, automation, hosts, inFlight, migrations.issued(), migrations.succeeded(),
-                migrations.failed(), asIs.imbalance(), maintenance, List.copyOf(recentDecisions));
+                migrations.failed(), asIs.imbalance(), maintenance, List.copyOf(recentDecisions), guestViews, recent,
+                recommended);
     }
 
     /**

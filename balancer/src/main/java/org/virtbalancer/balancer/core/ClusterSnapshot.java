@@ -5,6 +5,7 @@ import org.virtbalancer.protocol.MaintenanceStatus;
 import org.virtbalancer.protocol.PlanDecision;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * An immutable view of the balancer's state for terminals, the CLI and the dashboard; safe to
@@ -20,15 +21,30 @@ import java.util.List;
  * @param imbalance        standard deviation of the binding load of reporting, in-service hosts
  * @param maintenance      latest status of every host that has been in maintenance
  * @param recentDecisions  latest plan decisions, oldest first
+ * @param guests           every known guest, by host then name
+ * @param recentMigrations latest migrations that ended, oldest first
+ * @param recommendations  plans waiting for ApprovePlan, oldest first
  */
 public record ClusterSnapshot(long takenAt, AutomationLevel automation, List<HostSnapshot> hosts,
                               List<MigrationSnapshot> inFlight, long migrationsIssued, long migrationsSucceeded,
                               long migrationsFailed, double imbalance, List<MaintenanceStatus> maintenance,
-                              List<PlanDecision> recentDecisions) {
+                              List<PlanDecision> recentDecisions, List<GuestSnapshot> guests,
+                              List<FinishedMigration> recentMigrations, List<RecommendationSnapshot> recommendations) {
     public ClusterSnapshot {
         hosts = List.copyOf(hosts);
         inFlight = List.copyOf(inFlight);
         maintenance = List.copyOf(maintenance);
         recentDecisions = List.copyOf(recentDecisions);
+        guests = List.copyOf(guests);
+        recentMigrations = List.copyOf(recentMigrations);
+        recommendations = List.copyOf(recommendations);
+    }
+
+    public Optional<HostSnapshot> host(String name) {
+        return hosts.stream().filter(h -> h.host().equals(name)).findFirst();
+    }
+
+    public Optional<MaintenanceStatus> maintenanceOf(String host) {
+        return maintenance.stream().filter(m -> m.host().equals(host)).findFirst();
     }
 }

@@ -5,7 +5,9 @@ import org.virtbalancer.protocol.Migrate;
 import org.virtbalancer.protocol.ResultStatus;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -42,6 +44,13 @@ public final class Migrations {
     /** One failed attempt to move a guest to a target. */
     public record Failure(String target, String reason, long at) {}
 
+    /** A migration that ended: how, why (empty on success) and when its end was known. */
+    public record Ended(Migration migration, String outcome, long at) {}
+
+    /** How many ended migrations {@link #recent()} keeps. */
+    public static final int RECENT_KEPT = 50;
+    private final Deque<Ended> recent = new ArrayDeque<>();
+
     public Migrations(ConcurrencyLimits limits, Duration cooldown, Duration minDeadline, int maxAttempts) {
         this.limits = limits;
         this.cooldown = cooldown;
@@ -73,6 +82,7 @@ public final class Migrations {
             if (done != null && result.status() == ResultStatus.SUCCEEDED && done.status() != ResultStatus.SUCCEEDED) {
                 // We gave up on it, but the guest did move: the model must follow the truth.
                 close(done.withProgress(ResultStatus.SUCCEEDED, 100));
+                ended(done.withProgress(ResultStatus.SUCCEEDED, 100), "", now);
                 startCooldown(done, now);
                 return new ResultOutcome.Succeeded(done, true);
             }
@@ -87,6 +97,7 @@ public final class Migrations {
             case SUCCEEDED -> {
                 inFlight.remove(m.commandId());
                 close(m.withProgress(ResultStatus.SUCCEEDED, 100));
+                ended(m.withProgress(ResultStatus.SUCCEEDED, 100), "", now);
                 succeeded++;
                 failures.remove(m.guest());
                 startCooldown(m, now);
@@ -200,6 +211,7 @@ public final class Migrations {
     private void fail(Migration m, ResultStatus status, String reason, long now) {
         inFlight.remove(m.commandId());
         close(m.withProgress(status, m.percent()));
+        ended(m.withProgress(status, m.percent()), reason, now);
         failed++;
         failures.computeIfAbsent(m.guest(), g -> new ArrayList<>()).add(new Failure(m.target(), reason, now));
     }
@@ -207,6 +219,18 @@ public final class Migrations {
     private void startCooldown(Migration m, long now) {
         cooldownUntil.put(m.guest(), now + cooldown.toMillis());
         cameFrom.put(m.guest(), m.source());
+    }
+
+    /** The latest migrations that ended, oldest first; at most {@link #RECENT_KEPT}. */
+    public List<Ended> recent() {
+        return List.copyOf(recent);
+    }
+
+    private void ended(Migration m, String outcome, long now) {
+        recent.addLast(new Ended(m, outcome, now));
+        while (recent.size() > RECENT_KEPT) {
+            recent.removeFirst();
+        }
     }
 
     private void close(Migration m) {

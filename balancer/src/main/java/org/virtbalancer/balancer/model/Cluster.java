@@ -140,7 +140,8 @@ public final class Cluster {
             cells[i].value = cells[i].value.next(guestLoad, weight);
             expected += cells[i].value.expectedCores() - guestLoad.cpuCores();
         }
-        hosts.put(load.host(), host.withSample(now, load.cpuCores(), load.memoryMiB(), expected));
+        hosts.put(load.host(), host.withSample(now, load.cpuCores(), load.memoryMiB(), expected, load.netMiBps(),
+                load.diskMiBps()));
         return true;
     }
 

@@ -13,13 +13,16 @@ import java.time.Duration;
  * @param memoryMiB    memory in use in that sample
  * @param expectedCores cores its guests are expected to use over the next minutes, with the part of the sample
  *                      no guest accounts for (the host's own use) added
+ * @param netMiBps     network traffic in that sample, MiB/s
+ * @param diskMiBps    disk I/O in that sample, MiB/s
  */
-public record Host(HostFacts facts, long lastSampleAt, double cpuCores, long memoryMiB, double expectedCores) {
+public record Host(HostFacts facts, long lastSampleAt, double cpuCores, long memoryMiB, double expectedCores,
+                   double netMiBps, double diskMiBps) {
     /** No load sample yet. */
     public static final long NEVER = Long.MIN_VALUE;
 
     public static Host of(HostFacts facts) {
-        return new Host(facts, NEVER, 0, 0, 0);
+        return new Host(facts, NEVER, 0, 0, 0, 0, 0);
     }
 
     public String name() {
@@ -36,10 +39,15 @@ public record Host(HostFacts facts, long lastSampleAt, double cpuCores, long mem
     }
 
     public Host withFacts(HostFacts newFacts) {
-        return new Host(newFacts, lastSampleAt, cpuCores, memoryMiB, expectedCores);
+        return new Host(newFacts, lastSampleAt, cpuCores, memoryMiB, expectedCores, netMiBps, diskMiBps);
     }
 
-    public Host withSample(long at, double cores, long mib, double expected) {
-        return new Host(facts, at, cores, mib, expected);
+    public Host withSample(long at, double cores, long mib, double expected, double net, double disk) {
+        return new Host(facts, at, cores, mib, expected, net, disk);
+    }
+
+    /** Network traffic as a share of the migration link, the one bandwidth the balancer knows. */
+    public double networkLoad() {
+        return netMiBps / facts.linkMiBps();
     }
 }

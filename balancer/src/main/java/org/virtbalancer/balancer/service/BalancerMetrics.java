@@ -18,8 +18,6 @@ import org.virtbalancer.balancer.execute.Purpose;
 import org.virtbalancer.balancer.execute.ResultOutcome;
 import org.virtbalancer.protocol.AutomationLevel;
 import org.virtbalancer.protocol.CommandResult;
-import org.virtbalancer.protocol.Decoded;
-import org.virtbalancer.protocol.HostLoad;
 import org.virtbalancer.protocol.MaintenanceState;
 import org.virtbalancer.protocol.MaintenanceStatus;
 import org.virtbalancer.protocol.MigrationStats;
@@ -70,7 +68,6 @@ final class BalancerMetrics implements AutoCloseable {
 
     private static final long MIB = 1024L * 1024;
     private static final long LAG_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
-    private static final double[] NO_IO = {0, 0};
 
     private final MeterRegistry registry;
     private final Topics topics;
@@ -91,20 +88,19 @@ final class BalancerMetrics implements AutoCloseable {
     private final Optional<HostSeries> hostSeries;
     private final Optional<PrometheusRegistry> prometheus;
 
-    // Touched on the balancer's thread only.
-    private final Map<String, double[]> io = new HashMap<>();
+    /** The latest snapshot seen (the balancer's thread only). */
     private ClusterSnapshot last;
 
     // Published for the gauges.
     private volatile ClusterView cluster = ClusterView.NONE;
-    private volatile int pendingRecommendations;
     private volatile org.apache.kafka.clients.consumer.Consumer<?, ?> consumer;
     private Map<String, Double> recordsLag = Map.of();
     private long recordsLagAt;
 
     /** The cluster as the gauges read it. */
-    private record ClusterView(double imbalance, int hosts, int guests, int inFlight, AutomationLevel automation) {
-        static final ClusterView NONE = new ClusterView(0, 0, 0, 0, null);
+    private record ClusterView(double imbalance, int hosts, int guests, int inFlight, int recommendations,
+                               AutomationLevel automation) {
+        static final ClusterView NONE = new ClusterView(0, 0, 0, 0, 0, null);
     }
 
     /** The newest record handled on a topic (or group of topics), epoch ms; -1 before the first. */
@@ -166,7 +162,7 @@ final class BalancerMetrics implements AutoCloseable {
 
         gauge("vb.migrations.in.flight", () -> cluster.inFlight(),
                 "Migrations issued and not finished, in this balancer's model");
-        gauge("vb.recommendations.pending", () -> pendingRecommendations,
+        gauge("vb.recommendations.pending", () -> cluster.recommendations(),
                 "Plans recommended and waiting for an operator's approval (vbal approve)");
         gauge("vb.cluster.imbalance", () -> cluster.imbalance(),
                 "Standard deviation of the normalised load of the reporting hosts in service");
@@ -211,10 +207,6 @@ final class BalancerMetrics implements AutoCloseable {
         TopicLag t = lag.get(group(record.topic()));
         if (t != null && record.timestamp() > t.newest) {
             t.newest = record.timestamp();
-        }
-        if (record.value() != null && record.value().decoded() instanceof Decoded.Ok ok
-                && ok.envelope().body() instanceof HostLoad load) {
-            io.put(load.host(), new double[]{load.netMiBps() * MIB, load.diskMiBps() * MIB});
         }
     }
 
@@ -269,8 +261,7 @@ final class BalancerMetrics implements AutoCloseable {
      * After each tick: publishes the snapshot (when it is a new one) for the gauges, registers the
      * series of new hosts and removes those of hosts that left the model.
      */
-    void onTick(ClusterSnapshot snapshot, int pendingRecommendations) {
-        this.pendingRecommendations = pendingRecommendations;
+    void onTick(ClusterSnapshot snapshot) {
         if (snapshot == null || snapshot == last) {
             return;
         }
@@ -282,15 +273,13 @@ final class BalancerMetrics implements AutoCloseable {
         Map<String, HostSeries.Row> rows = new HashMap<>(snapshot.hosts().size() * 2);
         int guests = 0;
         for (HostSnapshot h : snapshot.hosts()) {
-            double[] rates = io.getOrDefault(h.host(), NO_IO);
             int left = h.maintenance() == MaintenanceState.ACTIVE ? 0 : remaining.getOrDefault(h.host(), h.guests());
-            rows.put(h.host(), new HostSeries.Row(h, rates[0], rates[1], left));
+            rows.put(h.host(), new HostSeries.Row(h, left));
             guests += h.guests();
         }
         hostSeries.ifPresent(s -> s.publish(rows));
         cluster = new ClusterView(snapshot.imbalance(), rows.size(), guests, snapshot.inFlight().size(),
-                snapshot.automation());
-        io.keySet().retainAll(rows.keySet());
+                snapshot.recommendations().size(), snapshot.automation());
     }
 
     /** Takes every series of this balancer out of the registry. */

@@ -22,6 +22,7 @@ import org.virtbalancer.balancer.plan.Explanation;
 import org.virtbalancer.protocol.Abort;
 import org.virtbalancer.protocol.ApprovePlan;
 import org.virtbalancer.protocol.Codec;
+import org.virtbalancer.protocol.ControlKey;
 import org.virtbalancer.protocol.CommandResult;
 import org.virtbalancer.protocol.DeadLetter;
 import org.virtbalancer.protocol.Decoded;
@@ -83,6 +84,8 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private static final Duration[] TICK_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10),
             Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
             Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5)};
+    /** The leader stops deciding while this many of its batches wait for Kafka (bounds the channel's queue). */
+    static final int MAX_UNSENT_BATCHES = 8;
     /** A new leader waits at most this long to read the command topics to their end. */
     private static final Duration CATCH_UP_LIMIT = Duration.ofSeconds(10);
 
@@ -117,6 +120,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private boolean warmUpAsked;
     private volatile boolean stopping;
     private long catchUpUntil;
+    private boolean waitingForChannel;
     /** Partitions read from the beginning once since start (re-assignments must not replay them). */
     private final Set<TopicPartition> seeded = new HashSet<>();
     private BalancerCore core;
@@ -250,6 +254,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
      * The latest view of the cluster; safe from any thread. Rebuilt after each tick, or less often
      * when building it is slow: on a large or busy cluster it can be a few ticks old.
      */
+    @Override
     public ClusterSnapshot snapshot() {
         return snapshot.get();
     }
@@ -267,6 +272,20 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     @Override
     public Future<Explanation> explain(String guest, Optional<String> target) {
         return onCore(() -> target.map(t -> core.explain(guest, t)).orElseGet(() -> core.explain(guest)));
+    }
+
+    @Override
+    public Instance instance() {
+        return new Instance(config.id(), role.name(), epoch, leadership.describe());
+    }
+
+    @Override
+    public Future<Envelope> control(Message control, String who) {
+        if (producer == null) {
+            return Future.failedFuture(new IllegalStateException("the balancer is still starting"));
+        }
+        Envelope env = Envelope.of("operator:" + who, control, clock.millis());
+        return send(config.kafka().topics().control(), ControlKey.of(control), env).map(v -> env);
     }
 
     /** Runs a query on this verticle's context, where the core lives, from whatever thread asks. */
@@ -401,7 +420,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
             decide();
         }
         refreshSnapshot();
-        metrics.onTick(snapshot.get(), core.pendingRecommendations());
+        metrics.onTick(snapshot.get());
         tickDuration.record(System.nanoTime() - began, TimeUnit.NANOSECONDS);
     }
 
@@ -557,6 +576,18 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     }
 
     private void decide() {
+        int unsent = channel.pending();
+        if (unsent >= MAX_UNSENT_BATCHES) {
+            // Kafka is slow or gone: what would be decided now could not be sent either. Deciding waits,
+            // so the channel's queue stays bounded; a failed transaction makes this balancer step down.
+            if (!waitingForChannel) {
+                LOG.warn("balancer {} has {} batches waiting to be sent; it decides again when Kafka takes them",
+                        config.id(), unsent);
+                waitingForChannel = true;
+            }
+            return;
+        }
+        waitingForChannel = false;
         List<Action> actions;
         try {
             actions = metrics.plan(core::tick);

@@ -23,8 +23,10 @@ import java.util.function.ToDoubleFunction;
  * scraping thread, and a host's series end with it.
  */
 final class HostSeries implements MultiCollector {
-    /** One host as its gauges read it. */
-    record Row(HostSnapshot snapshot, double networkBytesPerSecond, double diskBytesPerSecond, int maintenanceRemaining) {}
+    /** One host as its gauges read it: its snapshot, and the guests left on it if it is leaving service. */
+    record Row(HostSnapshot snapshot, int maintenanceRemaining) {}
+
+    private static final double MIB = 1024.0 * 1024;
 
     private static final List<String> NAMES = List.of("vb_host_load_ratio", "vb_host_throughput_bytes_per_second",
             "vb_host_overloaded", "vb_host_stale", "vb_host_guests", "vb_host_guests_running", "vb_host_maintenance_state",
@@ -46,12 +48,13 @@ final class HostSeries implements MultiCollector {
     public MetricSnapshots collect() {
         Map<String, Row> hosts = new TreeMap<>(rows); // sorted here, on the scraping thread
         return new MetricSnapshots(
-                gauge("vb_host_load_ratio", "Normalised load of the host by resource: CPU in use / CPUs, memory in use"
-                        + " / memory (1 = full), as the balancer models it", hosts, "resource",
-                        List.of("cpu", "memory"), List.of(r -> r.snapshot().cpuLoad(), r -> r.snapshot().memoryLoad())),
+                gauge("vb_host_load_ratio", "Normalised load of the host by resource, as the balancer models it: CPU in"
+                        + " use / CPUs, memory in use / memory, network traffic / migration link bandwidth (1 = full)",
+                        hosts, "resource", List.of("cpu", "memory", "network"), List.of(r -> r.snapshot().cpuLoad(),
+                                r -> r.snapshot().memoryLoad(), r -> r.snapshot().networkLoad())),
                 gauge("vb_host_throughput_bytes_per_second", "Network and disk throughput of the host in its latest load"
-                        + " sample (neither has a known capacity)", hosts, "resource", List.of("network", "disk"),
-                        List.of(Row::networkBytesPerSecond, Row::diskBytesPerSecond)),
+                        + " sample (disk has no known capacity, so no ratio)", hosts, "resource", List.of("network", "disk"),
+                        List.of(r -> r.snapshot().netMiBps() * MIB, r -> r.snapshot().diskMiBps() * MIB)),
                 gauge("vb_host_overloaded", "1 while the overload detector holds the host overloaded", hosts,
                         r -> r.snapshot().overloaded() ? 1 : 0),
                 gauge("vb_host_stale", "1 while the host's latest load sample is too old to plan with", hosts,

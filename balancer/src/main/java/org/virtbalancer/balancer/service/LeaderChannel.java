@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -58,6 +59,8 @@ final class LeaderChannel implements AutoCloseable {
     private KafkaProducer<String, byte[]> producer;
     private volatile long epoch;
     private volatile boolean broken;
+    /** Calls handed to the channel's thread and not finished: what {@link #pending()} reports. */
+    private final AtomicInteger pending = new AtomicInteger();
 
     /**
      * @param ensureCommandTopic creates a host's command topic when missing (blocking; called on the channel thread)
@@ -117,6 +120,14 @@ final class LeaderChannel implements AutoCloseable {
         });
     }
 
+    /**
+     * Calls queued or running on the channel's thread. The leader stops deciding while this is high
+     * (a slow or gone broker), so the queue stays bounded instead of growing a batch per tick.
+     */
+    int pending() {
+        return pending.get();
+    }
+
     /** Whether a transaction failed: this channel sends nothing more. */
     boolean broken() {
         return broken;
@@ -128,6 +139,8 @@ final class LeaderChannel implements AutoCloseable {
 
     private <T> CompletableFuture<T> call(Call<T> body) {
         CompletableFuture<T> result = new CompletableFuture<>();
+        result.whenComplete((r, e) -> pending.decrementAndGet());
+        pending.incrementAndGet();
         try {
             thread.execute(() -> {
                 if (broken) {

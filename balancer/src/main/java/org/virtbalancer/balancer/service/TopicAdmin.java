@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 
 /** Creates missing topics. Blocking: call from a worker thread only. */
@@ -24,11 +24,8 @@ final class TopicAdmin implements AutoCloseable {
     void ensure(Collection<Topics.Spec> specs) throws InterruptedException {
         List<NewTopic> topics = new ArrayList<>();
         for (Topics.Spec spec : specs) {
-            NewTopic t = new NewTopic(spec.name(), 1, (short) -1);
-            if (spec.compacted()) {
-                t.configs(Map.of("cleanup.policy", "compact"));
-            }
-            topics.add(t);
+            topics.add(new NewTopic(spec.name(), Optional.of(spec.partitions()), spec.replicationFactor() < 0
+                    ? Optional.<Short>empty() : Optional.of((short) spec.replicationFactor())).configs(spec.configs()));
         }
         var result = admin.createTopics(topics);
         for (var entry : result.values().entrySet()) {

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.virtbalancer.balancer.core.Action;
 import org.virtbalancer.balancer.core.ClusterSnapshot;
 import org.virtbalancer.balancer.core.HostSnapshot;
+import org.virtbalancer.balancer.core.RecommendationSnapshot;
 import org.virtbalancer.balancer.execute.Migration;
 import org.virtbalancer.balancer.execute.Purpose;
 import org.virtbalancer.balancer.execute.ResultOutcome;
@@ -26,6 +27,7 @@ import org.virtbalancer.protocol.Topics;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -40,12 +42,19 @@ class BalancerMetricsTest {
     private final BalancerMetrics metrics = new BalancerMetrics(registry, Topics.defaults(), role::get,
             Clock.fixed(Instant.ofEpochMilli(1_000_000), ZoneOffset.UTC));
 
+    /** A host sending 1 MiB/s over the network (1/1000 of its link) and 2 MiB/s to its disks. */
     private static HostSnapshot host(String name, double cpu, boolean overloaded, MaintenanceState state, int guests) {
-        return new HostSnapshot(name, 16, 65536, cpu, 0.25, overloaded, state, guests, guests - 1, false);
+        return new HostSnapshot(name, 16, 65536, cpu, 0.25, 0.001, 1, 2, cpu, overloaded, state, guests, guests - 1, false);
     }
 
-    private static ClusterSnapshot snapshot(List<HostSnapshot> hosts, List<MaintenanceStatus> maintenance) {
-        return new ClusterSnapshot(1_000_000, AutomationLevel.PARTIAL, hosts, List.of(), 0, 0, 0, 0.12, maintenance, List.of());
+    private static ClusterSnapshot snapshot(List<HostSnapshot> hosts, List<MaintenanceStatus> maintenance,
+                                            int recommendations) {
+        List<RecommendationSnapshot> pending = new ArrayList<>();
+        for (int i = 0; i < recommendations; i++) {
+            pending.add(new RecommendationSnapshot("p" + i, "overload h1", Purpose.BALANCING, List.of(), 0, 600_000));
+        }
+        return new ClusterSnapshot(1_000_000, AutomationLevel.PARTIAL, hosts, List.of(), 0, 0, 0, 0.12, maintenance,
+                List.of(), List.of(), List.of(), pending);
     }
 
     private double gauge(String name, String... tags) {
@@ -71,7 +80,7 @@ class BalancerMetricsTest {
         BalancerMetrics metrics = new BalancerMetrics(prometheus, Topics.defaults(), role::get, Clock.systemUTC());
         MaintenanceStatus draining = new MaintenanceStatus("h2", MaintenanceState.ENTERING, 5, 3, List.of(), List.of(), "");
         metrics.onTick(snapshot(List.of(host("h1", 0.91, true, MaintenanceState.ACTIVE, 6),
-                host("h2", 0.30, false, MaintenanceState.ENTERING, 3)), List.of(draining)), 2);
+                host("h2", 0.30, false, MaintenanceState.ENTERING, 3)), List.of(draining), 2));
 
         List<String> first = samples(prometheus);
         for (String line : List.of("vb_host_load_ratio{host=\"h1\",resource=\"cpu\"} 0.91",
@@ -82,14 +91,16 @@ class BalancerMetricsTest {
                 "vb_host_maintenance_state{host=\"h2\",state=\"active\"} 0.0",
                 "vb_host_maintenance_guests_remaining{host=\"h2\"} 3.0",
                 "vb_host_maintenance_guests_remaining{host=\"h1\"} 0.0",
-                "vb_host_throughput_bytes_per_second{host=\"h1\",resource=\"network\"} 0.0",
+                "vb_host_load_ratio{host=\"h1\",resource=\"network\"} 0.001",
+                "vb_host_throughput_bytes_per_second{host=\"h1\",resource=\"network\"} 1048576.0",
+                "vb_host_throughput_bytes_per_second{host=\"h1\",resource=\"disk\"} 2097152.0",
                 "vb_cluster_imbalance 0.12", "vb_cluster_hosts 2.0", "vb_cluster_guests 9.0",
                 "vb_recommendations_pending 2.0", "vb_automation_level{level=\"partial\"} 1.0",
                 "vb_automation_level{level=\"full\"} 0.0")) {
             assertTrue(first.contains(line), () -> line + " not in\n" + String.join("\n", first));
         }
 
-        metrics.onTick(snapshot(List.of(host("h1", 0.40, false, MaintenanceState.ACTIVE, 6)), List.of()), 0);
+        metrics.onTick(snapshot(List.of(host("h1", 0.40, false, MaintenanceState.ACTIVE, 6)), List.of(), 0));
 
         List<String> second = samples(prometheus);
         assertTrue(second.contains("vb_host_load_ratio{host=\"h1\",resource=\"cpu\"} 0.4"), String.join("\n", second));
@@ -159,7 +170,7 @@ class BalancerMetricsTest {
         assertEquals(0, gauge("vb.balancer.role", "role", "follower"));
         role.set(BalancerVerticle.Role.CATCHING_UP);
         assertEquals(1, gauge("vb.balancer.role", "role", "catching_up"));
-        metrics.onTick(snapshot(List.of(host("h1", 0.5, false, MaintenanceState.ACTIVE, 1)), List.of()), 0);
+        metrics.onTick(snapshot(List.of(host("h1", 0.5, false, MaintenanceState.ACTIVE, 1)), List.of(), 0));
         assertEquals(1, gauge("vb.cluster.hosts"), "cluster gauges are Micrometer's, in any registry");
         metrics.deadLettered("vb.host-load", BalancerMetrics.INVALID);
         assertEquals(1, counter("vb.dead.letters", "reason", "invalid", "topic", "vb.host-load"));

@@ -12,7 +12,14 @@ import org.virtbalancer.balancer.core.BalancerSettings;
 import org.virtbalancer.balancer.core.Preview;
 import org.virtbalancer.balancer.plan.Explanation;
 import org.virtbalancer.balancer.replay.VirtualClock;
+import org.virtbalancer.balancer.core.ClusterSnapshot;
+import org.virtbalancer.protocol.ApprovePlan;
+import org.virtbalancer.protocol.AutomationLevel;
 import org.virtbalancer.protocol.EnterMaintenance;
+import org.virtbalancer.protocol.Envelope;
+import org.virtbalancer.protocol.ExitMaintenance;
+import org.virtbalancer.protocol.Message;
+import org.virtbalancer.protocol.SetAutomation;
 import org.virtbalancer.protocol.GuestState;
 import org.virtbalancer.protocol.Inventory;
 
@@ -23,6 +30,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,14 +45,17 @@ import static org.virtbalancer.balancer.Fixtures.load;
 class HttpApiTest {
     private final HttpClient http = HttpClient.newHttpClient();
     private final ObjectMapper json = new ObjectMapper();
+    static final String TOKEN = "a-token-of-24-characters";
     private Vertx vertx;
     private HttpApi api;
+    private BalancerCore core;
+    private final List<Envelope> sent = new CopyOnWriteArrayList<>();
 
     /** h1 at 15 of 16 cores with two 7-core guests; h2 idle; h3 in maintenance. */
     @BeforeEach
     void start() throws Exception {
         VirtualClock clock = VirtualClock.atStart();
-        BalancerCore core = new BalancerCore(BalancerSettings.defaults(), clock);
+        core = new BalancerCore(BalancerSettings.defaults(), clock);
         core.onInventory(new Inventory(host("h1"), List.of(guest("web-1", GuestState.RUNNING),
                 guest("web-2", GuestState.RUNNING))));
         core.onInventory(new Inventory(host("h2"), List.of()));
@@ -57,7 +68,12 @@ class HttpApiTest {
         }
         core.onControl(new EnterMaintenance("h3", ""));
         vertx = Vertx.vertx();
-        api = HttpApi.start(vertx, ApiEndpoint.loopback(0), new BalancerQueries() {
+        api = start(ApiEndpoint.loopback(0).withToken(TOKEN));
+    }
+
+    /** The API over the core, recording control messages instead of writing them to Kafka. */
+    private HttpApi start(ApiEndpoint endpoint) throws Exception {
+        return HttpApi.start(vertx, endpoint, new BalancerQueries() {
             @Override
             public Future<Preview> preview() {
                 return Future.succeededFuture(core.preview());
@@ -66,6 +82,23 @@ class HttpApiTest {
             @Override
             public Future<Explanation> explain(String guest, Optional<String> target) {
                 return Future.succeededFuture(target.map(t -> core.explain(guest, t)).orElseGet(() -> core.explain(guest)));
+            }
+
+            @Override
+            public ClusterSnapshot snapshot() {
+                return core.snapshot();
+            }
+
+            @Override
+            public Instance instance() {
+                return new Instance("b1", "LEADER", 3, "3 members");
+            }
+
+            @Override
+            public Future<Envelope> control(Message control, String who) {
+                Envelope env = Envelope.of("operator:" + who, control, 1L);
+                sent.add(env);
+                return Future.succeededFuture(env);
             }
         }).toCompletionStage().toCompletableFuture().get();
     }
@@ -77,6 +110,169 @@ class HttpApiTest {
 
     private HttpResponse<String> get(String path) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(api.url() + path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> write(String method, String path, String body, String token) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api.url() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private String error(HttpResponse<String> r) throws Exception {
+        return json.readTree(r.body()).get("error").asText();
+    }
+
+    @Test
+    void statusHostsGuestsAndMaintenanceComeFromTheSnapshot() throws Exception {
+        JsonNode status = json.readTree(get("/api/status").body());
+        assertEquals("b1", status.get("balancer").get("id").asText());
+        assertEquals("LEADER", status.get("balancer").get("role").asText());
+        assertEquals("full", status.get("automation").asText());
+        assertEquals(3, status.get("hosts").asInt());
+        assertEquals(2, status.get("guests").asInt());
+        assertEquals(1, status.get("hostsInMaintenance").asInt());
+
+        JsonNode hosts = json.readTree(get("/api/hosts").body());
+        assertEquals(List.of("h1", "h2", "h3"), names(hosts, "host"));
+        assertEquals(15 / 16.0, hosts.get(0).get("cpuLoad").asDouble(), 0.01);
+        assertEquals("ENTERING", hosts.get(2).get("maintenance").asText());
+
+        JsonNode h1 = json.readTree(get("/api/hosts/h1").body());
+        assertEquals(List.of("web-1", "web-2"), names(h1.get("guests"), "guest"));
+        assertEquals(7.0, h1.get("guests").get(0).get("cpuCores").asDouble(), 0.001);
+
+        assertEquals(List.of("web-1", "web-2"), names(json.readTree(get("/api/guests").body()), "guest"));
+        assertEquals(List.of(), names(json.readTree(get("/api/guests?host=h2").body()), "guest"));
+        HttpResponse<String> noHost = get("/api/guests?host=h9");
+        assertEquals(404, noHost.statusCode());
+        assertTrue(error(noHost).startsWith("no host h9 is known to the balancer"), noHost.body());
+
+        JsonNode drain = json.readTree(get("/api/maintenance/h3").body());
+        assertEquals("ENTERING", drain.get("state").asText());
+        assertEquals("ACTIVE", json.readTree(get("/api/maintenance/h2").body()).get("state").asText());
+        assertEquals(1, json.readTree(get("/api/maintenance").body()).size());
+        assertEquals("full", json.readTree(get("/api/automation").body()).get("level").asText());
+        JsonNode migrations = json.readTree(get("/api/migrations").body());
+        assertEquals(0, migrations.get("inFlight").size());
+        assertEquals(0, migrations.get("recent").size());
+    }
+
+    @Test
+    void writesWithTheTokenBecomeControlMessages() throws Exception {
+        HttpResponse<String> enter = write("POST", "/api/maintenance/h2/enter", "{\"reason\": \"new DIMMs\"}", TOKEN);
+        assertEquals(202, enter.statusCode(), enter.body());
+        assertEquals("EnterMaintenance", json.readTree(enter.body()).get("sent").asText());
+        assertEquals(new EnterMaintenance("h2", "new DIMMs"), sent.get(0).body());
+        assertEquals("operator:api", sent.get(0).source());
+
+        assertEquals(202, write("POST", "/api/maintenance/h3/exit", null, TOKEN).statusCode());
+        assertEquals(new ExitMaintenance("h3"), sent.get(1).body());
+
+        assertEquals(202, write("PUT", "/api/automation", "{\"level\": \"Manual\"}", TOKEN).statusCode());
+        assertEquals(new SetAutomation(AutomationLevel.MANUAL), sent.get(2).body());
+        assertEquals(3, sent.size());
+    }
+
+    @Test
+    void aRecommendedPlanIsListedAndCanBeApproved() throws Exception {
+        core.onControl(new SetAutomation(AutomationLevel.MANUAL));
+        core.tick();
+        JsonNode pending = json.readTree(get("/api/recommendations").body());
+        assertEquals(1, pending.size(), pending.toString());
+        String plan = pending.get(0).get("planId").asText();
+        assertEquals("h1", pending.get(0).get("moves").get(0).get("source").asText());
+        assertEquals(1, json.readTree(get("/api/status").body()).get("recommendationsPending").asInt());
+
+        HttpResponse<String> r = write("POST", "/api/recommendations/" + plan + "/approve", null, TOKEN);
+        assertEquals(202, r.statusCode(), r.body());
+        assertEquals(new ApprovePlan(plan), sent.get(0).body());
+    }
+
+    @Test
+    void badWritesAreRefusedWithASentenceAndSendNothing() throws Exception {
+        HttpResponse<String> none = write("POST", "/api/maintenance/h2/enter", null, null);
+        assertEquals(401, none.statusCode());
+        assertTrue(none.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Bearer"));
+        assertTrue(error(none).startsWith("writes need the API token"), none.body());
+        assertEquals(401, write("POST", "/api/maintenance/h2/enter", null, "not-the-token-at-all-no").statusCode());
+
+        HttpResponse<String> unknown = write("POST", "/api/maintenance/h9/enter", null, TOKEN);
+        assertEquals(404, unknown.statusCode());
+        assertTrue(error(unknown).contains("known hosts: h1, h2, h3"), unknown.body());
+
+        HttpResponse<String> level = write("PUT", "/api/automation", "{\"level\": \"yolo\"}", TOKEN);
+        assertEquals(400, level.statusCode());
+        assertEquals("'yolo' is not an automation level; choose one of manual, partial, full", error(level));
+        HttpResponse<String> notJson = write("PUT", "/api/automation", "level=full", TOKEN);
+        assertEquals(400, notJson.statusCode());
+        assertTrue(error(notJson).startsWith("the request body is not JSON"), notJson.body());
+
+        HttpResponse<String> plan = write("POST", "/api/recommendations/plan-9/approve", null, TOKEN);
+        assertEquals(404, plan.statusCode());
+        assertTrue(error(plan).startsWith("no plan plan-9 is waiting for approval"), plan.body());
+        assertEquals(List.of(), sent);
+    }
+
+    @Test
+    void withoutATokenTheApiIsReadOnly() throws Exception {
+        api.close().toCompletionStage().toCompletableFuture().get();
+        api = start(ApiEndpoint.loopback(0));
+        assertEquals(200, get("/api/status").statusCode());
+        HttpResponse<String> r = write("POST", "/api/maintenance/h2/enter", null, TOKEN);
+        assertEquals(403, r.statusCode());
+        assertTrue(error(r).startsWith("this balancer's API takes no writes: start it with --api-token-file"), r.body());
+        assertEquals(List.of(), sent);
+    }
+
+    @Test
+    void readsNeedTheTokenWhenTheyAreNotOpen() throws Exception {
+        api.close().toCompletionStage().toCompletableFuture().get();
+        api = start(new ApiEndpoint("127.0.0.1", 0, TOKEN, false));
+        HttpResponse<String> r = get("/api/hosts");
+        assertEquals(401, r.statusCode());
+        assertTrue(error(r).startsWith("reads on this API need the token"), r.body());
+        HttpResponse<String> ok = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/api/hosts"))
+                .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, ok.statusCode());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ApiEndpoint("0.0.0.0", 8484, "", false));
+        assertTrue(e.getMessage().contains("would need a token for reads but has none"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ApiEndpoint.loopback(0).withToken("short"));
+    }
+
+    @Test
+    void eventsStreamTheLiveViewAtOnce() throws Exception {
+        HttpResponse<java.util.stream.Stream<String>> r = http.send(HttpRequest.newBuilder(URI.create(api.url()
+                + "/api/events")).build(), HttpResponse.BodyHandlers.ofLines());
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
+        try (java.util.stream.Stream<String> lines = r.body()) {
+            java.util.Iterator<String> it = lines.iterator();
+            String event = "";
+            while (it.hasNext()) {
+                String line = it.next();
+                if (line.startsWith("event: ")) {
+                    event = line.substring(7);
+                } else if (line.startsWith("data: ")) {
+                    assertEquals("snapshot", event);
+                    JsonNode view = json.readTree(line.substring(6));
+                    assertEquals(3, view.get("hosts").size());
+                    assertEquals(List.of("web-1", "web-2"), names(view.get("guests").get("h1"), "guest"));
+                    assertEquals("b1", view.get("status").get("balancer").get("id").asText());
+                    assertTrue(view.get("guestsListed").asBoolean());
+                    break;
+                }
+            }
+        }
+    }
+
+    private static List<String> names(JsonNode array, String field) {
+        List<String> out = new java.util.ArrayList<>();
+        array.forEach(n -> out.add(n.get(field).asText()));
+        return out;
     }
 
     @Test
@@ -114,7 +310,7 @@ class HttpApiTest {
     }
 
     @Test
-    void unknownGuestsHostsAndPathsAre404WithASentenceAndWritesAre405() throws Exception {
+    void unknownGuestsHostsAndPathsAre404WithASentenceAndWrongMethodsAre405() throws Exception {
         HttpResponse<String> guest = get("/api/explain/nobody");
         assertEquals(404, guest.statusCode());
         assertTrue(json.readTree(guest.body()).get("error").asText().startsWith("nobody is not in any host's inventory;"),
@@ -126,12 +322,13 @@ class HttpApiTest {
 
         HttpResponse<String> path = get("/api/nothing");
         assertEquals(404, path.statusCode());
-        assertTrue(json.readTree(path.body()).get("error").asText().contains("GET /api/plan"), path.body());
+        assertTrue(json.readTree(path.body()).get("error").asText().contains("GET /api/status"), path.body());
 
         HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create(api.url() + "/api/plan"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(405, post.statusCode());
-        assertTrue(json.readTree(post.body()).get("error").asText().startsWith("the API is read-only"), post.body());
+        assertTrue(json.readTree(post.body()).get("error").asText().startsWith("POST is not allowed on /api/plan"),
+                post.body());
     }
 
     @Test

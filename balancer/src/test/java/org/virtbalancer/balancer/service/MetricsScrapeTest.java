@@ -9,13 +9,19 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.virtbalancer.balancer.core.BalancerCore;
+import org.virtbalancer.balancer.core.BalancerSettings;
+import org.virtbalancer.balancer.core.ClusterSnapshot;
 import org.virtbalancer.balancer.core.Preview;
 import org.virtbalancer.balancer.plan.Explanation;
+import org.virtbalancer.protocol.Envelope;
+import org.virtbalancer.protocol.Message;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,6 +46,21 @@ class MetricsScrapeTest {
 
             @Override
             public Future<Explanation> explain(String guest, Optional<String> target) {
+                return Future.failedFuture("not asked");
+            }
+
+            @Override
+            public ClusterSnapshot snapshot() {
+                return new BalancerCore(BalancerSettings.defaults(), Clock.systemUTC()).snapshot();
+            }
+
+            @Override
+            public Instance instance() {
+                return new Instance("b1", "leader", 1, "standalone");
+            }
+
+            @Override
+            public Future<Envelope> control(Message control, String who) {
                 return Future.failedFuture("not asked");
             }
         };

@@ -41,15 +41,19 @@ import java.util.function.Function;
                 "Driver 'libvirt' (default): this host's libvirtd at --libvirt-uri; peers migrate to it at --peer-uri.",
                 "Driver 'simulated': the given hosts form one simulated data centre in this process, with",
                 "--guests-per-host guests each, CPU following PlanetLab traces; thousands of hosts fit in one process",
-                "(--host-count). Guests migrate only between hosts of the same process."})
+                "(--host-count). Guests migrate only between hosts of the same process."},
+        exitCodeListHeading = ExitCode.HEADING,
+        exitCodeList = {"0:stopped", "1:failed to start (libvirt, Kafka or the state directory)", ExitCode.USAGE_HELP},
+        footer = {"%nExamples:", "  vbal agent --host kvm-07 --bootstrap kafka-1:9092",
+                "  vbal agent --driver simulated --host-count 200 --host-prefix h --bootstrap 127.0.0.1:9092"})
 public final class AgentCommand implements Callable<Integer> {
     /** What --overload sets a host to: above the default 0.85 high watermark. */
     static final double OVERLOAD = 0.95;
 
     @Mixin ConnectionOptions connection;
 
-    @Option(names = "--host", paramLabel = "ID",
-            description = "Host id as the cluster knows it; repeat for several simulated hosts")
+    @Option(names = "--host", paramLabel = "ID", split = ",",
+            description = "Host id as the cluster knows it; repeat (or separate by commas) for several simulated hosts")
     List<String> hosts = new ArrayList<>();
 
     @Option(names = "--host-count", paramLabel = "N",
@@ -65,8 +69,8 @@ public final class AgentCommand implements Callable<Integer> {
                     + " (e.g. 1 and 1001 for two processes of 1000 hosts; default: ${DEFAULT-VALUE})")
     int firstHostNumber = 1;
 
-    @Option(names = "--overload", paramLabel = "HOST@DELAY", converter = OverloadConverter.class,
-            description = "Simulated only: DELAY after start-up (e.g. h17@3m), HOST's running guests together use 95%"
+    @Option(names = "--overload", paramLabel = "HOST@DELAY", converter = OverloadConverter.class, split = ",",
+            description = "Simulated only: DELAY after start-up (e.g. h17@3m), HOST's running guests together use 95%%"
                     + " of its CPUs, to watch the balancer relieve it; repeatable")
     List<Overload> overloads = new ArrayList<>();
 

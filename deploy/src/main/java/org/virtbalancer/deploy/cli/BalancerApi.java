@@ -1,5 +1,6 @@
 package org.virtbalancer.deploy.cli;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,86 +15,73 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
 
-/** One GET against a balancer's HTTP API, with every failure turned into a sentence and an exit code. */
+/** GETs against a balancer's HTTP API; every failure becomes a {@link CommandFailure} with its sentence and exit code. */
 final class BalancerApi {
-    static final int EXIT_OK = 0;
-    static final int EXIT_FAILED = 1;
-    static final int EXIT_USAGE = 2;
-    static final int EXIT_UNREACHABLE = 5;
-    static final int EXIT_UNKNOWN = 6;
     /** Planning a large cluster takes a while; the API answers once the balancer's thread is free. */
     static final Duration ANSWER_WITHIN = Duration.ofSeconds(60);
     /** Newer balancers may add fields; older CLIs read what they know. */
-    static final ObjectMapper JSON = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final ObjectMapper JSON = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     private final URI base;
+    private final String token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    BalancerApi(URI base) {
+    /** @param token bearer token to send, "" for none */
+    BalancerApi(URI base, String token) {
         this.base = base;
+        this.token = token;
     }
 
-    /** The answer: a 200 body, or the exit code after the error has been printed. */
-    record Reply(Optional<String> body, int exit) {
-        /**
-         * Prints the answer: the JSON as it came with {@code json}, else {@code text} of it read as
-         * {@code type}; {@code what} names it in the error when this vbal cannot read it.
-         */
-        <T> int print(boolean json, Class<T> type, String what, Function<T, List<String>> text,
-                      MaintenanceCommand.Output output) {
-            if (body.isEmpty()) {
-                return exit;
-            }
-            if (json) {
-                output.line(body.get());
-                return EXIT_OK;
-            }
-            try {
-                text.apply(JSON.readValue(body.get(), type)).forEach(output::line);
-                return EXIT_OK;
-            } catch (IOException e) {
-                output.error("the balancer API answered with " + what + " this vbal cannot read (" + e.getMessage()
-                        + "); use --json, or a vbal of the balancer's version");
-                return EXIT_FAILED;
-            }
+    /** The body of the API's 200 answer to {@code GET path}. */
+    String get(String path) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(ANSWER_WITHIN)
+                .header("accept", "application/json");
+        if (!token.isEmpty()) {
+            request.header("authorization", "Bearer " + token);
         }
-    }
-
-    Reply get(String path, MaintenanceCommand.Output output) {
-        URI uri = URI.create(base + path);
         HttpResponse<String> response;
         try {
-            response = http.send(HttpRequest.newBuilder(uri).timeout(ANSWER_WITHIN).header("accept", "application/json")
-                    .build(), HttpResponse.BodyHandlers.ofString());
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException | HttpConnectTimeoutException | UnresolvedAddressException e) {
-            output.error("cannot reach the balancer API at " + base + ": start the demo (deploy/bin/vbal demo) or a"
-                    + " balancer (vbal balancer), or point --api (or VB_API) at a running balancer's API, e.g. --api "
-                    + ApiOptions.DEFAULT);
-            return new Reply(Optional.empty(), EXIT_UNREACHABLE);
+            throw CommandFailure.unreachable("cannot reach the balancer API at " + base + ": start the demo"
+                    + " (deploy/bin/vbal demo) or a balancer (vbal balancer), or point --api (or VB_API) at a running"
+                    + " balancer's API, e.g. --api " + ApiOptions.DEFAULT);
         } catch (HttpTimeoutException e) {
-            output.error("the balancer API at " + base + " did not answer within " + ANSWER_WITHIN.toSeconds()
-                    + " s; it may be busy planning a large cluster, so try again");
-            return new Reply(Optional.empty(), EXIT_FAILED);
+            throw CommandFailure.failed("the balancer API at " + base + " did not answer within "
+                    + ANSWER_WITHIN.toSeconds() + " s; it may be busy planning a large cluster, so try again");
         } catch (IOException e) {
-            output.error("the balancer API at " + base + " failed to answer (" + e.getMessage() + "); check that --api"
-                    + " names a balancer's API");
-            return new Reply(Optional.empty(), EXIT_FAILED);
+            throw CommandFailure.failed("the balancer API at " + base + " failed to answer (" + e.getMessage()
+                    + "); check that --api names a balancer's API");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new Reply(Optional.empty(), EXIT_FAILED);
+            throw new CommandFailure(ExitCode.CANCELLED, "interrupted while waiting for the balancer API at " + base);
         }
-        if (response.statusCode() == 200) {
-            return new Reply(Optional.of(response.body()), EXIT_OK);
+        int status = response.statusCode();
+        if (status == 200) {
+            return response.body();
+        }
+        if (status == 401) {
+            throw CommandFailure.usage("the balancer API at " + base + (token.isEmpty() ? " wants a token for reads"
+                    : " refused the token given") + ": pass --api-token-file FILE (or set VB_API_TOKEN) with the token"
+                    + " the balancer was started with");
         }
         Optional<String> why = errorOf(response.body());
-        output.error(why.orElse("the server at " + base + " answered HTTP " + response.statusCode()
-                + " without an explanation; check that --api names a balancer's API"));
+        String sentence = why.orElse("the server at " + base + " answered HTTP " + status
+                + " without an explanation; check that --api names a balancer's API");
         // The balancer's 404s name an unknown guest or host; a bare 404 is some other server.
-        return new Reply(Optional.empty(), response.statusCode() == 404 && why.isPresent() ? EXIT_UNKNOWN : EXIT_FAILED);
+        throw status == 404 && why.isPresent() ? CommandFailure.unknown(sentence) : CommandFailure.failed(sentence);
+    }
+
+    /** {@code body} read as {@code type}; {@code what} names it when this vbal cannot read it. */
+    static <T> T read(String body, TypeReference<T> type, String what) {
+        try {
+            return JSON.readValue(body, type);
+        } catch (IOException e) {
+            throw CommandFailure.failed("the balancer API answered with " + what + " this vbal cannot read ("
+                    + e.getMessage() + "); use --json, or a vbal of the balancer's version");
+        }
     }
 
     private static Optional<String> errorOf(String body) {

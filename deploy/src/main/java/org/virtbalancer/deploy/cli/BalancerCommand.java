@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -20,7 +21,11 @@ import java.util.concurrent.ExecutionException;
 
 /** {@code vbal balancer}: one balancer process against an existing Kafka cluster. */
 @Command(name = "balancer", mixinStandardHelpOptions = true,
-        description = "Run a balancer: reads host load and inventory, issues migrations, runs maintenance drains.")
+        description = "Run a balancer: reads host load and inventory, issues migrations, runs maintenance drains.",
+        exitCodeListHeading = ExitCode.HEADING,
+        exitCodeList = {"0:stopped", "1:failed to start (Kafka, the cluster port or the API port)", ExitCode.USAGE_HELP},
+        footer = {"%nExamples:", "  vbal balancer --bootstrap kafka-1:9092",
+                "  vbal balancer --id b1 --members 10.0.0.1:5701,10.0.0.2:5701 --cluster-host 10.0.0.1"})
 public final class BalancerCommand implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
 
@@ -84,9 +89,15 @@ public final class BalancerCommand implements Callable<Integer> {
     Duration tick = Duration.ofSeconds(1);
 
     @Option(names = "--http-host", paramLabel = "ADDRESS",
-            description = "Address the read-only HTTP API binds to (default: ${DEFAULT-VALUE}); it has no"
-                    + " authentication, so bind it to a management network only")
+            description = "Address the HTTP API and live page bind to (default: ${DEFAULT-VALUE}). On loopback reads"
+                    + " are open; on any other address every request needs the token")
     String httpHost = "127.0.0.1";
+
+    @Option(names = "--api-token-file", paramLabel = "FILE",
+            description = "File holding the bearer token API writes (maintenance, automation, approvals) must carry,"
+                    + " at least " + ApiEndpoint.MIN_TOKEN_LENGTH + " characters (default: $VB_API_TOKEN; without"
+                    + " either the API takes no writes)")
+    Path apiTokenFile;
 
     @Option(names = "--http-port", paramLabel = "PORT",
             description = "HTTP API port, which also serves GET /metrics for Prometheus (default: ${DEFAULT-VALUE});"
@@ -121,7 +132,7 @@ public final class BalancerCommand implements Callable<Integer> {
                 .withBalancingFallbacks(fallbacks(fallbacks)).withForecastWindow(forecastWindow)
                 .withSpikeRelief(!noSpikeRelief);
         BalancerConfig config = BalancerConfig.of(id, connection.settings()).withSettings(settings).withTick(tick)
-                .withApi(new ApiEndpoint(httpHost, httpPort))
+                .withApi(ApiEndpoint.on(httpHost, httpPort, ApiToken.read(apiTokenFile, System.getenv("VB_API_TOKEN"))))
                 .withMembership(new Membership(clusterHost, clusterPort, members, clusterOutboundPorts));
         Vertx vertx = Vertx.vertx();
         CountDownLatch stopped = new CountDownLatch(1);
@@ -133,8 +144,11 @@ public final class BalancerCommand implements Callable<Integer> {
             throw e.getCause() instanceof Exception cause ? cause : e;
         }
         System.out.println("balancer " + id + " running against " + config.kafka().bootstrapServers() + "; Ctrl-C stops it");
-        balancer.apiUrl().ifPresent(url -> System.out.println("api: " + url + "  (vbal plan, vbal explain GUEST)"));
-        balancer.apiUrl().ifPresent(url -> System.out.println("metrics: " + url + "/metrics"));
+        balancer.apiUrl().ifPresent(url -> {
+            System.out.println("api: " + url + "  (vbal status, vbal plan, vbal explain GUEST)");
+            System.out.println("dashboard: " + url + "/ui/");
+            System.out.println("metrics: " + url + "/metrics");
+        });
         System.out.println("cluster: " + (members.isEmpty() ? "this balancer alone; it leads" : balancer.membershipSummary()));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             vertx.close().toCompletionStage().toCompletableFuture().join();

@@ -30,7 +30,11 @@ import java.util.concurrent.Callable;
         description = {"Start a real Kafka broker (in-process, 127.0.0.1), one balancer and simulated hosts driven by",
                 "PlanetLab traces; show hosts, migrations and maintenance live. host-1 starts overloaded.",
                 "From another terminal: deploy/bin/vbal maintenance enter host-3 --wait, deploy/bin/vbal plan,",
-                "deploy/bin/vbal explain GUEST"})
+                "deploy/bin/vbal explain GUEST"},
+        exitCodeListHeading = ExitCode.HEADING,
+        exitCodeList = {"0:stopped (--for passed, or Ctrl-C)", "1:failed to start (e.g. a port in use)",
+                ExitCode.USAGE_HELP},
+        footer = {"%nExamples:", "  vbal demo", "  vbal demo --for 60s --plain", "  vbal demo --hosts 20 --guests 300"})
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--for", converter = DurationConverter.class, paramLabel = "DURATION",
             description = "Stop after this long and print a summary line (e.g. 60s, 5m); default: until Ctrl-C")
@@ -71,15 +75,16 @@ public final class DemoCommand implements Callable<Integer> {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(stateDir.resolve("kafka"), true, kafkaPort)) {
             long brokerReady = System.currentTimeMillis();
             System.out.println("kafka: " + kafka.bootstrapServers() + "  (topics prefixed vb.)");
-            writeDemoFile(kafka.bootstrapServers(), "");
+            writeDemoFile(kafka.bootstrapServers(), "", "");
             KafkaSettings settings = KafkaSettings.of(kafka.bootstrapServers());
             BalancerSettings bs = BalancerSettings.defaults()
                     .withGuestCooldown(Duration.ofMinutes(2))
                     .withHostStaleAfter(Duration.ofSeconds(5))
                     .withMinDeadline(Duration.ofSeconds(30));
             int apiPort = httpPort != null ? httpPort : (isFree(ApiEndpoint.DEFAULT_PORT) ? ApiEndpoint.DEFAULT_PORT : 0);
+            String token = ApiToken.generate();
             BalancerConfig balancerConfig = BalancerConfig.of("demo", settings).withSettings(bs)
-                    .withApi(ApiEndpoint.loopback(apiPort));
+                    .withApi(ApiEndpoint.loopback(apiPort).withToken(token));
             SimulatedFabric fabric = scenario.build();
             DemoRun run = new DemoRun(System.out, !plain && System.console() != null, started, bs);
             try (LocalCluster cluster = LocalCluster.start(balancerConfig, fabric, scenario.hostIds(),
@@ -92,12 +97,14 @@ public final class DemoCommand implements Callable<Integer> {
                 System.out.println("drain a host from another terminal: deploy/bin/vbal maintenance enter host-3 --wait");
                 run.kafka(kafka.bootstrapServers());
                 cluster.balancer().apiUrl().ifPresent(url -> {
-                    System.out.println("api: " + url + "  (from another terminal: deploy/bin/vbal plan,"
-                            + " deploy/bin/vbal explain GUEST)");
+                    System.out.println("api: " + url + "  (from another terminal: deploy/bin/vbal status,"
+                            + " deploy/bin/vbal plan, deploy/bin/vbal explain GUEST)");
                     System.out.println("metrics: " + url + "/metrics  (Prometheus; agents and balancer of this demo)");
+                    System.out.println("dashboard: " + url + "/ui/#token=" + token + "  (the token lets the page's"
+                            + " buttons act; it is also in " + ConnectionOptions.DEMO_FILE + ")");
                     run.api(url);
                 });
-                writeDemoFile(kafka.bootstrapServers(), cluster.balancer().apiUrl().orElse(""));
+                writeDemoFile(kafka.bootstrapServers(), cluster.balancer().apiUrl().orElse(""), token);
                 run.attach(cluster.balancer());
                 ClusterSnapshot last = run.runUntil(duration);
                 System.out.println(run.timingLine());
@@ -109,13 +116,20 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void writeDemoFile(String bootstrap, String api) throws IOException {
+    private static void writeDemoFile(String bootstrap, String api, String token) throws IOException {
         Properties p = new Properties();
         p.setProperty("bootstrap", bootstrap);
         p.setProperty("prefix", "vb.");
         if (!api.isEmpty()) {
             p.setProperty("api", api);
         }
+        if (!token.isEmpty()) {
+            p.setProperty("token", token);
+        }
+        Files.deleteIfExists(ConnectionOptions.DEMO_FILE);
+        // The token lets whoever reads it act on the cluster: only the user who runs the demo may.
+        Files.createFile(ConnectionOptions.DEMO_FILE, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
         try (OutputStream out = Files.newOutputStream(ConnectionOptions.DEMO_FILE)) {
             p.store(out, "written by vbal demo while it runs; read by the other vbal commands");
         }

@@ -7,9 +7,9 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Reads {@code 500ms}, {@code 60s}, {@code 2m}, {@code 1h} or ISO-8601 ({@code PT1M}). */
+/** Reads {@code 500ms}, {@code 60s}, {@code 2m}, {@code 1h}, {@code 7d} or ISO-8601 ({@code PT1M}). */
 public final class DurationConverter implements ITypeConverter<Duration> {
-    private static final Pattern SIMPLE = Pattern.compile("(\\d+)(ms|s|m|h)");
+    private static final Pattern SIMPLE = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
     @Override
     public Duration convert(String value) {
@@ -20,13 +20,24 @@ public final class DurationConverter implements ITypeConverter<Duration> {
                 case "ms" -> Duration.ofMillis(n);
                 case "s" -> Duration.ofSeconds(n);
                 case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofHours(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
             };
         }
         try {
             return Duration.parse(value.trim());
         } catch (RuntimeException e) {
-            throw new TypeConversionException("'" + value + "' is not a duration: write it like 90s, 5m, 1h or 500ms");
+            throw new TypeConversionException("'" + value + "' is not a duration: write it like 90s, 5m, 1h, 7d or 500ms");
         }
+    }
+
+    /** The shortest form {@link #convert} reads back: {@code 7d}, {@code 90m}, {@code 500ms}. */
+    public static String format(Duration d) {
+        long ms = d.toMillis();
+        if (ms != 0 && ms % 86_400_000 == 0) return ms / 86_400_000 + "d";
+        if (ms != 0 && ms % 3_600_000 == 0) return ms / 3_600_000 + "h";
+        if (ms != 0 && ms % 60_000 == 0) return ms / 60_000 + "m";
+        if (ms % 1000 == 0) return ms / 1000 + "s";
+        return ms + "ms";
     }
 }

@@ -1,241 +1,173 @@
 package org.virtbalancer.deploy.cli;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.virtbalancer.protocol.Check;
-import org.virtbalancer.protocol.Codec;
-import org.virtbalancer.protocol.Decoded;
 import org.virtbalancer.protocol.EnterMaintenance;
 import org.virtbalancer.protocol.Envelope;
 import org.virtbalancer.protocol.ExitMaintenance;
-import org.virtbalancer.protocol.InvalidMessageException;
-import org.virtbalancer.protocol.KafkaSettings;
 import org.virtbalancer.protocol.MaintenanceState;
 import org.virtbalancer.protocol.MaintenanceStatus;
 import org.virtbalancer.protocol.Message;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
 import java.time.Duration;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 
 /** {@code vbal maintenance enter|exit|status HOST}: one control message, then (optionally) follow the drain. */
 @Command(name = "maintenance", description = "Put a host into maintenance, return it to service, or show where it stands.",
         mixinStandardHelpOptions = true,
         subcommands = {MaintenanceCommand.Enter.class, MaintenanceCommand.Exit.class, MaintenanceCommand.Status.class})
 public final class MaintenanceCommand {
-    static final int EXIT_OK = 0;
-    static final int EXIT_TIMEOUT = 3;
-    static final int EXIT_CANCELLED = 4;
-    static final int EXIT_UNREACHABLE = 5;
+    private static final String SENT_HELP = "0:sent (with --wait: the host reached the state)";
 
     @Command(name = "enter", mixinStandardHelpOptions = true,
-            description = "Stop placing guests on HOST and move every guest off it (EnterMaintenance).%n"
-                    + "Exit codes: 0 sent (or, with --wait, host in maintenance); 3 --timeout passed; "
-                    + "4 maintenance was cancelled meanwhile; 5 Kafka unreachable.")
+            description = {"Stop placing guests on HOST and move every guest off it (EnterMaintenance on the control"
+                    + " topic).",
+                    "With --wait, follow the drain: a progress bar that redraws in place on a terminal (one line per"
+                            + " change otherwise), each blocked guest with its reason, until the host is IN_MAINTENANCE."},
+            exitCodeListHeading = ExitCode.HEADING,
+            exitCodeList = {SENT_HELP, ExitCode.FAILED_HELP, ExitCode.USAGE_HELP, ExitCode.TIMEOUT_HELP,
+                    "4:the host was returned to service before the drain finished", ExitCode.KAFKA_UNREACHABLE_HELP},
+            footer = {"%nExamples:", "  vbal maintenance enter host-3 --reason \"kernel update\" --wait",
+                    "  vbal maintenance enter host-3 --wait --timeout 2h && ssh host-3 reboot"})
     static final class Enter implements Callable<Integer> {
         @Mixin ConnectionOptions connection;
         @Spec CommandSpec spec;
         @Parameters(paramLabel = "HOST", description = "Host id, as the agents report it") String host;
         @Option(names = "--reason", description = "Why, for the audit trail") String reason = "";
         @Option(names = "--wait", description = "Follow the drain and return when the host is IN_MAINTENANCE") boolean await;
-        @Option(names = "--timeout", converter = DurationConverter.class, description = "With --wait: give up after this long (default: ${DEFAULT-VALUE})")
+        @Option(names = "--timeout", converter = DurationConverter.class, paramLabel = "DURATION",
+                description = "With --wait: give up after this long (default: 30m)")
         Duration timeout = Duration.ofMinutes(30);
 
         @Override
         public Integer call() {
-            Output output = new Output(spec);
-            String h = validHost(host, output);
-            if (h == null) return 2;
-            return send(connection.settings(), h, new EnterMaintenance(h, reason), await, timeout, output);
+            String h = Arguments.name("HOST", host);
+            return send(connection, new EnterMaintenance(h, reason), h, await, timeout, new Output(spec));
         }
     }
 
     @Command(name = "exit", mixinStandardHelpOptions = true,
-            description = "Return HOST to service (ExitMaintenance). Moves already in flight finish; no new ones start.")
+            description = "Return HOST to service (ExitMaintenance). Moves already in flight finish; no new ones start.",
+            exitCodeListHeading = ExitCode.HEADING,
+            exitCodeList = {SENT_HELP, ExitCode.FAILED_HELP, ExitCode.USAGE_HELP, ExitCode.TIMEOUT_HELP,
+                    ExitCode.KAFKA_UNREACHABLE_HELP},
+            footer = {"%nExamples:", "  vbal maintenance exit host-3", "  vbal maintenance exit host-3 --wait"})
     static final class Exit implements Callable<Integer> {
         @Mixin ConnectionOptions connection;
         @Spec CommandSpec spec;
-        @Parameters(paramLabel = "HOST") String host;
+        @Parameters(paramLabel = "HOST", description = "Host id, as the agents report it") String host;
         @Option(names = "--wait", description = "Return when the balancer reports the host ACTIVE") boolean await;
-        @Option(names = "--timeout", converter = DurationConverter.class, description = "With --wait: give up after this long (default: ${DEFAULT-VALUE})")
+        @Option(names = "--timeout", converter = DurationConverter.class, paramLabel = "DURATION",
+                description = "With --wait: give up after this long (default: 2m)")
         Duration timeout = Duration.ofMinutes(2);
 
         @Override
         public Integer call() {
-            Output output = new Output(spec);
-            String h = validHost(host, output);
-            if (h == null) return 2;
-            return send(connection.settings(), h, new ExitMaintenance(h), await, timeout, output);
+            String h = Arguments.name("HOST", host);
+            return send(connection, new ExitMaintenance(h), h, await, timeout, new Output(spec));
         }
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,
-            description = "Show the last maintenance status the balancer published for HOST.")
+            description = {"Show the last maintenance status the balancer published for HOST on the decisions topic:"
+                    + " state, guests moved of all, migrating and blocked guests with reasons.",
+                    "--json prints it as one JSON object, as GET /api/maintenance/HOST does; a host never in"
+                            + " maintenance is {\"host\": HOST, \"state\": \"ACTIVE\"}."},
+            exitCodeListHeading = ExitCode.HEADING,
+            exitCodeList = {"0:shown", ExitCode.FAILED_HELP, ExitCode.USAGE_HELP, ExitCode.KAFKA_UNREACHABLE_HELP},
+            footer = {"%nExamples:", "  vbal maintenance status host-3", "  vbal maintenance status host-3 --json"})
     static final class Status implements Callable<Integer> {
         @Mixin ConnectionOptions connection;
         @Spec CommandSpec spec;
-        @Parameters(paramLabel = "HOST") String host;
+        @Parameters(paramLabel = "HOST", description = "Host id, as the agents report it") String host;
+        @Option(names = "--json", description = "Print one JSON object instead of text") boolean json;
 
         @Override
         public Integer call() {
+            String h = Arguments.name("HOST", host);
             Output output = new Output(spec);
-            String h = validHost(host, output);
-            if (h == null) return 2;
-            KafkaSettings settings = connection.settings();
-            try (KafkaConsumer<String, byte[]> consumer = consumer(settings)) {
-                List<TopicPartition> parts = partitions(consumer, settings.topics().decisions());
-                consumer.assign(parts);
-                consumer.seekToBeginning(parts);
-                Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-                Optional<MaintenanceStatus> last = Optional.empty();
-                Codec codec = new Codec();
-                while (parts.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                        Optional<MaintenanceStatus> s = statusOf(codec, r.value(), h);
-                        if (s.isPresent()) last = s;
-                    }
-                }
-                if (last.isEmpty()) {
-                    output.line(h + ": ACTIVE (the balancer has published no maintenance status for it)");
-                } else {
-                    output.status(last.get());
-                }
-                return EXIT_OK;
-            } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                output.error("cannot reach Kafka at " + settings.bootstrapServers()
-                        + ": start the demo (deploy/bin/vbal demo) or pass --bootstrap HOST:PORT");
-                return EXIT_UNREACHABLE;
+            Optional<MaintenanceStatus> last;
+            try (KafkaLink kafka = KafkaLink.open(connection)) {
+                kafka.readFrom(0, kafka.topics().decisions());
+                List<MaintenanceStatus> statuses = new ArrayList<>();
+                kafka.readToEnd(env -> statusOf(env, h).ifPresent(statuses::add));
+                last = statuses.isEmpty() ? Optional.empty() : Optional.of(statuses.get(statuses.size() - 1));
             }
+            if (json) {
+                Map<String, Object> never = new LinkedHashMap<>();
+                never.put("host", h);
+                never.put("state", MaintenanceState.ACTIVE);
+                output.json(last.<Object>map(s -> s).orElse(never));
+            } else {
+                output.lines(last.map(MaintenanceCommand::statusLines)
+                        .orElse(List.of(h + ": ACTIVE (the balancer has published no maintenance status for it)")));
+            }
+            return ExitCode.OK;
         }
     }
 
-    private static String validHost(String host, Output output) {
-        try {
-            return Check.name("HOST", host);
-        } catch (InvalidMessageException e) {
-            output.error(e.getMessage());
-            return null;
-        }
-    }
-
-    private static int send(KafkaSettings settings, String host, Message control, boolean await, Duration timeout,
+    private static int send(ConnectionOptions connection, Message control, String host, boolean await, Duration timeout,
                             Output output) {
-        try (KafkaConsumer<String, byte[]> consumer = consumer(settings);
-             KafkaProducer<String, byte[]> producer = new KafkaProducer<>(new HashMap<>(settings.producer("vbal-cli")))) {
-            Codec codec = new Codec();
-            // Position the status reader before sending, so no status published after the request is missed.
-            List<TopicPartition> parts = await ? partitions(consumer, settings.topics().decisions()) : List.of();
+        try (KafkaLink kafka = KafkaLink.open(connection)) {
             if (await) {
-                consumer.assign(parts);
-                consumer.seekToEnd(parts);
-                parts.forEach(consumer::position);
+                // Read from before the request, so no status published in answer to it is missed.
+                kafka.readNew(kafka.topics().decisions());
             }
-            Envelope env = Envelope.of("operator:" + System.getProperty("user.name", "cli"), control, System.currentTimeMillis());
-            producer.send(new ProducerRecord<>(settings.topics().control(), host, codec.encode(env))).get(30, TimeUnit.SECONDS);
+            Envelope env = kafka.send(control);
             output.line("sent " + env.type().wireName() + " for " + host + " (message " + env.id() + ")");
             if (!await) {
-                return EXIT_OK;
+                return ExitCode.OK;
             }
-            MaintenanceState goal = control instanceof EnterMaintenance ? MaintenanceState.IN_MAINTENANCE : MaintenanceState.ACTIVE;
+            MaintenanceState goal = control instanceof EnterMaintenance ? MaintenanceState.IN_MAINTENANCE
+                    : MaintenanceState.ACTIVE;
+            ProgressView progress = output.progress();
             long deadline = System.nanoTime() + timeout.toNanos();
             while (System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    Optional<MaintenanceStatus> s = statusOf(codec, r.value(), host);
+                for (Envelope e : kafka.poll(Duration.ofMillis(500))) {
+                    Optional<MaintenanceStatus> s = statusOf(e, host);
                     if (s.isEmpty()) continue;
-                    output.status(s.get());
+                    progress.show(statusLines(s.get()));
                     if (s.get().state() == goal) {
-                        return EXIT_OK;
+                        return ExitCode.OK;
                     }
                     if (goal == MaintenanceState.IN_MAINTENANCE && s.get().state() == MaintenanceState.ACTIVE) {
-                        output.error(host + " was returned to service before the drain finished");
-                        return EXIT_CANCELLED;
+                        throw new CommandFailure(ExitCode.CANCELLED, host
+                                + " was returned to service before the drain finished");
                     }
                 }
             }
-            output.error("gave up after " + timeout + ": " + host + " is not " + goal
-                    + " yet; the drain goes on — check with: vbal maintenance status " + host);
-            return EXIT_TIMEOUT;
-        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException
-                 | org.apache.kafka.common.errors.TimeoutException e) {
-            output.error("cannot reach Kafka at " + settings.bootstrapServers()
-                    + ": start the demo (deploy/bin/vbal demo) or pass --bootstrap HOST:PORT (" + e.getMessage() + ")");
-            return EXIT_UNREACHABLE;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return EXIT_CANCELLED;
+            throw new CommandFailure(ExitCode.TIMEOUT, "gave up after " + Figures.elapsed(timeout.toMillis()) + ": "
+                    + host + " is not " + goal + " yet; the drain goes on — check with: vbal maintenance status " + host);
         }
     }
 
-    private static Optional<MaintenanceStatus> statusOf(Codec codec, byte[] value, String host) {
-        if (codec.decode(value) instanceof Decoded.Ok ok && ok.envelope().body() instanceof MaintenanceStatus s
-                && s.host().equals(host)) {
-            return Optional.of(s);
-        }
-        return Optional.empty();
+    private static Optional<MaintenanceStatus> statusOf(Envelope env, String host) {
+        return env.body() instanceof MaintenanceStatus s && s.host().equals(host) ? Optional.of(s) : Optional.empty();
     }
 
-    private static KafkaConsumer<String, byte[]> consumer(KafkaSettings settings) {
-        Map<String, Object> c = new HashMap<>(settings.consumer("vbal-cli", "unused"));
-        c.remove("group.id");
-        c.put("default.api.timeout.ms", "15000");
-        return new KafkaConsumer<>(c);
-    }
-
-    private static List<TopicPartition> partitions(KafkaConsumer<String, byte[]> consumer, String topic) {
-        List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(15));
-        if (infos == null || infos.isEmpty()) {
-            throw new org.apache.kafka.common.errors.TimeoutException("topic " + topic + " does not exist yet");
+    /** "host-3  ENTERING  [#####.....] 2/4 moved, migrating: web-1", then each blocked guest and the message. */
+    static List<String> statusLines(MaintenanceStatus s) {
+        int done = s.total() - s.remaining();
+        StringBuilder first = new StringBuilder(String.format("%-16s %-15s %s %d/%d moved", s.host(), s.state(),
+                Figures.bar(done, s.total(), 30), done, s.total()));
+        if (!s.migrating().isEmpty()) {
+            first.append(", migrating: ").append(String.join(" ", s.migrating()));
         }
-        return infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-    }
-
-    /** Prints to the command's own streams, so tests can capture them. */
-    static final class Output {
-        private final CommandSpec spec;
-
-        Output(CommandSpec spec) {
-            this.spec = spec;
+        List<String> lines = new ArrayList<>();
+        lines.add(first.toString());
+        s.blocked().forEach(b -> lines.add("    blocked " + b.guest() + ": " + b.reason()));
+        if (!s.message().isEmpty()) {
+            lines.add("    " + s.message());
         }
-
-        PrintWriter out() { return spec.commandLine().getOut(); }
-
-        void line(String s) {
-            out().println(s);
-            out().flush();
-        }
-
-        void error(String s) {
-            spec.commandLine().getErr().println("error: " + s);
-            spec.commandLine().getErr().flush();
-        }
-
-        void status(MaintenanceStatus s) {
-            int done = s.total() - s.remaining();
-            int width = 30;
-            int filled = s.total() == 0 ? width : (int) Math.round(width * (double) done / s.total());
-            StringBuilder sb = new StringBuilder();
-            sb.append(String.format("%-16s %-15s [%s%s] %d/%d moved", s.host(), s.state(), "#".repeat(filled),
-                    ".".repeat(width - filled), done, s.total()));
-            if (!s.migrating().isEmpty()) sb.append(", migrating: ").append(String.join(" ", s.migrating()));
-            s.blocked().forEach(b -> sb.append(System.lineSeparator()).append("    blocked ").append(b.guest())
-                    .append(": ").append(b.reason()));
-            if (!s.message().isEmpty()) sb.append(System.lineSeparator()).append("    ").append(s.message());
-            line(sb.toString());
-        }
+        return lines;
     }
 }

@@ -1,42 +1,34 @@
 package org.virtbalancer.deploy.cli;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import org.virtbalancer.balancer.core.Preview;
 import org.virtbalancer.protocol.AutomationLevel;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 /** {@code vbal plan}: what the balancer would do if it decided now, asked over its HTTP API. */
 @Command(name = "plan", mixinStandardHelpOptions = true,
         description = {"Show what the balancer would do now (a dry run): each move with its reason, the loads before"
                 + " and after, and its predicted cost; why nothing more would move; the imbalance before and after."
-                + " Nothing is issued or recommended.",
-                "Exit codes: 0 shown; 1 the balancer failed to answer; 2 bad arguments; 5 its API is unreachable."})
-public final class PlanCommand implements Callable<Integer> {
-    @Mixin ApiOptions api;
-    @Spec CommandSpec spec;
-
-    @Option(names = "--json", description = "Print the API's JSON answer (GET /api/plan) instead of text")
-    boolean json;
+                + " Nothing is issued or recommended (GET /api/plan).",
+                "Plans the balancer recommended and that wait for approval: vbal recommendations."},
+        exitCodeListHeading = ExitCode.HEADING,
+        exitCodeList = {"0:shown", ExitCode.FAILED_HELP, ExitCode.USAGE_HELP, ExitCode.API_UNREACHABLE_HELP},
+        footer = {"%nExamples:", "  vbal plan", "  vbal plan --json"})
+public final class PlanCommand extends ApiReadCommand {
+    private static final TypeReference<Preview> PREVIEW = new TypeReference<>() {};
 
     @Override
-    public Integer call() {
-        MaintenanceCommand.Output output = new MaintenanceCommand.Output(spec);
-        BalancerApi.Reply reply;
-        try {
-            reply = new BalancerApi(api.base()).get("/api/plan", output);
-        } catch (IllegalArgumentException e) {
-            output.error(e.getMessage());
-            return BalancerApi.EXIT_USAGE;
-        }
-        return reply.print(json, Preview.class, "a plan", PlanCommand::text, output);
+    String path() {
+        return "/api/plan";
+    }
+
+    @Override
+    List<String> text(String body) {
+        return text(BalancerApi.read(body, PREVIEW, "a plan"));
     }
 
     /** The plan as operators read it: one line per move, its reason, what would not move, and the imbalance. */
@@ -75,8 +67,8 @@ public final class PlanCommand implements Callable<Integer> {
     static String move(Preview.ProposedMove m) {
         return String.format(Locale.ROOT, "%s %s → %s, %s: %s %.2f → %.2f, %s %.2f → %.2f; %s in ~%s, paused %d ms; why: %s",
                 m.guest(), m.source(), m.target(), how(m), m.source(), m.sourceBefore(), m.sourceAfter(), m.target(),
-                m.targetBefore(), m.targetAfter(), size(m.transferMiB()), duration(m.durationMs()), m.downtimeMs(),
-                m.reason());
+                m.targetBefore(), m.targetAfter(), Figures.size(m.transferMiB()), Figures.seconds(m.durationMs()),
+                m.downtimeMs(), m.reason());
     }
 
     private static String how(Preview.ProposedMove m) {
@@ -87,13 +79,5 @@ public final class PlanCommand implements Callable<Integer> {
                     : m.options().postCopy() ? "live with post-copy"
                     : m.options().autoConverge() ? "live with auto-converge" : "live";
         };
-    }
-
-    private static String size(long mib) {
-        return mib >= 1024 ? String.format(Locale.ROOT, "%.1f GiB", mib / 1024.0) : mib + " MiB";
-    }
-
-    private static String duration(long ms) {
-        return ms >= 10_000 ? Math.round(ms / 1000.0) + " s" : String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
     }
 }

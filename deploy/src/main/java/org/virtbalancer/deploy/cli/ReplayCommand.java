@@ -15,7 +15,12 @@ import java.util.concurrent.Callable;
 /** {@code vbal replay}: one policy over one trace day in virtual time, with the figures to compare policies by. */
 @Command(name = "replay", mixinStandardHelpOptions = true,
         description = "Replay a CPU trace day through a balancing policy in virtual time and print overload, imbalance,"
-                + " migrations, ping-pong and rule violations.")
+                + " migrations, ping-pong and rule violations.",
+        exitCodeListHeading = ExitCode.HEADING,
+        exitCodeList = {"0:replayed", ExitCode.FAILED_HELP, "2:bad arguments, or a trace directory that cannot be"
+                + " read; the error says which"},
+        footer = {"%nExamples:", "  vbal replay --trace /path/to/planetlab/20110303 --mean-cpu 0.7",
+                "  vbal replay --trace /path/to/planetlab/20110303 --hosts 40 --policy sandpiper --json"})
 public final class ReplayCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
@@ -45,11 +50,18 @@ public final class ReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!Replay.POLICIES.contains(policy)) {
-            throw new IllegalArgumentException("unknown policy '" + policy + "'; choose one of "
+            throw CommandFailure.usage("unknown policy '" + policy + "'; choose one of "
                     + String.join(", ", Replay.POLICIES) + ".");
         }
-        Replay.Sizing sizing = size.hosts != null ? Replay.Sizing.hosts(size.hosts) : Replay.Sizing.meanCpu(size.meanCpu);
-        TraceSet traces = TraceSet.read(trace);
+        Replay.Sizing sizing;
+        TraceSet traces;
+        try {
+            sizing = size.hosts != null ? Replay.Sizing.hosts(size.hosts) : Replay.Sizing.meanCpu(size.meanCpu);
+            traces = TraceSet.read(trace);
+        } catch (IllegalArgumentException e) {
+            // Sizes and the trace directory are arguments: a missing folder or a bad file in it is the caller's to fix.
+            throw CommandFailure.usage(e.getMessage());
+        }
         ReplayReport report = Replay.run(traces, sizing, policy, seed);
         spec.commandLine().getOut().print(json ? report.toJson() + System.lineSeparator() : report.toText());
         spec.commandLine().getOut().flush();

@@ -360,9 +360,9 @@ class BrokerScaleBenchmark {
             Map<String, Object> props = new HashMap<>(kafka.consumer("bench-load-tap", "bench-load-tap"));
             props.put("auto.offset.reset", "latest");
             KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props);
-            TopicPartition tp = new TopicPartition(kafka.topics().hostLoad(), 0);
-            consumer.assign(List.of(tp));
-            consumer.seekToEnd(List.of(tp));
+            List<TopicPartition> tps = partitions(kafka.topics(), kafka.topics().hostLoad());
+            consumer.assign(tps);
+            consumer.seekToEnd(tps);
             thread = new Thread(() -> {
                 try (consumer) {
                     while (running) {
@@ -428,7 +428,7 @@ class BrokerScaleBenchmark {
 
         Sampler(KafkaSettings kafka, String group, String topic, Observed seen, io.micrometer.core.instrument.Timer tick) {
             admin = Admin.create(new HashMap<>(kafka.admin("bench-sampler")));
-            TopicPartition tp = new TopicPartition(topic, 0);
+            List<TopicPartition> tps = partitions(kafka.topics(), topic);
             thread = new Thread(() -> {
                 long nextOffsets = 0;
                 while (running) {
@@ -443,11 +443,15 @@ class BrokerScaleBenchmark {
                         try {
                             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
                                     .partitionsToOffsetAndMetadata().get(5, TimeUnit.SECONDS);
-                            long end = admin.listOffsets(Map.of(tp, OffsetSpec.latest())).all().get(5, TimeUnit.SECONDS)
-                                    .get(tp).offset();
-                            OffsetAndMetadata c = committed.get(tp);
-                            if (c != null) {
-                                maxBehind = Math.max(maxBehind, end - c.offset());
+                            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+                            tps.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
+                            var ends = admin.listOffsets(latest).all().get(5, TimeUnit.SECONDS);
+                            if (tps.stream().allMatch(committed::containsKey)) {
+                                long behind = 0;
+                                for (TopicPartition tp : tps) {
+                                    behind += ends.get(tp).offset() - committed.get(tp).offset();
+                                }
+                                maxBehind = Math.max(maxBehind, behind);
                             }
                         } catch (Exception e) {
                             // A missed sample; the next one comes in a second.
@@ -514,6 +518,13 @@ class BrokerScaleBenchmark {
         }
     }
 
+    /** Every partition of {@code topic} as agents and balancers create it ({@link Topics.Layout#defaults()}). */
+    static List<TopicPartition> partitions(Topics topics, String topic) {
+        int n = topics.shared().stream().filter(s -> s.name().equals(topic)).mapToInt(Topics.Spec::partitions)
+                .findFirst().orElse(1);
+        return java.util.stream.IntStream.range(0, n).mapToObj(p -> new TopicPartition(topic, p)).toList();
+    }
+
     /** Reads topics from their beginning on a background thread. */
     static final class Tap implements AutoCloseable {
         private final List<Envelope> seen = new CopyOnWriteArrayList<>();
@@ -524,7 +535,7 @@ class BrokerScaleBenchmark {
             Map<String, Object> props = new HashMap<>(kafka.consumer("bench-tap", "bench-tap"));
             props.put("isolation.level", "read_uncommitted");
             KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props);
-            List<TopicPartition> partitions = topics.stream().map(t -> new TopicPartition(t, 0)).toList();
+            List<TopicPartition> partitions = topics.stream().flatMap(t -> partitions(kafka.topics(), t).stream()).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             thread = new Thread(() -> {

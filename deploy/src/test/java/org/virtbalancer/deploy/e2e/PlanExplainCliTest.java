@@ -5,25 +5,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.virtbalancer.agent.sim.GuestSpec;
-import org.virtbalancer.agent.sim.HostSpec;
 import org.virtbalancer.agent.sim.SimulatedFabric;
-import org.virtbalancer.balancer.core.HostSnapshot;
 import org.virtbalancer.balancer.service.ApiEndpoint;
-import org.virtbalancer.deploy.cli.Vbal;
 import org.virtbalancer.deploy.kafka.Broker;
 import org.virtbalancer.deploy.kafka.EmbeddedKafka;
 import org.virtbalancer.protocol.AutomationLevel;
-import org.virtbalancer.protocol.EnterMaintenance;
-import org.virtbalancer.protocol.MaintenanceState;
 import org.virtbalancer.protocol.PlanDecision;
 import org.virtbalancer.protocol.PlannedMove;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -50,57 +40,27 @@ class PlanExplainCliTest {
         if (fx != null) fx.close();
     }
 
-    record Run(int exit, String out, String err) {}
-
     /** One {@code vbal} invocation in this JVM, pointed at the fixture's API unless the arguments name one. */
-    private Run vbal(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Vbal.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        List<String> all = new ArrayList<>(List.of(args));
-        if (fx != null && !all.contains("--api")) {
-            all.addAll(List.of("--api", fx.apiUrl()));
-        }
-        int exit = cl.execute(all.toArray(String[]::new));
-        return new Run(exit, out.toString(), err.toString());
+    private InProcessVbal.Run vbal(String... args) {
+        return InProcessVbal.against(fx).run(args);
     }
 
-    /**
-     * host-1 runs eight 0.95-core guests on 8 CPUs; host-2 and host-3 are calm; host-4 is put in
-     * maintenance; host-5 and host-6 are on another subnet, host-6 also on another architecture.
-     */
+    /** The {@link HotHostScenario}, plus host-5 and host-6 on another subnet, host-6 also on another architecture. */
     private void start(EmbeddedKafka broker) throws Exception {
-        SimulatedFabric.Builder b = SimulatedFabric.builder();
-        b.host(HostSpec.of("host-1").withCpus(8).withMemoryMiB(32768));
-        b.host(HostSpec.of("host-2").withCpus(8).withMemoryMiB(32768));
-        b.host(HostSpec.of("host-3").withCpus(8).withMemoryMiB(32768));
-        b.host(HostSpec.of("host-4").withCpus(8).withMemoryMiB(32768));
-        b.host(HostSpec.of("host-5").withCpus(8).withMemoryMiB(32768).withSubnet(OTHER_SUBNET));
-        b.host(HostSpec.of("host-6").withCpus(8).withMemoryMiB(32768).withSubnet(OTHER_SUBNET).withArch("aarch64"));
-        for (int i = 1; i <= 8; i++) {
-            b.guest("host-1", GuestSpec.of("hot-" + i).withVcpus(1).withMemoryMiB(2048).withConstantCpu(0.95));
-        }
-        b.guest("host-2", GuestSpec.of("calm-2").withVcpus(1).withMemoryMiB(2048).withConstantCpu(0.5));
-        b.guest("host-3", GuestSpec.of("calm-3").withVcpus(1).withMemoryMiB(2048).withConstantCpu(0.5));
-        fx = new ClusterFixture(broker, b.build(), ClusterFixture.testSettings().withAutomation(AutomationLevel.MANUAL),
+        SimulatedFabric fabric = HotHostScenario.fabric(HotHostScenario.host("host-1"))
+                .host(HotHostScenario.host("host-5").withSubnet(OTHER_SUBNET))
+                .host(HotHostScenario.host("host-6").withSubnet(OTHER_SUBNET).withArch("aarch64"))
+                .build();
+        fx = new ClusterFixture(broker, fabric, ClusterFixture.testSettings().withAutomation(AutomationLevel.MANUAL),
                 ApiEndpoint.loopback(0));
-        fx.control("host-4", new EnterMaintenance("host-4", "firmware"));
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
-            List<HostSnapshot> hosts = fx.cluster.balancer().snapshot().hosts();
-            return hosts.size() == 6 && hosts.stream().noneMatch(HostSnapshot::stale)
-                    && hosts.stream().anyMatch(h -> h.host().equals("host-1") && h.overloaded())
-                    && hosts.stream().anyMatch(h -> h.host().equals("host-4")
-                    && h.maintenance() == MaintenanceState.IN_MAINTENANCE);
-        });
+        HotHostScenario.settle(fx);
     }
 
     @Test
     void planShowsTheRecommendedMovesWithReasonsFiguresAndWhatWouldNotMove(EmbeddedKafka broker) throws Exception {
         start(broker);
 
-        Run plan = vbal("plan", "--json");
+        InProcessVbal.Run plan = vbal("plan", "--json");
         assertEquals(0, plan.exit(), plan.err());
         JsonNode p = json.readTree(plan.out());
         assertEquals("MANUAL", p.get("automation").asText());
@@ -143,7 +103,7 @@ class PlanExplainCliTest {
             assertTrue(last.moves().stream().map(PlannedMove::commandId).allMatch(String::isEmpty), "nothing issued");
         });
 
-        Run text = vbal("plan");
+        InProcessVbal.Run text = vbal("plan");
         assertEquals(0, text.exit(), text.err());
         List<String> lines = text.out().lines().toList();
         assertEquals("overload host-1: would recommend 2 moves (automation MANUAL: approve the plan to run it)",
@@ -165,7 +125,7 @@ class PlanExplainCliTest {
     void explainCountsEveryFailingRuleAcrossHostsAndPerTarget(EmbeddedKafka broker) throws Exception {
         start(broker);
 
-        Run all = vbal("explain", "hot-1", "--json");
+        InProcessVbal.Run all = vbal("explain", "hot-1", "--json");
         assertEquals(0, all.exit(), all.err());
         JsonNode e = json.readTree(all.out());
         assertEquals("host-1", e.get("host").asText());
@@ -176,7 +136,7 @@ class PlanExplainCliTest {
                         .map(c -> c.get("reason").asText() + "=" + c.get("hosts").asInt()).toList());
         assertEquals(5, e.get("hosts").size());
 
-        Run text = vbal("explain", "hot-1");
+        InProcessVbal.Run text = vbal("explain", "hot-1");
         assertEquals(0, text.exit(), text.err());
         List<String> lines = text.out().lines().toList();
         assertEquals("2/5 hosts can take hot-1: 2 different subnet, 1 different CPU architecture, 1 in maintenance",
@@ -189,7 +149,7 @@ class PlanExplainCliTest {
         assertTrue(lines.get(9).startsWith("      different CPU architecture (SameArchitecture): "), lines.get(9));
         assertTrue(lines.get(10).startsWith("      different subnet (SameSubnet): "), lines.get(10));
 
-        Run one = vbal("explain", "hot-1", "--target", "host-6");
+        InProcessVbal.Run one = vbal("explain", "hot-1", "--target", "host-6");
         assertEquals(0, one.exit(), one.err());
         List<String> oneLines = one.out().lines().toList();
         assertEquals("host-6 cannot take hot-1: different CPU architecture, different subnet", oneLines.get(0));
@@ -205,20 +165,20 @@ class PlanExplainCliTest {
     void unknownNamesAndAnUnreachableApiGiveOneSentenceAndTheirExitCodes(EmbeddedKafka broker) throws Exception {
         start(broker);
 
-        Run guest = vbal("explain", "nobody");
+        InProcessVbal.Run guest = vbal("explain", "nobody");
         assertEquals(6, guest.exit(), guest.out() + guest.err());
         assertEquals("error: nobody is not in any host's inventory; check the name or wait for the host's next inventory.",
                 guest.err().strip());
 
-        Run host = vbal("explain", "hot-1", "--target", "host-9");
+        InProcessVbal.Run host = vbal("explain", "hot-1", "--target", "host-9");
         assertEquals(6, host.exit(), host.out() + host.err());
         assertTrue(host.err().startsWith("error: host-9 is not a known host"), host.err());
 
-        Run bad = vbal("explain", "hot-1;reboot");
+        InProcessVbal.Run bad = vbal("explain", "hot-1;reboot");
         assertEquals(2, bad.exit());
         assertTrue(bad.err().contains("is not a valid name"), bad.err());
 
-        Run down = vbal("plan", "--api", "http://127.0.0.1:1");
+        InProcessVbal.Run down = vbal("plan", "--api", "http://127.0.0.1:1");
         assertEquals(5, down.exit(), down.out() + down.err());
         assertTrue(down.err().startsWith("error: cannot reach the balancer API at http://127.0.0.1:1: start the demo"),
                 down.err());
