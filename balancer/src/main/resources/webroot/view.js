@@ -112,17 +112,18 @@ class Meter {
       'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0',
     }, this.fill, this.expected);
     this.value = el('span', { class: 'meter-value' });
-    this.root = el('div', { class: 'meter' }, el('span', { class: 'meter-label', text: label }), this.track, this.value);
-    this.width = '';
+    this.root = el('div', { class: 'meter' },
+      el('span', { class: 'meter-label', dataset: { short: label.slice(0, 3) }, text: label }), this.track, this.value);
+    this.scale = '';
     this.mark = '';
   }
 
   set(fraction, expected) {
     const shown = Math.round(fraction * 100);
-    const width = `${Math.min(100, Math.max(0, shown))}%`;
-    if (width !== this.width) {
-      this.width = width;
-      this.fill.style.width = width;
+    const scale = `scaleX(${Math.min(100, Math.max(0, shown)) / 100})`;
+    if (scale !== this.scale) {
+      this.scale = scale;
+      this.fill.style.transform = scale;
     }
     setText(this.value, `${shown}%`);
     setAttr(this.track, 'aria-valuenow', shown);
@@ -152,6 +153,7 @@ class HostCard {
     this.facts = el('p', { class: 'facts' });
     this.guests = el('ul', { class: 'guests', 'aria-label': `Guests on ${name}` });
     this.guestsKey = null;
+    this.key = null;
     this.enter = el('button', {
       type: 'button', class: 'act', dataset: { action: 'enter' },
       'aria-label': `Enter maintenance on ${name}`, text: 'Enter maintenance',
@@ -168,6 +170,14 @@ class HostCard {
   }
 
   update(h, guests, listed) {
+    this.updateGuests(listed ? (guests || []) : null);
+    // Most hosts look the same from one snapshot to the next (each reports every few seconds):
+    // compare what is shown, rounded as shown, and leave the DOM alone when nothing changed.
+    const key = `${h.maintenance}|${h.stale}|${h.overloaded}|${Math.round(h.cpuLoad * 100)}|`
+      + `${Math.round(h.expectedCpu * 100)}|${Math.round(h.memoryLoad * 100)}|${Math.round(h.networkLoad * 100)}|`
+      + `${h.cpus}|${h.memoryMiB}|${h.guests}|${h.runningGuests}|${rate(h.netMiBps)}|${rate(h.diskMiBps)}`;
+    if (key === this.key) return;
+    this.key = key;
     const state = hostState(h);
     setData(this.root, 'state', state);
     setData(this.root, 'maintenance', h.maintenance);
@@ -178,7 +188,6 @@ class HostCard {
     this.network.set(h.networkLoad);
     setText(this.facts, `${h.cpus} CPUs · ${memory(h.memoryMiB)} · ${h.guests} guest${h.guests === 1 ? '' : 's'}`
       + ` (${h.runningGuests} running) · net ${rate(h.netMiBps)} · disk ${rate(h.diskMiBps)}`);
-    this.updateGuests(listed ? (guests || []) : null);
     const active = h.maintenance === 'ACTIVE';
     setHidden(this.enter, !active);
     setHidden(this.exit, active);
