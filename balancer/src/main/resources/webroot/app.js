@@ -34,10 +34,15 @@ function showToken() {
 
 // ---- messages ----
 
+let noticeTimer = 0;
+
+/** A message under the top bar; errors stay until dismissed, confirmations go after a while. */
 function notice(kind, text) {
+  clearTimeout(noticeTimer);
   $('notice').dataset.kind = kind;
   $('notice-text').textContent = text;
   $('notice').hidden = false;
+  if (kind === 'ok') noticeTimer = setTimeout(() => { $('notice').hidden = true; }, 10000);
 }
 
 function banner(text) {
@@ -194,6 +199,12 @@ function start() {
     showToken();
     notice('ok', 'Token kept for this tab; the buttons can act now.');
     if (document.body.dataset.connection !== 'live') feed.restart();
+  });
+  window.addEventListener('hashchange', () => {
+    // A dashboard address pasted into this tab again: the page stays, the token is taken.
+    takeTokenFromAddress();
+    showToken();
+    if (token() && document.body.dataset.connection !== 'live') feed.restart();
   });
   $('token-forget').addEventListener('click', () => {
     sessionStorage.removeItem(TOKEN_KEY);
