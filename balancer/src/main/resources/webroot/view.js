@@ -154,6 +154,7 @@ class HostCard {
     this.guests = el('ul', { class: 'guests', 'aria-label': `Guests on ${name}` });
     this.guestsKey = null;
     this.key = null;
+    this.state = 'normal';
     this.enter = el('button', {
       type: 'button', class: 'act', dataset: { action: 'enter' },
       'aria-label': `Enter maintenance on ${name}`, text: 'Enter maintenance',
@@ -179,6 +180,7 @@ class HostCard {
     if (key === this.key) return;
     this.key = key;
     const state = hostState(h);
+    this.state = state;
     setData(this.root, 'state', state);
     setData(this.root, 'maintenance', h.maintenance);
     setData(this.root, 'guests', h.guests);
@@ -219,6 +221,7 @@ export class HostGrid {
     this.empty = empty;
     this.shownCount = shownCount;
     this.cards = new Map();
+    this.nameOrder = null;
     this.order = '';
     this.compact = false;
     this.filter = { text: '', show: 'all', sort: 'name' };
@@ -251,10 +254,17 @@ export class HostGrid {
 
   /** Puts the cards in the chosen order (moving them only when the order changed) and applies the filter. */
   arrange() {
-    const cards = [...this.cards.values()];
+    let cards;
     const sort = this.filter.sort;
-    if (sort === 'name') cards.sort((a, b) => byName(a.name, b.name));
-    else {
+    if (sort === 'name') {
+      // The order by name changes only when hosts come or go.
+      const known = this.nameOrder;
+      if (!known || known.length !== this.cards.size || known.some((c) => this.cards.get(c.name) !== c)) {
+        this.nameOrder = [...this.cards.values()].sort((a, b) => byName(a.name, b.name));
+      }
+      cards = this.nameOrder;
+    } else {
+      cards = [...this.cards.values()];
       const field = sort === 'cpu' ? 'cpuLoad' : 'memoryLoad';
       cards.sort((a, b) => (b.load[field] - a.load[field]) || byName(a.name, b.name));
     }
@@ -277,7 +287,7 @@ export class HostGrid {
 
   matches(card, text) {
     if (text && !card.name.toLowerCase().includes(text)) return false;
-    const state = card.root.dataset.state;
+    const { state } = card;
     if (this.filter.show === 'attention') return state !== 'normal';
     if (this.filter.show === 'maintenance') return state === 'entering' || state === 'in-maintenance';
     return true;
@@ -295,6 +305,7 @@ export class HostGrid {
     this.container.classList.toggle('compact', compact);
     for (const card of this.cards.values()) card.root.remove();
     this.cards.clear();
+    this.nameOrder = null;
     this.order = '';
     if (this.last) this.render(this.last);
   }

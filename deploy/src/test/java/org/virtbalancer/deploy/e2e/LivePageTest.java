@@ -85,6 +85,16 @@ class LivePageTest {
         assertEquals("set", body().getAttribute("data-token"));
         js().executeScript("window.__loadedOnce = 'first load'");
 
+        // Finding a host by name hides the others until the field is cleared.
+        WebElement find = page.findElement(By.id("host-filter"));
+        find.sendKeys("host-3");
+        within(5).until(d -> d.findElements(By.cssSelector("article[data-host]")).stream()
+                .filter(WebElement::isDisplayed).map(h -> h.getAttribute("data-host")).toList().equals(List.of("host-3")));
+        find.clear();
+        find.sendKeys(" ");
+        within(5).until(d -> d.findElements(By.cssSelector("article[data-host]")).stream()
+                .filter(WebElement::isDisplayed).count() == 5);
+
         // A migration in flight appears, and its progress moves on while the page stays loaded.
         WebElement first = within(60).until(d -> d.findElements(By.cssSelector("li[data-migration]")).stream()
                 .filter(m -> percent(m) < 50).findFirst().orElse(null));
