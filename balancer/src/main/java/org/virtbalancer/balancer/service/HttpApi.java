@@ -128,6 +128,13 @@ public final class HttpApi {
                           Optional<MetricsScrape> metrics) {
         Router router() {
             Router router = Router.router(vertx);
+            // The page's buttons act on the cluster: no other site may frame it (clickjacking).
+            router.route().handler(ctx -> {
+                ctx.response().putHeader("X-Frame-Options", "DENY")
+                        .putHeader("Content-Security-Policy", "frame-ancestors 'none'")
+                        .putHeader("X-Content-Type-Options", "nosniff");
+                ctx.next();
+            });
             router.route("/api/*").handler(this::readAccess);
             metrics.ifPresent(m -> router.get("/metrics").handler(this::readAccess).handler(m::serve));
             router.get("/api/status").handler(ctx -> send(ctx, 200, status(queries.snapshot(), queries.instance())));

@@ -280,6 +280,8 @@ class HttpApiTest {
         HttpResponse<String> r = get("/api/plan");
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("application/json"));
+        assertEquals("DENY", r.headers().firstValue("X-Frame-Options").orElse(""), "no other site may frame the API or page");
+        assertEquals("frame-ancestors 'none'", r.headers().firstValue("Content-Security-Policy").orElse(""));
         JsonNode plan = json.readTree(r.body());
         assertEquals("FULL", plan.get("automation").asText());
         JsonNode step = plan.get("steps").get(0);
