@@ -47,6 +47,7 @@ class DemoCommandTest {
             String token = m.group(2);
             String api = page.substring(0, page.length() - "/ui/".length());
             assertNotNull(demo.firstLine("api: " + api), demo.output());
+            assertNotNull(demo.firstLine("metrics: " + api + "/metrics"), demo.output());
 
             HttpResponse<String> html = send(HttpRequest.newBuilder(URI.create(page)));
             assertEquals(200, html.statusCode(), html.body());
