@@ -3,6 +3,7 @@ package org.virtbalancer.deploy.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.virtbalancer.deploy.metrics.Exposition;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code vbal demo} as a user runs it, in its own JVM: it prints where its page, API and metrics
- * are, they answer (the page's buttons with the printed token), and it ends by itself.
+ * are, they answer (the page's buttons with the printed token; its metrics pass {@code promtool check metrics}),
+ * and it ends by itself.
  */
 class DemoCommandTest {
     private static final Pattern DASHBOARD = Pattern.compile("dashboard: (http://127\\.0\\.0\\.1:\\d+/ui/)#token=(\\S+)");
@@ -35,9 +38,11 @@ class DemoCommandTest {
 
     @Test
     void theDemoPrintsItsPageApiAndMetricsAddressesAndTheyAnswer() throws Exception {
-        Path log = Files.createTempFile("vbal-demo-test-", ".log");
-        try (VbalProcess demo = VbalProcess.start("demo", List.of("-Xmx768m"), log,
-                List.of("demo", "--for", "45s", "--port", "0", "--http-port", "0", "--plain"))) {
+        Path run = Files.createDirectories(Path.of("target", "demo-command").toAbsolutePath()
+                .resolve("run-" + System.currentTimeMillis()));
+        // Its own temporary folder: the running demo's address file must not reach other tests' vbal commands.
+        try (VbalProcess demo = VbalProcess.start("demo", List.of("-Xmx768m", "-Djava.io.tmpdir=" + run),
+                run.resolve("demo.log"), List.of("demo", "--for", "60s", "--port", "0", "--http-port", "0", "--plain"))) {
             await().atMost(Duration.ofSeconds(120)).until(() -> demo.firstLine("dashboard: ") != null || !demo.isAlive());
             VbalProcess.Line line = demo.firstLine("dashboard: ");
             assertNotNull(line, demo.output());
@@ -67,12 +72,23 @@ class DemoCommandTest {
             JsonNode sent = json.readTree(ok.body());
             assertEquals("SetAutomation", sent.get("sent").asText());
 
+            // What it serves at /metrics (agents and balancer of one JVM in one registry) passes promtool once a
+            // guest has migrated, so the histograms hold data.
+            AtomicReference<Exposition> scraped = new AtomicReference<>();
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
+                scraped.set(Exposition.scrape(api + "/metrics"));
+                return scraped.get().sum("vb_migrations_succeeded_total") >= 1
+                        && scraped.get().sum("vb_agent_migrations_finished_total") >= 1;
+            });
+            Path file = scraped.get().save(run, "demo.prom");
+            Exposition.Result checked = Exposition.promtool(file);
+            assertTrue(checked.clean(), "promtool check metrics on " + file + " exited " + checked.exit() + ":\n"
+                    + checked.output());
+
             assertTrue(demo.process().waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the demo ends after --for: "
                     + demo.output());
             assertEquals(0, demo.process().exitValue(), demo.output());
             assertTrue(demo.lines().stream().noneMatch(l -> l.text().contains("Exception")), demo.output());
-        } finally {
-            Files.deleteIfExists(log);
         }
     }
 }

@@ -15,11 +15,11 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /** One scrape of a real {@code /metrics} endpoint, and what promtool says about it. */
-record Exposition(String url, String contentType, String body) {
+public record Exposition(String url, String contentType, String body) {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     /** GET {@code url}; fails unless it answers 200. */
-    static Exposition scrape(String url) throws IOException, InterruptedException {
+    public static Exposition scrape(String url) throws IOException, InterruptedException {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET()
                 .build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         if (r.statusCode() != 200) {
@@ -53,7 +53,7 @@ record Exposition(String url, String contentType, String body) {
     }
 
     /** The sum of every sample of {@code name} whose labels contain all of {@code labels} (e.g. {@code host="h1"}). */
-    double sum(String name, String... labels) {
+    public double sum(String name, String... labels) {
         double total = 0;
         for (String line : body.split("\n")) {
             if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
@@ -71,7 +71,7 @@ record Exposition(String url, String contentType, String body) {
     }
 
     /** Keeps the text under {@code dir} for a person to read after the run. */
-    Path save(Path dir, String name) throws IOException {
+    public Path save(Path dir, String name) throws IOException {
         return Files.writeString(Files.createDirectories(dir).resolve(name), body);
     }
 
@@ -79,7 +79,7 @@ record Exposition(String url, String contentType, String body) {
      * {@code promtool check metrics} on the saved text: its exit code and everything it printed.
      * Fails when promtool is missing: deploy/bin/install-prerequisites installs it (Debian package prometheus).
      */
-    static Result promtool(Path file) throws IOException, InterruptedException {
+    public static Result promtool(Path file) throws IOException, InterruptedException {
         Process p;
         try {
             p = new ProcessBuilder("promtool", "check", "metrics").redirectInput(file.toFile()).redirectErrorStream(true).start();
@@ -96,8 +96,8 @@ record Exposition(String url, String contentType, String body) {
     }
 
     /** What promtool said: exit code 0 and no output means no problem. */
-    record Result(int exit, String output) {
-        boolean clean() {
+    public record Result(int exit, String output) {
+        public boolean clean() {
             return exit == 0 && output.isBlank();
         }
     }
