@@ -41,7 +41,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
+import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 
 /**
@@ -249,41 +249,36 @@ public final class HttpApi {
             return h;
         }
 
-        private void host(RoutingContext ctx) {
+        /** Answers about one host of the latest snapshot, or 404 naming the hosts there are. */
+        private void onHost(RoutingContext ctx, String name, BiConsumer<ClusterSnapshot, HostSnapshot> answer) {
             ClusterSnapshot s = queries.snapshot();
-            String name = ctx.pathParam("host");
             Optional<HostSnapshot> h = s.host(name);
             if (h.isEmpty()) {
                 error(ctx, 404, notAHost(name, s));
-                return;
+            } else {
+                answer.accept(s, h.get());
             }
-            send(ctx, 200, ordered("host", h.get(),
-                    "guests", s.guests().stream().filter(g -> g.host().equals(name)).toList(),
-                    "maintenance", s.maintenanceOf(name).orElse(null)));
+        }
+
+        private void host(RoutingContext ctx) {
+            onHost(ctx, ctx.pathParam("host"), (s, h) -> send(ctx, 200, ordered("host", h,
+                    "guests", s.guests().stream().filter(g -> g.host().equals(h.host())).toList(),
+                    "maintenance", s.maintenanceOf(h.host()).orElse(null))));
         }
 
         private void guests(RoutingContext ctx) {
-            ClusterSnapshot s = queries.snapshot();
             String host = ctx.queryParams().get("host");
             if (host == null || host.isBlank()) {
-                send(ctx, 200, s.guests());
-            } else if (s.host(host).isEmpty()) {
-                error(ctx, 404, notAHost(host, s));
+                send(ctx, 200, queries.snapshot().guests());
             } else {
-                send(ctx, 200, s.guests().stream().filter(g -> g.host().equals(host)).toList());
+                onHost(ctx, host, (s, h) -> send(ctx, 200,
+                        s.guests().stream().filter(g -> g.host().equals(host)).toList()));
             }
         }
 
         private void maintenanceOf(RoutingContext ctx) {
-            ClusterSnapshot s = queries.snapshot();
-            String name = ctx.pathParam("host");
-            Optional<HostSnapshot> h = s.host(name);
-            if (h.isEmpty()) {
-                error(ctx, 404, notAHost(name, s));
-                return;
-            }
-            send(ctx, 200, s.maintenanceOf(name).<Object>map(m -> m)
-                    .orElseGet(() -> ordered("host", name, "state", h.get().maintenance())));
+            onHost(ctx, ctx.pathParam("host"), (s, h) -> send(ctx, 200, s.maintenanceOf(h.host()).<Object>map(m -> m)
+                    .orElseGet(() -> ordered("host", h.host(), "state", h.maintenance()))));
         }
 
         private void explain(RoutingContext ctx) {
