@@ -2,13 +2,13 @@
 # virt-balancer's test bed: two independent libvirt "hosts" (libvirtd + QEMU/TCG) on one Linux
 # machine, so agents can be tested against real live migrations. Adapted from shared/testbed.
 #
-# Each host is one libvirtd in its own network namespace (vbt-A / vbt-B, joined by a veth pair
+# Each host is one libvirtd in its own network namespace ($NS-A / $NS-B, NS=vbt unless set, joined by a veth pair
 # 10.77.0.1 <-> 10.77.0.2), mount namespace (/etc/libvirt, /run/libvirt, /var/lib/libvirt, ...
 # bind-mounted from $ROOT/hosts/<H>), UTS namespace and host_uuid (libvirt refuses to migrate
 # between equal UUIDs). Needs root and: libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 # qemu-system-x86 qemu-utils iproute2 util-linux. No systemd, virtlogd, cgroups or security driver.
 #
-# Usage: ROOT=/tmp/vb-testbed two-hosts.sh up | down | status | images
+# Usage: ROOT=/tmp/vb-testbed [NS=vbt] two-hosts.sh up | down | status | images
 #   up     : (after a down) write configs, create namespaces, start both libvirtd, wait for them
 #   down   : destroy guests, stop both libvirtd, delete namespaces; safe to run any time
 #   images : write the guests' boot sectors into $ROOT/shared
@@ -16,6 +16,8 @@
 # Client URIs (root namespace): qemu+unix:///system?socket=$ROOT/hosts/A/run/libvirt-sock (and B)
 set -u
 ROOT=${ROOT:-/tmp/vb-testbed}
+# Prefix of the namespaces and veth names: two test beds (two checkouts testing at once) need different ones.
+NS=${NS:-vbt}
 H=$ROOT/hosts
 S=$ROOT/shared     # both hosts see this path: shared storage for the guests' boot disks
 UUID_A=5f0c6b1e-3a3e-4f7a-9d2b-0a1b2c3d4e01
@@ -61,15 +63,15 @@ up() {
   mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt   # bind-mount targets
   write_conf A $IP_A $UUID_A 49152
   write_conf B $IP_B $UUID_B 49200
-  ip netns add vbt-A && ip netns add vbt-B || { echo "cannot create network namespaces (left over? run: $0 down)" >&2; exit 4; }
-  ip link add vbtA0 type veth peer name vbtB0
-  ip link set vbtA0 netns vbt-A; ip link set vbtB0 netns vbt-B
-  ip -n vbt-A addr add $IP_A/24 dev vbtA0; ip -n vbt-B addr add $IP_B/24 dev vbtB0
-  for h in A B; do ip -n vbt-$h link set lo up; ip -n vbt-$h link set vbt${h}0 up; done
+  ip netns add $NS-A && ip netns add $NS-B || { echo "cannot create network namespaces (left over? run: $0 down)" >&2; exit 4; }
+  ip link add ${NS}A0 type veth peer name ${NS}B0
+  ip link set ${NS}A0 netns $NS-A; ip link set ${NS}B0 netns $NS-B
+  ip -n $NS-A addr add $IP_A/24 dev ${NS}A0; ip -n $NS-B addr add $IP_B/24 dev ${NS}B0
+  for h in A B; do ip -n $NS-$h link set lo up; ip -n $NS-$h link set ${NS}${h}0 up; done
   for h in A B; do
     local d=$H/$h
     # ip, unshare and sh all exec(), so $! ends up as libvirtd's PID (it also writes --pid-file).
-    ip netns exec vbt-$h unshare --mount --uts --propagation private -- sh -c "
+    ip netns exec $NS-$h unshare --mount --uts --propagation private -- sh -c "
       hostname host$h
       mount --bind $d/etc   /etc/libvirt
       mount --bind $d/run   /run/libvirt
@@ -112,7 +114,7 @@ down() {
     # libvirtd leaves guests running when it exits
     for pf in $H/$h/run/qemu/*.pid; do [ -f "$pf" ] && kill -9 "$(cat "$pf")" 2>/dev/null; done
   done
-  ip netns del vbt-A 2>/dev/null; ip netns del vbt-B 2>/dev/null
+  ip netns del $NS-A 2>/dev/null; ip netns del $NS-B 2>/dev/null
   true
 }
 

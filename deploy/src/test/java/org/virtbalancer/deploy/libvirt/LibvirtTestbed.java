@@ -119,6 +119,11 @@ public final class LibvirtTestbed {
         try {
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
             pb.environment().put("ROOT", root.toString());
+            // Another checkout testing at the same time sets VB_TESTBED_NS so the namespaces do not clash.
+            String ns = System.getenv("VB_TESTBED_NS");
+            if (ns != null && ns.matches("[a-z]{1,8}")) {
+                pb.environment().put("NS", ns);
+            }
             Process p = pb.start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
