@@ -47,7 +47,7 @@ class ReconcilerTest {
 
     private static Migrate migrate(MigrationMode mode, long abortAfterS) {
         MigrationOptions o = new MigrationOptions(true, true, false, CopyStorage.NONE, 0, "", 0, false, 0, false, false, false,
-                abortAfterS);
+                abortAfterS, 0, false);
         return new Migrate("web", "host-a", "host-b", mode, o, ACCEPTED_AT + 600_000, "test");
     }
 

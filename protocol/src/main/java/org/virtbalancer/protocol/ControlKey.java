@@ -7,11 +7,13 @@ package org.virtbalancer.protocol;
  * <ul>
  *   <li>EnterMaintenance, ExitMaintenance: the host, so the host's latest wish survives;</li>
  *   <li>SetAutomation: {@code automation}, one level for the cluster;</li>
- *   <li>ApprovePlan: {@code approve:PLAN}, one per plan.</li>
+ *   <li>ApprovePlan: {@code approve:PLAN}, one per plan;</li>
+ *   <li>RequestMigration and its RequestOutcome: {@code migrate:REQUEST}, so the answer replaces the request.</li>
  * </ul>
  */
 public final class ControlKey {
     public static final String AUTOMATION = "automation";
+    public static final String MIGRATE_PREFIX = "migrate:";
 
     private ControlKey() {}
 
@@ -24,8 +26,12 @@ public final class ControlKey {
             return AUTOMATION;
         } else if (control instanceof ApprovePlan a) {
             return "approve:" + a.planId();
+        } else if (control instanceof RequestMigration r) {
+            return MIGRATE_PREFIX + r.requestId();
+        } else if (control instanceof RequestOutcome o) {
+            return MIGRATE_PREFIX + o.requestId();
         }
         throw new IllegalArgumentException(control.getClass().getSimpleName() + " is not a control message; send"
-                + " EnterMaintenance, ExitMaintenance, SetAutomation or ApprovePlan to the control topic");
+                + " EnterMaintenance, ExitMaintenance, SetAutomation, ApprovePlan or RequestMigration to the control topic");
     }
 }

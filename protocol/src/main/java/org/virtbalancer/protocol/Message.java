@@ -5,5 +5,6 @@ package org.virtbalancer.protocol;
  * table in DESIGN.md; its envelope {@code type} is {@link MessageType#of(Message)}.
  */
 public sealed interface Message permits Inventory, HostLoad, DomainEvent, Migrate, Abort, CommandResult,
-        EnterMaintenance, ExitMaintenance, SetAutomation, ApprovePlan, MaintenanceStatus, PlanDecision, DeadLetter, LeaderEpoch {
+        EnterMaintenance, ExitMaintenance, SetAutomation, ApprovePlan, RequestMigration, RequestOutcome, MaintenanceStatus, PlanDecision, DeadLetter,
+        LeaderEpoch {
 }

@@ -15,6 +15,8 @@ public enum MessageType {
     EXIT_MAINTENANCE("ExitMaintenance", ExitMaintenance.class),
     SET_AUTOMATION("SetAutomation", SetAutomation.class),
     APPROVE_PLAN("ApprovePlan", ApprovePlan.class),
+    REQUEST_MIGRATION("RequestMigration", RequestMigration.class),
+    REQUEST_OUTCOME("RequestOutcome", RequestOutcome.class),
     MAINTENANCE_STATUS("MaintenanceStatus", MaintenanceStatus.class),
     PLAN("Plan", PlanDecision.class),
     DEAD_LETTER("DeadLetter", DeadLetter.class),

@@ -52,6 +52,11 @@ class CodecTest {
                 new ExitMaintenance("host-3"),
                 new SetAutomation(AutomationLevel.PARTIAL),
                 new ApprovePlan("plan-7"),
+                new RequestMigration("r-1", "web-1", "host-2", MigrationMode.LIVE, new VirshMigrate(true, false, true, true,
+                        false, false, false, true, 4, 100, "", false, true, false, 30, false).options(), 1_800_000_000_000L,
+                        "vbal on ops-1"),
+                new RequestOutcome("r-1", "web-1", "host-2", false, "web-1 cannot go to host-2: disk on local storage",
+                        1_800_000_000_000L),
                 new MaintenanceStatus("host-3", MaintenanceState.ENTERING, 12, 5, List.of("web-1"),
                         List.of(new BlockedGuest("db-9", "pinned")), "5 of 12 guests left"),
                 new PlanDecision("plan-7", "overload host-1", AutomationLevel.FULL, true, 0.21, 0.09,
@@ -132,7 +137,7 @@ class CodecTest {
                 new String[]{"{\"v\":1,\"type\":\"Migrate\",\"id\":\"x\",\"ts\":5,\"source\":\"s\",\"body\":{\"guest\":\"g\",\"source\":\"a\",\"target\":\"b\","
                         + "\"mode\":\"OFFLINE\",\"options\":{\"persistent\":false,\"undefineSource\":false,\"suspendOnTarget\":false,"
                         + "\"parallelConnections\":0,\"bandwidthMiBps\":0,\"unsafe\":false,\"maxDowntimeMs\":0,\"autoConverge\":false,"
-                        + "\"postCopy\":false,\"compressed\":false,\"abortAfterS\":0},\"deadlineTs\":9,\"reason\":\"\"}}",
+                        + "\"postCopy\":false,\"compressed\":false,\"abortAfterS\":0,\"timeoutS\":0,\"timeoutPostCopy\":false},\"deadlineTs\":9,\"reason\":\"\"}}",
                         "body.options.persistent: offline migration requires persistent"},
                 new String[]{inventoryJson(",\"pools\":[{\"name\":\"default\",\"type\":\"dir\",\"active\":true},"
                         + "{\"name\":\"default\",\"type\":\"netfs\",\"active\":true}]"), "body.facts.pools: lists pool 'default' twice"},

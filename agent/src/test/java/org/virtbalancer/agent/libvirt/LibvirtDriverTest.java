@@ -252,7 +252,7 @@ class LibvirtDriverTest {
                 "", "", "", TEST_URI, Map.of(), List.of(), QemuIdentity.UNKNOWN), MigrationMode.LIVE, move));
         assertReason("has already passed", new MigrationRequest("test", hostB(), MigrationMode.LIVE, move, Instant.now().minusSeconds(1)));
         MigrationOptions foreignUri = new MigrationOptions(true, true, false, null, 0, "tcp://203.0.113.9", 0, false, 0, false, false,
-                false, 0);
+                false, 0, 0, false);
         assertReason("does not point at target host host-b", request("test", hostB(), MigrationMode.LIVE, foreignUri));
     }
 

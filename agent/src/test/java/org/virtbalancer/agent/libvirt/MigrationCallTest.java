@@ -41,7 +41,7 @@ class MigrationCallTest {
                                             String uri, long bandwidth, boolean unsafe, long downtime, boolean autoConverge,
                                             boolean postCopy, boolean compressed) {
         return new MigrationOptions(persistent, undefine, suspend, copy, parallel, uri, bandwidth, unsafe, downtime, autoConverge,
-                postCopy, compressed, 0);
+                postCopy, compressed, 0, 0, false);
     }
 
     private static final MigrationOptions PLAIN = options(false, false, false, CopyStorage.NONE, 0, "", 0, false, 0, false, false, false);

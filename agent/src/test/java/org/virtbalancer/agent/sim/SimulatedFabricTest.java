@@ -57,11 +57,11 @@ class SimulatedFabricTest {
 
     private static MigrationOptions options(boolean persistent, boolean undefineSource, boolean suspend) {
         return new MigrationOptions(persistent, undefineSource, suspend, CopyStorage.NONE, 0, "", 0, false, 0, false, false,
-                false, 0);
+                false, 0, 0, false);
     }
 
     private static MigrationOptions converging(boolean autoConverge, boolean postCopy) {
-        return new MigrationOptions(true, true, false, CopyStorage.NONE, 0, "", 0, false, 0, autoConverge, postCopy, false, 0);
+        return new MigrationOptions(true, true, false, CopyStorage.NONE, 0, "", 0, false, 0, autoConverge, postCopy, false, 0, 0, false);
     }
 
     private MigrationRequest request(String guest, String target, MigrationMode mode, MigrationOptions o) {

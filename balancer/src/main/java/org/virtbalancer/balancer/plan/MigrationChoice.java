@@ -119,6 +119,6 @@ public record MigrationChoice(boolean possible, MigrationMode mode, MigrationOpt
     private static MigrationOptions with(MigrationOptions o, boolean autoConverge, boolean postCopy) {
         return new MigrationOptions(o.persistent(), o.undefineSource(), o.suspendOnTarget(), o.copyStorage(),
                 o.parallelConnections(), o.migrateUri(), o.bandwidthMiBps(), o.unsafe(), o.maxDowntimeMs(),
-                autoConverge, postCopy, o.compressed(), o.abortAfterS());
+                autoConverge, postCopy, o.compressed(), o.abortAfterS(), o.timeoutS(), o.timeoutPostCopy());
     }
 }

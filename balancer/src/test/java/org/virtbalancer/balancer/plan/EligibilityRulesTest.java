@@ -248,7 +248,7 @@ class EligibilityRulesTest {
         World w = new World();
         w.guest = withDisk(new Disk("vda", "disk", "virtio", "writeback", "/pool/vm.qcow2", "pool", false));
         fails(w.check(new CacheModeNone()), "disk vda uses cache mode writeback");
-        w.options = new MigrationOptions(true, true, false, null, 0, "", 0, true, 0, false, false, false, 0);
+        w.options = new MigrationOptions(true, true, false, null, 0, "", 0, true, 0, false, false, false, 0, 0, false);
         assertTrue(w.check(new CacheModeNone()).passed());
         w = new World();
         w.guest = withDisk(new Disk("vda", "disk", "virtio", "", "/pool/vm.qcow2", "pool", false));
@@ -355,7 +355,7 @@ class EligibilityRulesTest {
         MigrationOptions o = MigrationOptions.move();
         w.options = new MigrationOptions(o.persistent(), o.undefineSource(), o.suspendOnTarget(), CopyStorage.ALL,
                 o.parallelConnections(), o.migrateUri(), o.bandwidthMiBps(), o.unsafe(), o.maxDowntimeMs(),
-                o.autoConverge(), o.postCopy(), o.compressed(), o.abortAfterS());
+                o.autoConverge(), o.postCopy(), o.compressed(), o.abortAfterS(), 0, false);
         fails(w.check(new SharedStorage()), "dst has no active dir pool named default to receive vda by copy-storage");
         w.dst = facts("dst", List.of(local), QEMU);
         assertTrue(w.check(new SharedStorage()).passed(), "copied into the same-named pool");

@@ -403,7 +403,7 @@ class AgentKafkaTest {
         // The hypervisor runs a migration that the agent's earlier run started: a crash leaves exactly this behind.
         // m1 (4 GiB, nothing dirtied) capped at 300 MiB/s: about 7 s of wall time at this fabric's speed-up of 2.
         Migrate m = new Migrate("m1", "host-a", "host-b", MigrationMode.LIVE, new MigrationOptions(true, true, false,
-                org.virtbalancer.protocol.CopyStorage.NONE, 0, "", 300, false, 0, false, false, false, 0),
+                org.virtbalancer.protocol.CopyStorage.NONE, 0, "", 300, false, 0, false, false, false, 0, 0, false),
                 System.currentTimeMillis() + 600_000, "test");
         long now = System.currentTimeMillis();
         try (ExecutedCommands store = ExecutedCommands.open(stateA)) {

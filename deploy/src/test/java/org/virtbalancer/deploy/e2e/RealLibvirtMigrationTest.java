@@ -115,7 +115,7 @@ class RealLibvirtMigrationTest {
         start(broker, bed);
         runningDirty(bed, "hot1");
         MigrationOptions postCopy = new MigrationOptions(true, true, false, CopyStorage.NONE, 0, "", 50, false, 0,
-                false, true, false, 0);
+                false, true, false, 0, 0, false);
         String id = fx.migrate("hot1", HOST_A, HOST_B, MigrationMode.LIVE, postCopy);
         CommandResult r = fx.finalResult(id, MIGRATION);
         assertEquals(ResultStatus.SUCCEEDED, r.status(), r.reason());
@@ -137,7 +137,7 @@ class RealLibvirtMigrationTest {
                 + " cache='none'/><source file='/var/lib/libvirt/images/priv1.qcow2'/><target dev='vdb' bus='virtio'/></disk>"), true);
         await().atMost(Duration.ofSeconds(30)).until(() -> bed.lastCount("priv1", "counter") >= 2);
         MigrationOptions copy = new MigrationOptions(true, true, false, CopyStorage.ALL, 0, "", 0, false, 0,
-                false, false, false, 0);
+                false, false, false, 0, 0, false);
         String id = fx.migrate("priv1", HOST_A, HOST_B, MigrationMode.LIVE, copy);
         CommandResult r = fx.finalResult(id, MIGRATION);
         assertEquals(ResultStatus.SUCCEEDED, r.status(), r.reason());
@@ -150,7 +150,7 @@ class RealLibvirtMigrationTest {
         start(broker, bed);
         runningDirty(bed, "slow1");
         MigrationOptions capped = new MigrationOptions(true, true, false, CopyStorage.NONE, 0, "", 5, false, 0,
-                false, false, false, 0);
+                false, false, false, 0, 0, false);
         String id = fx.migrate("slow1", HOST_A, HOST_B, MigrationMode.LIVE, capped);
         await().atMost(Duration.ofSeconds(30)).until(() -> fx.results(id).stream().anyMatch(x -> x.status() == ResultStatus.PROGRESS));
         fx.abort(HOST_A, id, "slow1");

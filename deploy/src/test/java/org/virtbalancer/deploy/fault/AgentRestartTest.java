@@ -185,7 +185,7 @@ class AgentRestartTest {
 
     private static Migrate migrate(Case c, long sentAt) {
         MigrationOptions o = new MigrationOptions(true, true, false, CopyStorage.NONE, 0, "", c.bandwidthMiBps(), false, 0,
-                false, false, false, 0);
+                false, false, false, 0, 0, false);
         return new Migrate(c.guest(), "src", "dst", MigrationMode.LIVE, o, sentAt + c.deadlineInMs(), "agent restart test");
     }
 

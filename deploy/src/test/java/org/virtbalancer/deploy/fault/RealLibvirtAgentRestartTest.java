@@ -141,7 +141,7 @@ class RealLibvirtAgentRestartTest {
 
     /** Live, a true move, capped at 1 MiB/s: the counter guest converges in seconds, the dirtying one never. */
     private static Migrate migrate(String guest, long deadlineTs) {
-        MigrationOptions o = new MigrationOptions(true, true, false, CopyStorage.NONE, 0, "", 1, false, 0, false, false, false, 0);
+        MigrationOptions o = new MigrationOptions(true, true, false, CopyStorage.NONE, 0, "", 1, false, 0, false, false, false, 0, 0, false);
         return new Migrate(guest, HOST_A, HOST_B, MigrationMode.LIVE, o, deadlineTs, "real libvirt restart test");
     }
 
