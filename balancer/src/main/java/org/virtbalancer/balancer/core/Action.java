@@ -18,6 +18,9 @@ public sealed interface Action {
     /** Send to {@code topics.commands(host)}; {@code commandId} is the fresh id of this abort command. */
     record SendAbort(String commandId, String host, Abort abort) implements Action {}
 
+    /** Write to the control topic under {@code ControlKey.of(message)}: the leader's answer to an operator's request. */
+    record SendControl(Message message) implements Action {}
+
     /** Publish to the decisions topic: a MaintenanceStatus (key host) or a PlanDecision (key planId). */
     record PublishDecision(String key, Message decision) implements Action {}
 }

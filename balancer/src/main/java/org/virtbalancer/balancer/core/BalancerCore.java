@@ -26,6 +26,7 @@ import org.virtbalancer.protocol.Abort;
 import org.virtbalancer.protocol.ApprovePlan;
 import org.virtbalancer.protocol.AutomationLevel;
 import org.virtbalancer.protocol.CommandResult;
+import org.virtbalancer.protocol.CopyStorage;
 import org.virtbalancer.protocol.DomainEvent;
 import org.virtbalancer.protocol.EnterMaintenance;
 import org.virtbalancer.protocol.ExitMaintenance;
@@ -40,6 +41,9 @@ import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationOptions;
 import org.virtbalancer.protocol.PlanDecision;
 import org.virtbalancer.protocol.PlannedMove;
+import org.virtbalancer.protocol.RequestMigration;
+import org.virtbalancer.protocol.RequestOutcome;
+import org.virtbalancer.protocol.ResultStatus;
 import org.virtbalancer.protocol.SetAutomation;
 
 import java.time.Clock;
@@ -85,6 +89,13 @@ public final class BalancerCore {
     /** Final results that arrived before their command was observed (different topics), by command id. */
     private final Map<String, CommandResult> earlyResults = new LinkedHashMap<>();
     private static final int EARLY_RESULTS_KEPT = 10_000;
+    /** Operators' migration requests not answered yet, oldest first (every balancer keeps them; the leader answers). */
+    private final Map<String, RequestMigration> requests = new LinkedHashMap<>();
+    /** Why a request still waits, by request id (the leader's view). */
+    private final Map<String, String> requestWaits = new HashMap<>();
+    /** The latest answers to requests, by request id, for the API. */
+    private final Map<String, RequestOutcome> answers = new LinkedHashMap<>();
+    private static final int ANSWERS_KEPT = 1_000;
     private AutomationLevel automation;
     private String lastIdleTrigger = "";
     private long lastIdleAt = Long.MIN_VALUE;
@@ -141,7 +152,9 @@ public final class BalancerCore {
         }
         boolean draining = Optional.ofNullable(drains.get(command.source()))
                 .map(d -> d.state() == MaintenanceState.ENTERING).orElse(false);
-        migrations.start(commandId, command, draining ? Purpose.MAINTENANCE : Purpose.BALANCING, sentAt);
+        boolean requested = requests.remove(commandId) != null || answers.containsKey(commandId);
+        migrations.start(commandId, command, requested ? Purpose.MANUAL : draining ? Purpose.MAINTENANCE : Purpose.BALANCING,
+                sentAt);
         CommandResult early = earlyResults.remove(commandId);
         if (early != null) {
             onCommandResult(early);
@@ -183,7 +196,10 @@ public final class BalancerCore {
         return before == GuestState.MIGRATING ? GuestState.RUNNING : before;
     }
 
-    /** EnterMaintenance, ExitMaintenance, SetAutomation, ApprovePlan; anything else is ignored. */
+    /**
+     * EnterMaintenance, ExitMaintenance, SetAutomation, ApprovePlan, RequestMigration (kept until the
+     * leader answers it) and RequestOutcome (the answer); anything else is ignored.
+     */
     public void onControl(Message control) {
         if (control instanceof EnterMaintenance enter) {
             MaintenanceDrain drain = drains.computeIfAbsent(enter.host(), h -> new MaintenanceDrain(h, enter.reason()));
@@ -198,6 +214,21 @@ public final class BalancerCore {
             automation = set.level();
         } else if (control instanceof ApprovePlan approve) {
             approve(approve.planId(), clock.millis());
+        } else if (control instanceof RequestMigration request) {
+            if (!answers.containsKey(request.requestId()) && !migrations.knows(request.requestId())) {
+                requests.put(request.requestId(), request);
+            }
+        } else if (control instanceof RequestOutcome outcome) {
+            requests.remove(outcome.requestId());
+            requestWaits.remove(outcome.requestId());
+            rememberAnswer(outcome);
+        }
+    }
+
+    private void rememberAnswer(RequestOutcome outcome) {
+        answers.put(outcome.requestId(), outcome);
+        if (answers.size() > ANSWERS_KEPT) {
+            answers.remove(answers.keySet().iterator().next());
         }
     }
 
@@ -213,6 +244,7 @@ public final class BalancerCore {
                     "no final result " + Migrations.GRACE.toSeconds() + " s after its deadline; the balancer gave up on it")));
         }
 
+        answerRequests(now, actions);
         Round round = plan(now, false);
         for (DrainStep step : round.drains()) {
             MaintenanceDrain drain = step.drain();
@@ -285,6 +317,164 @@ public final class BalancerCore {
                 ? String.format(Locale.ROOT, "imbalance %.3f > %.3f", imbalance, settings.targetImbalance())
                 : shortTrigger("overload " + String.join(", ", sources), sources.size());
         return new Round(steps, trigger, !sources.isEmpty(), balancing, before, view.imbalance());
+    }
+
+    /**
+     * Operators' requests, oldest first: each is refused (a failing rule, an unknown guest or host, a
+     * move that would not converge), waits for a free migration slot, or is issued under its own id.
+     * Every answer goes to the control topic, under the request's key, in the same transaction as
+     * the command: a later leader never runs a request twice nor one that was refused.
+     */
+    private void answerRequests(long now, List<Action> actions) {
+        if (requests.isEmpty()) {
+            return;
+        }
+        PlanningView view = view(now);
+        Slots slots = migrations.slots();
+        for (RequestMigration r : List.copyOf(requests.values())) {
+            String id = r.requestId();
+            if (migrations.knows(id)) {
+                requests.remove(id);
+                continue;
+            }
+            Optional<String> refusal = refusal(r, view);
+            if (refusal.isPresent()) {
+                answer(r, false, refusal.get(), now, actions);
+                continue;
+            }
+            Guest guest = cluster.findGuest(r.guest()).orElseThrow();
+            Optional<String> full = slots.whyNot(guest.host(), r.target());
+            if (full.isPresent()) {
+                if (now - r.requestedAt() > RequestMigration.TTL_MS) {
+                    answer(r, false, "dropped: it waited more than " + RequestMigration.TTL_MS / 60_000 + " minutes for a"
+                            + " free migration slot (" + full.get() + "); ask again when fewer migrations run", now, actions);
+                } else {
+                    requestWaits.put(id, "waits for a free migration slot: " + full.get());
+                }
+                continue;
+            }
+            Host source = cluster.host(guest.host()).orElseThrow();
+            MigrationChoice choice = MigrationChoice.asRequested(guest, source.facts().linkMiBps(), settings.maxDowntimeMs(),
+                    r.mode(), r.options());
+            double predicted = choice.prediction().durationMs()
+                    + (r.options().copyStorage() == CopyStorage.NONE ? 0 : COPY_STORAGE_ALLOWANCE.toMillis());
+            String reason = "requested by " + (r.requestedBy().isEmpty() ? "an operator" : r.requestedBy());
+            Migrate command = new Migrate(r.guest(), guest.host(), r.target(), r.mode(), r.options(),
+                    migrations.deadline(now, predicted), reason);
+            migrations.start(id, command, Purpose.MANUAL, now);
+            slots.take(guest.host(), r.target());
+            view.projection().move(guest, guest.host(), r.target());
+            actions.add(new Action.SendMigrate(id, command, Purpose.MANUAL, false));
+            double imbalance = view.imbalance();
+            publish(new PlanDecision(id, "manual: migrate " + r.guest() + " to " + r.target(), automation, true, imbalance,
+                    imbalance, List.of(new PlannedMove(id, r.guest(), guest.host(), r.target(), r.mode(), reason, 0, 0, 0, 0,
+                    Math.round(choice.prediction().transferredMiB()))), List.of()), actions);
+            answer(r, true, String.format(Locale.ROOT, "%s %s migration from %s to %s started, about %.0f s predicted",
+                    r.guest(), r.mode().name().toLowerCase(Locale.ROOT).replace('_', '-'), guest.host(), r.target(),
+                    choice.prediction().durationMs() / 1000), now, actions);
+        }
+    }
+
+    /** Disks copied with copy-storage are not in the cost model (their size is unknown): this much is added to the deadline. */
+    static final Duration COPY_STORAGE_ALLOWANCE = Duration.ofMinutes(10);
+
+    /** Why this request cannot run now, with every failing rule; empty when it may. */
+    private Optional<String> refusal(RequestMigration r, PlanningView view) {
+        Optional<Guest> found = cluster.findGuest(r.guest());
+        if (found.isEmpty()) {
+            return Optional.of(r.guest() + " is not in any host's inventory; check the name (vbal guests)");
+        }
+        Guest g = found.get();
+        if (g.host().equals(r.target())) {
+            return Optional.of(r.guest() + " is already on " + r.target());
+        }
+        if (cluster.host(r.target()).isEmpty()) {
+            return Optional.of(r.target() + " is not a known host: no agent has sent an inventory for it; check the name"
+                    + " (vbal hosts)");
+        }
+        Optional<Migration> running = migrations.inFlightFor(r.guest());
+        if (running.isPresent()) {
+            return Optional.of(r.guest() + " is already migrating to " + running.get().target() + " (command "
+                    + running.get().commandId() + "); wait until it has finished");
+        }
+        Host source = cluster.host(g.host()).orElseThrow();
+        Explanation.HostVerdict verdict = planner.evaluate(requestPlacement(g, source, r.target(), r.mode(), r.options()),
+                view);
+        if (!verdict.eligible()) {
+            return Optional.of(refusalText(r.guest(), r.target(), verdict));
+        }
+        MigrationChoice choice = MigrationChoice.asRequested(g, source.facts().linkMiBps(), settings.maxDowntimeMs(),
+                r.mode(), r.options());
+        return choice.possible() ? Optional.empty() : Optional.of(choice.reason());
+    }
+
+    /**
+     * Why this request would be refused if the leader checked it now, on this balancer's model (the
+     * API's answer before it writes the request; the leader checks again when it runs it).
+     */
+    public Optional<String> refusalOf(RequestMigration r) {
+        return refusal(r, view(clock.millis()));
+    }
+
+    /** "web-1 cannot migrate to host-b: 2 rules fail: storage not shared (…); guest state (…)". */
+    public static String refusalText(String guest, String target, Explanation.HostVerdict verdict) {
+        List<Explanation.RuleFailure> f = verdict.failures();
+        return guest + " cannot migrate to " + target + ": " + f.size() + (f.size() == 1 ? " rule fails: " : " rules fail: ")
+                + f.stream().map(x -> x.summary() + " (" + x.reason() + ")").collect(Collectors.joining("; "));
+    }
+
+    /**
+     * A manual move is checked like any other, except against the target's physical CPU capacity
+     * rather than the balancing ceiling: the operator chose the host. Memory limits hold as always.
+     */
+    private Placement requestPlacement(Guest g, Host source, String target, MigrationMode mode, MigrationOptions options) {
+        return new Placement(g, source, target, mode, options, 1.0, settings.memoryWatermark());
+    }
+
+    private void answer(RequestMigration r, boolean accepted, String reason, long now, List<Action> actions) {
+        requests.remove(r.requestId());
+        requestWaits.remove(r.requestId());
+        RequestOutcome outcome = new RequestOutcome(r.requestId(), r.guest(), r.target(), accepted, reason, now);
+        rememberAnswer(outcome);
+        actions.add(new Action.SendControl(outcome));
+        if (!accepted) {
+            double imbalance = view(now).imbalance();
+            publish(new PlanDecision(r.requestId(), "manual: migrate " + r.guest() + " to " + r.target(), automation, false,
+                    imbalance, imbalance, List.of(), List.of(reason)), actions);
+        }
+    }
+
+    /**
+     * Where an operator's request stands, as this balancer knows it: waiting, refused (with why),
+     * running (with progress), succeeded or failed; empty when it never saw the request.
+     */
+    public Optional<RequestStatus> requestStatus(String requestId) {
+        Optional<Migration> running = migrations.inFlight().stream().filter(m -> m.commandId().equals(requestId)).findFirst();
+        if (running.isPresent()) {
+            Migration m = running.get();
+            return Optional.of(new RequestStatus(requestId, m.guest(), m.source(), m.target(), RequestStatus.State.RUNNING,
+                    m.percent(), m.command().reason()));
+        }
+        Optional<Migrations.Ended> ended = migrations.recent().stream()
+                .filter(e -> e.migration().commandId().equals(requestId)).reduce((a, b) -> b);
+        if (ended.isPresent()) {
+            Migration m = ended.get().migration();
+            boolean ok = m.status() == ResultStatus.SUCCEEDED;
+            return Optional.of(new RequestStatus(requestId, m.guest(), m.source(), m.target(),
+                    ok ? RequestStatus.State.SUCCEEDED : RequestStatus.State.FAILED, ok ? 100 : m.percent(),
+                    ended.get().outcome()));
+        }
+        RequestOutcome answer = answers.get(requestId);
+        if (answer != null) {
+            return Optional.of(new RequestStatus(requestId, answer.guest(), "", answer.target(),
+                    answer.accepted() ? RequestStatus.State.ACCEPTED : RequestStatus.State.REFUSED, 0, answer.reason()));
+        }
+        RequestMigration r = requests.get(requestId);
+        if (r != null) {
+            return Optional.of(new RequestStatus(requestId, r.guest(), "", r.target(), RequestStatus.State.WAITING, 0,
+                    requestWaits.getOrDefault(requestId, "waits for the leader to check it")));
+        }
+        return Optional.empty();
     }
 
     private void balance(String trigger, boolean overload, BalancingPlan plan, long now, List<Action> actions) {
@@ -552,7 +742,21 @@ public final class BalancerCore {
         return explain(guestName, Optional.of(target));
     }
 
+    /**
+     * Like {@link #explain(String)}, for a move the operator describes: this mode and these options
+     * (virsh's), checked as a manual request would be. With a target, that host's verdict only.
+     */
+    public Explanation explain(String guestName, Optional<String> target, MigrationMode mode, MigrationOptions options) {
+        return explain(guestName, target, Optional.of(new Asked(mode, options)));
+    }
+
+    private record Asked(MigrationMode mode, MigrationOptions options) {}
+
     private Explanation explain(String guestName, Optional<String> target) {
+        return explain(guestName, target, Optional.empty());
+    }
+
+    private Explanation explain(String guestName, Optional<String> target, Optional<Asked> asked) {
         long now = clock.millis();
         Optional<Guest> found = cluster.findGuest(guestName);
         if (found.isEmpty()) {
@@ -580,15 +784,25 @@ public final class BalancerCore {
         if (migrations.attemptsExhausted(guestName, now)) {
             notes.add(migrations.failureSummary(guestName, now) + "; balancing no longer tries it.");
         }
-        if (g.state() == GuestState.RUNNING) {
-            MigrationChoice live = MigrationChoice.forBalancing(g, source.facts().linkMiBps(), settings.maxDowntimeMs(),
-                    settings.balancingFallbacks());
-            if (!live.possible()) {
-                notes.add(live.reason());
+        Placement placement;
+        if (asked.isPresent()) {
+            MigrationChoice choice = MigrationChoice.asRequested(g, source.facts().linkMiBps(), settings.maxDowntimeMs(),
+                    asked.get().mode(), asked.get().options());
+            if (!choice.possible()) {
+                notes.add(choice.reason());
             }
+            placement = requestPlacement(g, source, g.host(), asked.get().mode(), asked.get().options());
+        } else {
+            if (g.state() == GuestState.RUNNING) {
+                MigrationChoice live = MigrationChoice.forBalancing(g, source.facts().linkMiBps(), settings.maxDowntimeMs(),
+                        settings.balancingFallbacks());
+                if (!live.possible()) {
+                    notes.add(live.reason());
+                }
+            }
+            placement = new Placement(g, source, g.host(), MigrationChoice.baseMode(g.state()),
+                    MigrationOptions.move(), ceiling, settings.memoryWatermark());
         }
-        Placement placement = new Placement(g, source, g.host(), MigrationChoice.baseMode(g.state()),
-                MigrationOptions.move(), ceiling, settings.memoryWatermark());
         return target.isPresent()
                 ? planner.explainTarget(placement.withTarget(target.get()), view, notes)
                 : planner.explain(placement, view, notes);

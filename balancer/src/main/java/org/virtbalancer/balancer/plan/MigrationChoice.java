@@ -116,6 +116,37 @@ public record MigrationChoice(boolean possible, MigrationMode mode, MigrationOpt
                 + " (allowed " + purpose + ": " + allowed.describe() + ")");
     }
 
+    /**
+     * An operator's move as asked ({@code vbal migrate}): the mode and options are given, so nothing
+     * is chosen; only predicted. A live migration that would not converge is not possible unless
+     * auto-converge, post-copy or {@code --timeout} (pause when it runs too long) ends it.
+     *
+     * @param linkMiBps the source's link bandwidth; {@code options.bandwidthMiBps()} caps it
+     */
+    public static MigrationChoice asRequested(Guest guest, double linkMiBps, long maxDowntimeMs, MigrationMode mode,
+                                              MigrationOptions options) {
+        double bandwidth = options.bandwidthMiBps() > 0 ? Math.min(linkMiBps, options.bandwidthMiBps()) : linkMiBps;
+        long memory = guest.descriptor().memoryMiB();
+        long downtime = options.maxDowntimeMs() > 0 ? options.maxDowntimeMs() : maxDowntimeMs;
+        PreCopyModel.Prediction p = switch (mode) {
+            case OFFLINE -> PreCopyModel.offline();
+            case NON_LIVE -> PreCopyModel.nonLive(memory, bandwidth);
+            case LIVE -> PreCopyModel.live(memory, guest.state() == GuestState.PAUSED ? 0 : guest.usage().dirtyRateMiBps(),
+                    bandwidth, downtime, options.autoConverge(), options.postCopy());
+        };
+        if (!p.converges() && mode == MigrationMode.LIVE && options.timeoutS() > 0 && bandwidth > 0) {
+            // virsh --timeout: after that long the guest is paused (or switched to post-copy) and the rest copied once.
+            PreCopyModel.Prediction rest = PreCopyModel.nonLive(memory, bandwidth);
+            p = new PreCopyModel.Prediction(true, p.rounds(), p.transferredMiB() + memory,
+                    options.timeoutS() * 1000.0 + rest.durationMs(), rest.durationMs(), "");
+        }
+        if (!p.converges()) {
+            return new MigrationChoice(false, mode, options, p, guest.name() + " " + p.reason()
+                    + (mode == MigrationMode.LIVE ? "; or add --timeout N to pause it after N seconds" : ""));
+        }
+        return new MigrationChoice(true, mode, options, p, "");
+    }
+
     private static MigrationOptions with(MigrationOptions o, boolean autoConverge, boolean postCopy) {
         return new MigrationOptions(o.persistent(), o.undefineSource(), o.suspendOnTarget(), o.copyStorage(),
                 o.parallelConnections(), o.migrateUri(), o.bandwidthMiBps(), o.unsafe(), o.maxDowntimeMs(),

@@ -350,7 +350,7 @@ final class BalancerMetrics implements AutoCloseable {
 
     /** {@code purpose} label of a started migration. */
     static String purpose(Action.SendMigrate m) {
-        return m.approved() ? "manual" : m.purpose() == Purpose.MAINTENANCE ? "maintenance" : "balance";
+        return m.approved() || m.purpose() == Purpose.MANUAL ? "manual" : m.purpose() == Purpose.MAINTENANCE ? "maintenance" : "balance";
     }
 
     /**

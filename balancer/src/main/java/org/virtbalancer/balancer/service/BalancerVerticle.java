@@ -20,7 +20,12 @@ import org.virtbalancer.balancer.core.ClusterSnapshot;
 import org.virtbalancer.balancer.core.Preview;
 import org.virtbalancer.balancer.plan.Explanation;
 import org.virtbalancer.protocol.Abort;
+import org.virtbalancer.balancer.core.RequestStatus;
 import org.virtbalancer.protocol.ApprovePlan;
+import org.virtbalancer.protocol.MigrationMode;
+import org.virtbalancer.protocol.MigrationOptions;
+import org.virtbalancer.protocol.RequestMigration;
+import org.virtbalancer.protocol.RequestOutcome;
 import org.virtbalancer.protocol.Codec;
 import org.virtbalancer.protocol.ControlKey;
 import org.virtbalancer.protocol.CommandResult;
@@ -275,6 +280,21 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     }
 
     @Override
+    public Future<Explanation> explain(String guest, Optional<String> target, MigrationMode mode, MigrationOptions options) {
+        return onCore(() -> core.explain(guest, target, mode, options));
+    }
+
+    @Override
+    public Future<Optional<String>> check(RequestMigration request) {
+        return onCore(() -> core.refusalOf(request));
+    }
+
+    @Override
+    public Future<Optional<RequestStatus>> request(String requestId) {
+        return onCore(() -> core.requestStatus(requestId));
+    }
+
+    @Override
     public Instance instance() {
         return new Instance(config.id(), role.name(), epoch, leadership.describe());
     }
@@ -396,7 +416,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
 
     private static boolean isControl(Message body) {
         return body instanceof EnterMaintenance || body instanceof ExitMaintenance || body instanceof SetAutomation
-                || body instanceof ApprovePlan;
+                || body instanceof ApprovePlan || body instanceof RequestMigration || body instanceof RequestOutcome;
     }
 
     private String expectedOn(String topic) {
@@ -405,7 +425,8 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         if (topic.equals(t.hostLoad())) return "only HostLoad messages go there";
         if (topic.equals(t.domainEvents())) return "only DomainEvent messages go there";
         if (topic.equals(t.commandResults())) return "only CommandResult messages go there";
-        if (topic.equals(t.control())) return "send EnterMaintenance, ExitMaintenance, SetAutomation or ApprovePlan there";
+        if (topic.equals(t.control())) return "send EnterMaintenance, ExitMaintenance, SetAutomation, ApprovePlan or"
+                + " RequestMigration there";
         if (isCommandTopic(topic)) return "only the balancer leader's Migrate and Abort go there";
         return "this balancer does not read it";
     }
@@ -611,6 +632,9 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                         Envelope.command(a.commandId(), source, epoch, a.abort(), now), a.host()));
             } else if (action instanceof Action.PublishDecision d) {
                 batch.add(new LeaderChannel.Outgoing(topics.decisions(), d.key(), Envelope.of(source, d.decision(), now), null));
+            } else if (action instanceof Action.SendControl c) {
+                batch.add(new LeaderChannel.Outgoing(topics.control(), ControlKey.of(c.message()),
+                        Envelope.of(source, c.message(), now), null));
             }
         }
         LeaderChannel sending = channel;

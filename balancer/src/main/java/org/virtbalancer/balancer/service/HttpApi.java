@@ -1,7 +1,10 @@
 package org.virtbalancer.balancer.service;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.vertx.core.Future;
@@ -29,7 +32,9 @@ import org.virtbalancer.protocol.ExitMaintenance;
 import org.virtbalancer.protocol.InvalidMessageException;
 import org.virtbalancer.protocol.MaintenanceState;
 import org.virtbalancer.protocol.Message;
+import org.virtbalancer.protocol.RequestMigration;
 import org.virtbalancer.protocol.SetAutomation;
+import org.virtbalancer.protocol.VirshMigrate;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -40,6 +45,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
@@ -67,17 +73,25 @@ import java.util.stream.Collectors;
  * sends, written to the control topic (202 with the message's id):
  * {@code POST /api/maintenance/HOST/enter} (body {@code {"reason": "…"}}, optional),
  * {@code POST /api/maintenance/HOST/exit}, {@code PUT /api/automation} (body {@code {"level": "full"}}),
- * {@code POST /api/recommendations/PLAN/approve}.
+ * {@code POST /api/recommendations/PLAN/approve}, {@code POST /api/migrations} (an operator's migration with
+ * virsh's options, followed at {@code GET /api/migrations/ID}).
  * Errors are {@code {"error": "<one sentence saying what to do>"}}.
  */
 public final class HttpApi {
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
     private static final String ENDPOINTS = "the API answers GET /api/status, /api/hosts[/HOST], /api/guests[?host=HOST],"
-            + " /api/migrations, /api/plan, /api/recommendations, /api/decisions, /api/explain/GUEST[?target=HOST],"
-            + " /api/maintenance[/HOST], /api/automation and /api/events; with a token POST"
-            + " /api/maintenance/HOST/enter|exit, PUT /api/automation and POST /api/recommendations/PLAN/approve";
+            + " /api/migrations[/REQUEST], /api/plan, /api/recommendations, /api/decisions,"
+            + " /api/explain/GUEST[?target=HOST&live=true&…], /api/maintenance[/HOST], /api/automation and /api/events;"
+            + " with a token POST /api/maintenance/HOST/enter|exit, PUT /api/automation, POST"
+            + " /api/recommendations/PLAN/approve and POST /api/migrations";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final ObjectMapper COMPACT = new ObjectMapper();
+    /** Reads virsh's options: an unknown name is an error, not ignored (a typo must not drop a flag). */
+    private static final ObjectMapper STRICT = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    static final String VIRSH_OPTIONS = "live, offline, persistent, undefinesource, suspend, copy-storage-all,"
+            + " copy-storage-inc, parallel, parallel-connections, bandwidth, migrateuri, unsafe, auto-converge, postcopy,"
+            + " timeout, timeout-postcopy";
     /** The live view lists guests one by one up to this many; beyond it only per-host counts. */
     static final int LIVE_GUESTS_LISTED = 2_000;
     /** Decisions and finished migrations the live view carries. */
@@ -145,6 +159,10 @@ public final class HttpApi {
                 ClusterSnapshot s = queries.snapshot();
                 send(ctx, 200, ordered("inFlight", s.inFlight(), "recent", s.recentMigrations()));
             });
+            router.get("/api/migrations/:request").handler(ctx -> reply(ctx, queries.request(ctx.pathParam("request"))
+                    .map(found -> found.orElseThrow(() -> new ApiError(404, "no migration request "
+                            + ctx.pathParam("request") + " is known here: it may be older than this balancer's memory, or"
+                            + " not written yet; list migrations with GET /api/migrations")))));
             router.get("/api/plan").handler(ctx -> reply(ctx, queries.preview()));
             router.get("/api/recommendations").handler(ctx -> send(ctx, 200, queries.snapshot().recommendations()));
             router.get("/api/decisions").handler(ctx -> send(ctx, 200, queries.snapshot().recentDecisions()));
@@ -162,6 +180,7 @@ public final class HttpApi {
                     () -> new ExitMaintenance(knownHost(ctx.pathParam("host")))));
             router.put("/api/automation").handler(body).handler(ctx -> write(ctx,
                     () -> new SetAutomation(level(textField(ctx, "level")))));
+            router.post("/api/migrations").handler(body).handler(this::migrate);
             router.post("/api/recommendations/:plan/approve").handler(body).handler(ctx -> write(ctx, () -> {
                 String plan = ctx.pathParam("plan");
                 if (queries.snapshot().recommendations().stream().noneMatch(r -> r.planId().equals(plan))) {
@@ -206,17 +225,25 @@ public final class HttpApi {
             error(ctx, 401, sentence);
         }
 
-        /** Carries out one write: authorises, builds the control message, sends it, answers 202. */
-        private void write(RoutingContext ctx, java.util.function.Supplier<Message> build) {
+        /** Whether this request may write; when not, the 403 or 401 answer has been sent. */
+        private boolean mayWrite(RoutingContext ctx) {
             if (!endpoint.takesWrites()) {
                 error(ctx, 403, "this balancer's API takes no writes: start it with --api-token-file FILE (or"
                         + " VB_API_TOKEN) to allow them, or use vbal maintenance / automation / approve, which write to"
                         + " Kafka directly");
-                return;
+                return false;
             }
             if (!authorised(ctx)) {
                 unauthorised(ctx, "writes need the API token: send Authorization: Bearer TOKEN (the token the"
                         + " balancer was started with)");
+                return false;
+            }
+            return true;
+        }
+
+        /** Carries out one write: authorises, builds the control message, sends it, answers 202. */
+        private void write(RoutingContext ctx, java.util.function.Supplier<Message> build) {
+            if (!mayWrite(ctx)) {
                 return;
             }
             Message control;
@@ -281,9 +308,128 @@ public final class HttpApi {
                     .orElseGet(() -> ordered("host", h.host(), "state", h.maintenance()))));
         }
 
+        /**
+         * {@code POST /api/migrations}: an operator's migration, virsh's options under their names. Checked
+         * here first (400 for options virsh refuses, 404 for an unknown guest or host, 409 with every
+         * failing rule), then written to the control topic for the leader, which checks it again and runs it
+         * (202 with the request id to follow at {@code GET /api/migrations/ID}).
+         */
+        private void migrate(RoutingContext ctx) {
+            if (!mayWrite(ctx)) {
+                return;
+            }
+            RequestMigration request;
+            try {
+                request = migrationRequest(ctx);
+            } catch (ApiError e) {
+                error(ctx, e.status, e.getMessage());
+                return;
+            } catch (InvalidMessageException | IllegalArgumentException e) {
+                error(ctx, 400, e.getMessage());
+                return;
+            }
+            queries.check(request).onComplete(checked -> {
+                if (checked.failed()) {
+                    error(ctx, 500, "the balancer could not check the request: " + checked.cause().getMessage());
+                } else if (checked.result().isPresent()) {
+                    String why = checked.result().get();
+                    boolean unknown = queries.snapshot().guests().stream().noneMatch(g -> g.guest().equals(request.guest()))
+                            || queries.snapshot().host(request.target()).isEmpty();
+                    send(ctx, unknown ? 404 : 409, ordered("error", why, "refused", true, "guest", request.guest(),
+                            "target", request.target()));
+                } else {
+                    queries.control(request, "api").onComplete(done -> {
+                        if (done.succeeded()) {
+                            send(ctx, 202, ordered("requestId", request.requestId(), "guest", request.guest(), "target",
+                                    request.target(), "mode", request.mode(), "status", "/api/migrations/"
+                                            + request.requestId()));
+                        } else {
+                            error(ctx, 503, "the balancer could not write the request to Kafka ("
+                                    + done.cause().getMessage() + "); check the broker and try again");
+                        }
+                    });
+                }
+            });
+        }
+
+        private RequestMigration migrationRequest(RoutingContext ctx) {
+            String body = ctx.body() == null ? null : ctx.body().asString();
+            if (body == null || body.isBlank()) {
+                throw new ApiError(400, "send the migration as JSON, e.g. {\"guest\": \"web-1\", \"target\": \"host-b\","
+                        + " \"live\": true, \"persistent\": true, \"undefinesource\": true}");
+            }
+            JsonNode node;
+            try {
+                node = COMPACT.readTree(body);
+            } catch (JsonProcessingException e) {
+                throw new ApiError(400, "the request body is not JSON (" + e.getOriginalMessage() + ")");
+            }
+            if (node == null || !node.isObject()) {
+                throw new ApiError(400, "send a JSON object with guest, target and virsh's options");
+            }
+            ObjectNode options = ((ObjectNode) node).deepCopy();
+            String guest = Check.name("guest", stringField(options.remove("guest"), "guest"));
+            String target = Check.name("target", stringField(options.remove("target"), "target"));
+            String by = Optional.ofNullable(options.remove("requestedBy")).map(v -> stringField(v, "requestedBy")).orElse("");
+            VirshMigrate virsh = virshOptions(options);
+            return new RequestMigration(UUID.randomUUID().toString(), guest, target, virsh.mode(), virsh.options(),
+                    System.currentTimeMillis(), by.isEmpty() ? "the HTTP API" : by);
+        }
+
+        private static String stringField(JsonNode value, String field) {
+            if (value == null || value.isNull()) {
+                throw new ApiError(400, "'" + field + "' is required");
+            }
+            if (!value.isTextual()) {
+                throw new ApiError(400, "'" + field + "' must be a string");
+            }
+            return value.asText();
+        }
+
+        /** virsh's options from a JSON object (the body, or the query of an explain); unknown names are refused. */
+        private static VirshMigrate virshOptions(ObjectNode options) {
+            try {
+                return STRICT.treeToValue(options, VirshMigrate.class);
+            } catch (JsonProcessingException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof InvalidMessageException bad) {
+                    throw bad;
+                }
+                if (e instanceof UnrecognizedPropertyException u) {
+                    throw new ApiError(400, "'" + u.getPropertyName() + "' is not an option of virsh migrate that"
+                            + " virt-balancer takes; use " + VIRSH_OPTIONS);
+                }
+                throw new ApiError(400, "bad migration options: " + e.getOriginalMessage());
+            }
+        }
+
         private void explain(RoutingContext ctx) {
             Optional<String> target = Optional.ofNullable(ctx.queryParams().get("target")).filter(t -> !t.isBlank());
-            reply(ctx, queries.explain(ctx.pathParam("guest"), target).map(e -> {
+            ObjectNode asked = COMPACT.createObjectNode();
+            ctx.queryParams().forEach((k, v) -> {
+                if (!k.equals("target")) {
+                    asked.set(k, v.equals("true") || v.equals("false") || v.isEmpty() ? COMPACT.getNodeFactory()
+                            .booleanNode(!v.equals("false")) : v.matches("[0-9]{1,12}")
+                            ? COMPACT.getNodeFactory().numberNode(Long.parseLong(v)) : COMPACT.getNodeFactory().textNode(v));
+                }
+            });
+            Future<Explanation> answer;
+            if (asked.isEmpty()) {
+                answer = queries.explain(ctx.pathParam("guest"), target);
+            } else {
+                VirshMigrate virsh;
+                try {
+                    virsh = virshOptions(asked);
+                } catch (ApiError e) {
+                    error(ctx, e.status, e.getMessage());
+                    return;
+                } catch (InvalidMessageException e) {
+                    error(ctx, 400, e.getMessage());
+                    return;
+                }
+                answer = queries.explain(ctx.pathParam("guest"), target, virsh.mode(), virsh.options());
+            }
+            reply(ctx, answer.map(e -> {
                 // No verdict at all: the guest, or the host asked about, is not known.
                 if (e.host().isEmpty() || (target.isPresent() && e.hosts().isEmpty())) {
                     throw new ApiError(404, e.summary());

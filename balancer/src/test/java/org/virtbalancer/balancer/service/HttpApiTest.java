@@ -19,6 +19,10 @@ import org.virtbalancer.protocol.EnterMaintenance;
 import org.virtbalancer.protocol.Envelope;
 import org.virtbalancer.protocol.ExitMaintenance;
 import org.virtbalancer.protocol.Message;
+import org.virtbalancer.protocol.MigrationMode;
+import org.virtbalancer.protocol.MigrationOptions;
+import org.virtbalancer.protocol.RequestMigration;
+import org.virtbalancer.balancer.core.RequestStatus;
 import org.virtbalancer.protocol.SetAutomation;
 import org.virtbalancer.protocol.GuestState;
 import org.virtbalancer.protocol.Inventory;
@@ -82,6 +86,22 @@ class HttpApiTest {
             @Override
             public Future<Explanation> explain(String guest, Optional<String> target) {
                 return Future.succeededFuture(target.map(t -> core.explain(guest, t)).orElseGet(() -> core.explain(guest)));
+            }
+
+            @Override
+            public Future<Explanation> explain(String guest, Optional<String> target, MigrationMode mode,
+                                               MigrationOptions options) {
+                return Future.succeededFuture(core.explain(guest, target, mode, options));
+            }
+
+            @Override
+            public Future<Optional<String>> check(RequestMigration request) {
+                return Future.succeededFuture(core.refusalOf(request));
+            }
+
+            @Override
+            public Future<Optional<RequestStatus>> request(String requestId) {
+                return Future.succeededFuture(core.requestStatus(requestId));
             }
 
             @Override
@@ -309,6 +329,57 @@ class HttpApiTest {
         JsonNode h3 = json.readTree(one.body());
         assertEquals("h3 cannot take web-1: in maintenance", h3.get("summary").asText());
         assertEquals("NotInMaintenance", h3.get("hosts").get(0).get("failures").get(0).get("rule").asText());
+    }
+
+    @Test
+    void anOperatorsMigrationIsCheckedThenWrittenForTheLeaderAndFollowedByItsId() throws Exception {
+        String move = "{\"guest\": \"web-1\", \"target\": \"h2\", \"live\": true, \"persistent\": true,"
+                + " \"undefinesource\": true, \"bandwidth\": 100, \"requestedBy\": \"vbal on ops-1\"}";
+        assertEquals(401, write("POST", "/api/migrations", move, null).statusCode());
+        HttpResponse<String> half = write("POST", "/api/migrations", "{\"guest\": \"web-1\", \"target\": \"h2\","
+                + " \"live\": true, \"undefinesource\": true}", TOKEN);
+        assertEquals(400, half.statusCode());
+        assertTrue(json.readTree(half.body()).get("error").asText().contains("both definitions are lost"), half.body());
+        HttpResponse<String> typo = write("POST", "/api/migrations", "{\"guest\": \"web-1\", \"target\": \"h2\","
+                + " \"livee\": true}", TOKEN);
+        assertEquals(400, typo.statusCode());
+        assertTrue(json.readTree(typo.body()).get("error").asText().startsWith("'livee' is not an option of virsh migrate"));
+        assertEquals(404, write("POST", "/api/migrations", "{\"guest\": \"nobody\", \"target\": \"h2\"}", TOKEN)
+                .statusCode());
+        HttpResponse<String> refused = write("POST", "/api/migrations", move.replace("h2", "h3"), TOKEN);
+        assertEquals(409, refused.statusCode());
+        assertEquals("web-1 cannot migrate to h3: 1 rule fails: in maintenance (h3 is entering maintenance and takes no guests.)"
+                + "", json.readTree(refused.body()).get("error").asText());
+        assertEquals(List.of(), sent, "nothing refused reaches Kafka");
+
+        HttpResponse<String> accepted = write("POST", "/api/migrations", move, TOKEN);
+        assertEquals(202, accepted.statusCode(), accepted.body());
+        String id = json.readTree(accepted.body()).get("requestId").asText();
+        assertEquals("/api/migrations/" + id, json.readTree(accepted.body()).get("status").asText());
+        RequestMigration request = (RequestMigration) sent.get(0).body();
+        assertEquals(id, request.requestId());
+        assertEquals(MigrationMode.LIVE, request.mode());
+        assertEquals(100, request.options().bandwidthMiBps());
+        assertEquals("vbal on ops-1", request.requestedBy());
+
+        assertEquals(404, get("/api/migrations/" + id).statusCode(), "not read back from Kafka yet");
+        core.onControl(request);
+        assertEquals("WAITING", json.readTree(get("/api/migrations/" + id).body()).get("state").asText());
+        core.tick();
+        JsonNode running = json.readTree(get("/api/migrations/" + id).body());
+        assertEquals("RUNNING", running.get("state").asText());
+        assertEquals("h1", running.get("source").asText());
+    }
+
+    @Test
+    void explainTakesVirshsOptionsAndAnswersForThatKindOfMove() throws Exception {
+        JsonNode offline = json.readTree(get("/api/explain/web-1?offline=true&persistent=true").body());
+        assertEquals(0, offline.get("hosts").findValues("eligible").stream().filter(JsonNode::asBoolean).count());
+        assertTrue(offline.get("summary").asText().startsWith("0/2 hosts can take web-1"), offline.toString());
+        JsonNode live = json.readTree(get("/api/explain/web-1?live=true&persistent=true&undefinesource=true").body());
+        assertEquals("1/2 hosts can take web-1: 1 in maintenance", live.get("summary").asText());
+        HttpResponse<String> bad = get("/api/explain/web-1?undefinesource=true");
+        assertEquals(400, bad.statusCode());
     }
 
     @Test

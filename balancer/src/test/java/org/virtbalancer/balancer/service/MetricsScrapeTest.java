@@ -16,6 +16,10 @@ import org.virtbalancer.balancer.core.Preview;
 import org.virtbalancer.balancer.plan.Explanation;
 import org.virtbalancer.protocol.Envelope;
 import org.virtbalancer.protocol.Message;
+import org.virtbalancer.protocol.MigrationMode;
+import org.virtbalancer.protocol.MigrationOptions;
+import org.virtbalancer.protocol.RequestMigration;
+import org.virtbalancer.balancer.core.RequestStatus;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -46,6 +50,22 @@ class MetricsScrapeTest {
 
             @Override
             public Future<Explanation> explain(String guest, Optional<String> target) {
+                return Future.failedFuture("not asked");
+            }
+
+            @Override
+            public Future<Explanation> explain(String guest, Optional<String> target, MigrationMode mode,
+                                               MigrationOptions options) {
+                return Future.failedFuture("not asked");
+            }
+
+            @Override
+            public Future<Optional<String>> check(RequestMigration request) {
+                return Future.failedFuture("not asked");
+            }
+
+            @Override
+            public Future<Optional<RequestStatus>> request(String requestId) {
                 return Future.failedFuture("not asked");
             }
 
