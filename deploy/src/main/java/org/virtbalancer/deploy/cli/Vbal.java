@@ -13,7 +13,7 @@ import java.util.Map;
         subcommands = {DemoCommand.class, AgentCommand.class, BalancerCommand.class, MaintenanceCommand.class, PlanCommand.class,
                 ExplainCommand.class, ReplayCommand.class, TopicsCommand.class,
                 StatusCommand.class, HostsCommand.class, GuestsCommand.class, MigrationsCommand.class,
-                RecommendationsCommand.class, ApproveCommand.class, AutomationCommand.class,
+                RecommendationsCommand.class, ApproveCommand.class, AutomationCommand.class, MigrateCommand.class,
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = ExitCode.HEADING,
         exitCodeList = {"0:ok", ExitCode.FAILED_HELP, ExitCode.USAGE_HELP, ExitCode.TIMEOUT_HELP, ExitCode.CANCELLED_HELP,

@@ -15,6 +15,8 @@ import org.virtbalancer.balancer.service.ApiEndpoint;
 import org.virtbalancer.deploy.kafka.Broker;
 import org.virtbalancer.deploy.kafka.EmbeddedKafka;
 import org.virtbalancer.protocol.AutomationLevel;
+import org.virtbalancer.protocol.GuestDescriptor;
+import org.virtbalancer.protocol.GuestState;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
@@ -297,7 +300,16 @@ class OperatorCliTest {
                 List.of("maintenance", "enter", "host-1", "--wait", "--timeout", "soon"),
                 "error: Invalid value for option '--timeout': 'soon' is not a duration",
                 List.of("status", "--api", "ftp://127.0.0.1"), "error: the API address ftp://127.0.0.1 is not an http://");
-        bad.forEach((args, error) -> {
+        Map<List<String>, String> badMigrations = Map.of(
+                List.of("migrate", "hot-1", "--to", "host-2", "--live", "--undefinesource"), "error: --undefinesource"
+                        + " without --persistent is refused: the target would get only a transient copy and the source's"
+                        + " definition would be removed, so both definitions are lost once the guest shuts down",
+                List.of("migrate", "hot-1", "--to", "host-2", "--offline"), "error: --offline moves only the definition,"
+                        + " so it needs --persistent",
+                List.of("migrate", "hot-1", "--live"), "error: Missing required option: '--to=HOST'");
+        Map<List<String>, String> all = new java.util.HashMap<>(bad);
+        all.putAll(badMigrations);
+        all.forEach((args, error) -> {
             InProcessVbal.Run run = vbal.run(args.toArray(String[]::new));
             assertEquals(2, run.exit(), args + ": " + run.all());
             assertTrue(run.err().startsWith(error), args + ": " + run.all());
@@ -330,7 +342,7 @@ class OperatorCliTest {
         InProcessVbal closed = new InProcessVbal("127.0.0.1:1", "vb.", null, null);
         List<List<String>> commands = List.of(List.of("maintenance", "status", "host-1"),
                 List.of("maintenance", "enter", "host-1"), List.of("approve", "some-plan"),
-                List.of("automation", "set", "full"));
+                List.of("automation", "set", "full"), List.of("migrate", "hot-1", "--to", "host-2", "--live"));
         // Each waits for the broker on its own, as from separate terminals.
         List<CompletableFuture<InProcessVbal.Run>> runs = commands.stream()
                 .map(args -> CompletableFuture.supplyAsync(() -> closed.run(args.toArray(String[]::new)))).toList();
@@ -346,6 +358,47 @@ class OperatorCliTest {
         assertEquals(5, noTopics.exit(), noTopics.all());
         assertOneError(noTopics, "error: Kafka at " + fx.kafka.bootstrapServers() + " has no topic nobody.decisions: no"
                 + " balancer has run there with topic prefix nobody.; check --prefix");
+    }
+
+    @Test
+    @Order(10)
+    void migrateMovesOneGuestWithVirshsOptionsAndProgressOrRefusesItWithEveryFailingRule() throws Exception {
+        String guest = fx.fabric.guests("host-1").stream().filter(g -> g.state() == GuestState.RUNNING).findFirst()
+                .orElseThrow().name();
+        JsonNode where = json.readTree(vbal.run("explain", guest, "--json").out());
+        String target = StreamSupport.stream(where.get("hosts").spliterator(), false)
+                .filter(h -> h.get("eligible").asBoolean()).findFirst().orElseThrow().get("host").asText();
+
+        InProcessVbal.Run refused = vbal.run("migrate", guest, "--to", "host-4", "--live", "--persistent", "--undefinesource");
+        assertEquals(1, refused.exit(), refused.all());
+        assertTrue(refused.err().startsWith("error: refused: " + guest + " cannot migrate to host-4: 1 rule fails: in"
+                + " maintenance (host-4 is in maintenance"), refused.all());
+        assertEquals(Optional.of("host-1"), fx.fabric.hostOf(guest), "nothing moved");
+
+        InProcessVbal.Run moved = vbal.run("migrate", guest, "--to", target, "--live", "--persistent", "--undefinesource",
+                "--verbose");
+        assertEquals(0, moved.exit(), moved.all());
+        List<String> lines = moved.out().lines().toList();
+        assertTrue(lines.get(0).matches("requested: migrate " + guest + " to " + target + " --live --persistent"
+                + " --undefinesource \\(request [0-9a-f-]{36}\\)"), lines.get(0));
+        assertTrue(lines.get(1).startsWith("started: " + guest + " live migration from host-1 to " + target), lines.get(1));
+        List<String> progress = lines.stream().filter(l -> l.startsWith("Migration: [")).toList();
+        assertTrue(progress.stream().anyMatch(l -> l.matches("Migration: \\[ {0,2}\\d{1,2} %]")), "progress as virsh"
+                + " shows it: " + moved.out());
+        assertEquals("Migration: [100 %]", progress.get(progress.size() - 1));
+        assertTrue(lines.get(lines.size() - 1).matches("migrated " + guest + " to " + target + " in \\d+\\.\\d s"),
+                moved.out());
+        GuestDescriptor there = fx.fabric.guest(target, guest).orElseThrow();
+        assertEquals(GuestState.RUNNING, there.state());
+        assertTrue(there.persistent(), "--persistent: defined on the target");
+        assertEquals(Optional.empty(), fx.fabric.guest("host-1", guest), "--undefinesource: gone from the source");
+
+        // Without --persistent, as virsh: a transient copy runs on the target, the source keeps its definition.
+        InProcessVbal.Run transientMove = vbal.run("migrate", guest, "--to", "host-1", "--live");
+        assertEquals(0, transientMove.exit(), transientMove.all());
+        assertFalse(fx.fabric.guest("host-1", guest).orElseThrow().persistent(), "a transient copy on the target");
+        assertEquals(GuestState.SHUTOFF, fx.fabric.guest(target, guest).orElseThrow().state());
+        assertTrue(fx.fabric.guest(target, guest).orElseThrow().persistent(), "the source keeps its definition");
     }
 
     private static void assertOneError(InProcessVbal.Run run, String start) {
