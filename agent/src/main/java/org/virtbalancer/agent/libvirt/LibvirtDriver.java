@@ -223,15 +223,67 @@ public final class LibvirtDriver implements HypervisorDriver {
     public List<GuestDescriptor> guests() throws DriverException {
         return call("list the guests", s -> {
             List<GuestDescriptor> out = new ArrayList<>();
-            for (Domain d : s.conn.listAllDomains(0)) {
-                try {
-                    descriptor(d).ifPresent(out::add);
-                } finally {
-                    free(d);
+            Volumes volumes = new Volumes(s);
+            try {
+                for (Domain d : s.conn.listAllDomains(0)) {
+                    try {
+                        descriptor(d, volumes).ifPresent(out::add);
+                    } finally {
+                        free(d);
+                    }
                 }
+            } finally {
+                volumes.free();
             }
             return out;
         });
+    }
+
+    /** The host's pools and its volumes' paths, read once per inventory and only when a guest has a disk. */
+    private final class Volumes implements DiskLocations.VolumePaths {
+        private final Session session;
+        private List<StoragePool> pools;
+        private final Map<String, Optional<org.libvirt.StoragePool>> handles = new HashMap<>();
+
+        Volumes(Session session) {
+            this.session = session;
+        }
+
+        List<StoragePool> pools() throws LibvirtException {
+            if (pools == null) {
+                pools = LibvirtDriver.this.pools(session);
+            }
+            return pools;
+        }
+
+        @Override
+        public Optional<String> path(String pool, String volume) {
+            try {
+                Optional<org.libvirt.StoragePool> p = handles.get(pool);
+                if (p == null) {
+                    p = Optional.of(session.conn.storagePoolLookupByName(pool));
+                    handles.put(pool, p);
+                }
+                if (p.isEmpty()) {
+                    return Optional.empty();
+                }
+                org.libvirt.StorageVol v = p.get().storageVolLookupByName(volume);
+                try {
+                    return Optional.ofNullable(v.getPath());
+                } finally {
+                    v.free();
+                }
+            } catch (LibvirtException e) {
+                // No such pool or volume, or the pool is inactive: DiskLocations falls back to the pool's directory.
+                handles.putIfAbsent(pool, Optional.empty());
+                LOG.debug("no path for volume {} of pool {} on {}: {}", volume, pool, host, message(e));
+                return Optional.empty();
+            }
+        }
+
+        void free() {
+            handles.values().forEach(h -> h.ifPresent(LibvirtDriver::free));
+        }
     }
 
     @Override
@@ -272,9 +324,12 @@ public final class LibvirtDriver implements HypervisorDriver {
         });
     }
 
-    private Optional<GuestDescriptor> descriptor(Domain d) throws LibvirtException {
+    private Optional<GuestDescriptor> descriptor(Domain d, Volumes volumes) throws LibvirtException {
         try {
             DomainXml xml = DomainXml.parse(d.getXMLDesc(0));
+            if (xml.disks().stream().anyMatch(disk -> !disk.source().isEmpty())) {
+                xml = xml.withDisks(DiskLocations.locate(xml.disks(), volumes.pools(), volumes));
+            }
             DomainInfo info = d.getInfo();
             GuestState state = state(info.state);
             if (state.isActive() && flights.containsKey(xml.name())) {
