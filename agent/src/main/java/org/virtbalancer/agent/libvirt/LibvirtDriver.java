@@ -564,6 +564,9 @@ public final class LibvirtDriver implements HypervisorDriver {
         LibvirtException failure = null;
         try {
             if (f.abortReason == null) {
+                refreshTargetPools(f);
+            }
+            if (f.abortReason == null) {
                 LOG.info("migrating {} from {} to {} at {} (flags {}, params {})", guest, host, target, f.call.destination(),
                         f.call.flags(), f.call.params().keySet());
                 if (f.call.params().isEmpty()) {
@@ -701,6 +704,58 @@ public final class LibvirtDriver implements HypervisorDriver {
         }
     }
 
+    /**
+     * A pool lists the volumes it saw when it was started or last refreshed, so the target's pool does
+     * not know a volume made on shared storage from another host, and libvirt refuses to migrate a guest
+     * using it as a {@code type='volume'} disk ("Storage volume not found", seen on the test bed). So the
+     * pools of the guest's volume disks are refreshed on the target first. Best effort: where the agent
+     * may only read the target's libvirt, the migration goes ahead and the failure's hint says what to do.
+     */
+    private void refreshTargetPools(Flight f) {
+        java.util.Set<String> pools;
+        try {
+            pools = new java.util.TreeSet<>(DomainXml.parse(f.dom.getXMLDesc(0)).disks().stream().map(Disk::pool)
+                    .filter(p -> !p.isEmpty()).toList());
+        } catch (LibvirtException | RuntimeException e) {
+            LOG.debug("no volume disks of {} read before migrating: {}", f.guest, e.getMessage());
+            return;
+        }
+        if (pools.isEmpty()) {
+            return;
+        }
+        org.libvirt.Connect target;
+        try {
+            target = new org.libvirt.Connect(f.call.destination());
+        } catch (LibvirtException e) {
+            LOG.warn("could not refresh storage pools {} on {} before migrating {}: {}", pools, f.call.destination(), f.guest,
+                    message(e));
+            return;
+        }
+        try {
+            for (String name : pools) {
+                try {
+                    org.libvirt.StoragePool p = target.storagePoolLookupByName(name);
+                    try {
+                        if (active(p.getInfo())) {
+                            p.refresh(0);
+                        }
+                    } finally {
+                        free(p);
+                    }
+                } catch (LibvirtException e) {
+                    LOG.warn("could not refresh storage pool {} on {} before migrating {}: {}", name, f.call.destination(),
+                            f.guest, message(e));
+                }
+            }
+        } finally {
+            try {
+                target.close();
+            } catch (LibvirtException e) {
+                LOG.debug("closing the connection to {} failed: {}", f.call.destination(), message(e));
+            }
+        }
+    }
+
     private Map<String, Long> completedJobOnTarget(Flight f) {
         if (f.request.mode() == MigrationMode.OFFLINE) {
             return null;
@@ -757,6 +812,10 @@ public final class LibvirtDriver implements HypervisorDriver {
         String m = libvirtMessage.toLowerCase(Locale.ROOT);
         if (m.contains("unsafe")) {
             return ". Use shared storage, copy storage, or allow unsafe migration";
+        }
+        if (m.contains("storage vol") && m.contains("not found")) {
+            return ". The target's pool of that name lacks the volume: define the pool on the target over the same"
+                    + " storage, and run virsh pool-refresh with the pool's name there if the volume was made from another host";
         }
         if (m.contains("same host")) {
             return ". The target has the same host UUID as this host: give each libvirtd its own host_uuid in libvirtd.conf";
