@@ -74,7 +74,10 @@ up() {
     exec glusterd -N --log-level WARNING" > $SS/glusterd.out 2>&1 &
   echo $! > $SS/glusterd.pid
   local ok=0
-  for i in $(seq 1 120); do gl pool list >/dev/null 2>&1 && { ok=1; break; }; sleep 0.1; done
+  while [ $(ms $t0) -lt 30000 ]; do   # at most 30 s, each try at most 5 s
+    timeout 5 nsenter -t "$(cat $SS/glusterd.pid)" -m -n -- gluster --mode=script pool list >/dev/null 2>&1 && { ok=1; break; }
+    sleep 0.1
+  done
   [ $ok = 1 ] || { echo "glusterd in $NS-S did not answer; see $SS/glusterd.out and $SS/gluster/log" >&2; exit 5; }
   gl volume create $VOL $IP_S:$SS/brick force >/dev/null && gl volume start $VOL >/dev/null ||
     { echo "could not create and start gluster volume $VOL; see $SS/gluster/log" >&2; exit 5; }
