@@ -68,6 +68,7 @@ class RealLibvirtStorageTest {
         bed.virsh(HOST_A, "pool-define-as", "local", "dir", "--target", LOCAL.targetPath());
         bed.virsh(HOST_A, "pool-build", "local");
         bed.virsh(HOST_A, "pool-start", "local");
+        bed.virsh(HOST_B, "pool-define-as", "parked", "dir", "--target", "/var/lib/libvirt/images/parked");
         bed.virsh(HOST_A, "vol-create-as", "shared", "sdata.qcow2", "16M", "--format", "qcow2");
         bed.virsh(HOST_A, "vol-create-as", "local", "media.iso", "1M", "--format", "raw");
         bed.define(HOST_A, bed.guestXml("stor1", "counter", """
@@ -83,7 +84,9 @@ class RealLibvirtStorageTest {
         HostFacts factsA = a.hostFacts();
         HostFacts factsB = b.hostFacts();
         assertEquals(List.of(LOCAL, SHARED), factsA.pools().stream().sorted((x, y) -> x.name().compareTo(y.name())).toList());
-        assertEquals(List.of(SHARED), factsB.pools(), "the same pool, defined alike, on the other host");
+        assertEquals(List.of(new StoragePool("parked", "dir", "/var/lib/libvirt/images/parked", "", "", false), SHARED),
+                factsB.pools().stream().sorted((x, y) -> x.name().compareTo(y.name())).toList(),
+                "the same pool, defined alike, on the other host, and one defined but not started");
         GuestDescriptor guest = a.guests().stream().filter(g -> g.name().equals("stor1")).findFirst().orElseThrow();
         assertEquals(List.of(
                 new Disk("vda", "disk", "virtio", "", bed.shared().resolve("counter.img").toString(), "", true),
