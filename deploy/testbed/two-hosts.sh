@@ -12,13 +12,16 @@
 #   up     : (after a down) write configs, create namespaces, start both libvirtd, wait for them
 #   down   : destroy guests, stop both libvirtd, delete namespaces; safe to run any time
 #   images : write the guests' boot sectors into $ROOT/shared
-#   clean  : destroy and undefine every guest and pool on both hosts (between tests)
+#   clean  : destroy and undefine every guest and pool on both hosts (between tests); the pool of
+#            shared-storage.sh, when it is up, stays and only loses its volumes
+# shared-storage.sh (same ROOT and NS) adds a GlusterFS pool "shared" to both hosts; down stops it too.
 # Client URIs (root namespace): qemu+unix:///system?socket=$ROOT/hosts/A/run/libvirt-sock (and B)
 set -u
 ROOT=${ROOT:-/tmp/vb-testbed}
 # Prefix of the namespaces and veth names: two test beds (two checkouts testing at once) need different ones.
 NS=${NS:-vbt}
 H=$ROOT/hosts
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 S=$ROOT/shared     # both hosts see this path: shared storage for the guests' boot disks
 UUID_A=5f0c6b1e-3a3e-4f7a-9d2b-0a1b2c3d4e01
 UUID_B=5f0c6b1e-3a3e-4f7a-9d2b-0a1b2c3d4e02
@@ -97,12 +100,14 @@ clean_guests() {
     for dom in $(virsh -c "$u" list --name 2>/dev/null); do virsh -c "$u" destroy "$dom" >/dev/null 2>&1; done
     for dom in $(virsh -c "$u" list --all --name 2>/dev/null); do virsh -c "$u" undefine "$dom" >/dev/null 2>&1; done
     for pool in $(virsh -c "$u" pool-list --all --name 2>/dev/null); do
+      [ "$pool" = shared ] && [ -f $ROOT/storage/glusterd.pid ] && continue   # shared-storage.sh's, kept
       virsh -c "$u" pool-destroy "$pool" >/dev/null 2>&1; virsh -c "$u" pool-undefine "$pool" >/dev/null 2>&1
     done
   done
 }
 
 down() {
+  "$HERE/shared-storage.sh" down >/dev/null   # first: its FUSE mounts live in the hosts' namespaces
   clean_guests
   for h in A B; do
     for pf in $H/$h/run/libvirtd.pid $H/$h/libvirtd.launcher.pid; do
@@ -144,6 +149,7 @@ case "${1:-}" in
   down) down ;;
   status) status ;;
   images) images ;;
-  clean) clean_guests; rm -f $H/A/lib/images/* $H/B/lib/images/* $S/*.serial.log ;;
+  clean) clean_guests; "$HERE/shared-storage.sh" clean
+         find $H/A/lib/images $H/B/lib/images -maxdepth 1 -type f -delete; rm -f $S/*.serial.log ;;
   *) echo "usage: $0 up|down|status|images|clean"; exit 2 ;;
 esac

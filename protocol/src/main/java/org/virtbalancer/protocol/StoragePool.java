@@ -11,7 +11,8 @@ package org.virtbalancer.protocol;
  *                   empty when the pool has none (e.g. {@code rbd})
  * @param sourceHost host serving the pool ({@code <source><host name>}), e.g. an NFS server; empty for local pools
  * @param sourcePath exported directory or device backing the pool ({@code <source><dir path>} or
- *                   {@code <device path>}); empty when the pool names none
+ *                   {@code <device path>}), else the source's name (an RBD pool's Ceph pool; a native
+ *                   GlusterFS pool's volume, followed by its directory); empty when the pool names none
  * @param active     whether the pool is started, i.e. its volumes are reachable now
  */
 public record StoragePool(String name, String type, String targetPath, String sourceHost, String sourcePath, boolean active) {

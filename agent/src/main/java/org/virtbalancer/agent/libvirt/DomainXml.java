@@ -26,7 +26,8 @@ import static org.virtbalancer.agent.libvirt.LibvirtXml.text;
  * @param vcpus                 virtual CPUs: {@code current} when set, else the configured maximum
  * @param memoryMiB             configured memory ({@code <memory>}), rounded up to whole MiB
  * @param cpuMode               {@code custom}, {@code host-model}, {@code host-passthrough}…; empty without {@code <cpu>}
- * @param disks                 disks, CD-ROMs and floppies
+ * @param disks                 disks, CD-ROMs and floppies; only a {@code type='volume'} disk has a pool here,
+ *                              and its source is the volume's name ({@link DiskLocations} finds its path)
  * @param hostDevices           passed-through host devices, e.g. {@code pci 0000:03:00.0} (incl. SR-IOV interfaces)
  * @param filesystemPassthrough whether a {@code <filesystem>} passes a host directory through
  * @param interfaceDevices      host-side names of the network interfaces ({@code <target dev>}), for traffic stats
@@ -44,6 +45,12 @@ public record DomainXml(String name, String uuid, int vcpus, long memoryMiB, Str
         hostDevices = List.copyOf(hostDevices);
         interfaceDevices = List.copyOf(interfaceDevices);
         labels = Map.copyOf(labels);
+    }
+
+    /** The same guest with these disks (e.g. with their real paths, from {@link DiskLocations}). */
+    DomainXml withDisks(List<Disk> located) {
+        return new DomainXml(name, uuid, vcpus, memoryMiB, cpuMode, located, hostDevices, filesystemPassthrough,
+                interfaceDevices, labels);
     }
 
     /** The guest as the protocol describes it. */

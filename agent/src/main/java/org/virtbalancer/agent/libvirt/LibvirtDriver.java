@@ -223,15 +223,67 @@ public final class LibvirtDriver implements HypervisorDriver {
     public List<GuestDescriptor> guests() throws DriverException {
         return call("list the guests", s -> {
             List<GuestDescriptor> out = new ArrayList<>();
-            for (Domain d : s.conn.listAllDomains(0)) {
-                try {
-                    descriptor(d).ifPresent(out::add);
-                } finally {
-                    free(d);
+            Volumes volumes = new Volumes(s);
+            try {
+                for (Domain d : s.conn.listAllDomains(0)) {
+                    try {
+                        descriptor(d, volumes).ifPresent(out::add);
+                    } finally {
+                        free(d);
+                    }
                 }
+            } finally {
+                volumes.free();
             }
             return out;
         });
+    }
+
+    /** The host's pools and its volumes' paths, read once per inventory and only when a guest has a disk. */
+    private final class Volumes implements DiskLocations.VolumePaths {
+        private final Session session;
+        private List<StoragePool> pools;
+        private final Map<String, Optional<org.libvirt.StoragePool>> handles = new HashMap<>();
+
+        Volumes(Session session) {
+            this.session = session;
+        }
+
+        List<StoragePool> pools() throws LibvirtException {
+            if (pools == null) {
+                pools = LibvirtDriver.this.pools(session);
+            }
+            return pools;
+        }
+
+        @Override
+        public Optional<String> path(String pool, String volume) {
+            try {
+                Optional<org.libvirt.StoragePool> p = handles.get(pool);
+                if (p == null) {
+                    p = Optional.of(session.conn.storagePoolLookupByName(pool));
+                    handles.put(pool, p);
+                }
+                if (p.isEmpty()) {
+                    return Optional.empty();
+                }
+                org.libvirt.StorageVol v = p.get().storageVolLookupByName(volume);
+                try {
+                    return Optional.ofNullable(v.getPath());
+                } finally {
+                    v.free();
+                }
+            } catch (LibvirtException e) {
+                // No such pool or volume, or the pool is inactive: DiskLocations falls back to the pool's directory.
+                handles.putIfAbsent(pool, Optional.empty());
+                LOG.debug("no path for volume {} of pool {} on {}: {}", volume, pool, host, message(e));
+                return Optional.empty();
+            }
+        }
+
+        void free() {
+            handles.values().forEach(h -> h.ifPresent(LibvirtDriver::free));
+        }
     }
 
     @Override
@@ -272,9 +324,12 @@ public final class LibvirtDriver implements HypervisorDriver {
         });
     }
 
-    private Optional<GuestDescriptor> descriptor(Domain d) throws LibvirtException {
+    private Optional<GuestDescriptor> descriptor(Domain d, Volumes volumes) throws LibvirtException {
         try {
             DomainXml xml = DomainXml.parse(d.getXMLDesc(0));
+            if (xml.disks().stream().anyMatch(disk -> !disk.source().isEmpty())) {
+                xml = xml.withDisks(DiskLocations.locate(xml.disks(), volumes.pools(), volumes));
+            }
             DomainInfo info = d.getInfo();
             GuestState state = state(info.state);
             if (state.isActive() && flights.containsKey(xml.name())) {
@@ -509,6 +564,9 @@ public final class LibvirtDriver implements HypervisorDriver {
         LibvirtException failure = null;
         try {
             if (f.abortReason == null) {
+                refreshTargetPools(f);
+            }
+            if (f.abortReason == null) {
                 LOG.info("migrating {} from {} to {} at {} (flags {}, params {})", guest, host, target, f.call.destination(),
                         f.call.flags(), f.call.params().keySet());
                 if (f.call.params().isEmpty()) {
@@ -646,6 +704,58 @@ public final class LibvirtDriver implements HypervisorDriver {
         }
     }
 
+    /**
+     * A pool lists the volumes it saw when it was started or last refreshed, so the target's pool does
+     * not know a volume made on shared storage from another host, and libvirt refuses to migrate a guest
+     * using it as a {@code type='volume'} disk ("Storage volume not found", seen on the test bed). So the
+     * pools of the guest's volume disks are refreshed on the target first. Best effort: where the agent
+     * may only read the target's libvirt, the migration goes ahead and the failure's hint says what to do.
+     */
+    private void refreshTargetPools(Flight f) {
+        java.util.Set<String> pools;
+        try {
+            pools = new java.util.TreeSet<>(DomainXml.parse(f.dom.getXMLDesc(0)).disks().stream().map(Disk::pool)
+                    .filter(p -> !p.isEmpty()).toList());
+        } catch (LibvirtException | RuntimeException e) {
+            LOG.debug("no volume disks of {} read before migrating: {}", f.guest, e.getMessage());
+            return;
+        }
+        if (pools.isEmpty()) {
+            return;
+        }
+        org.libvirt.Connect target;
+        try {
+            target = new org.libvirt.Connect(f.call.destination());
+        } catch (LibvirtException e) {
+            LOG.warn("could not refresh storage pools {} on {} before migrating {}: {}", pools, f.call.destination(), f.guest,
+                    message(e));
+            return;
+        }
+        try {
+            for (String name : pools) {
+                try {
+                    org.libvirt.StoragePool p = target.storagePoolLookupByName(name);
+                    try {
+                        if (active(p.getInfo())) {
+                            p.refresh(0);
+                        }
+                    } finally {
+                        free(p);
+                    }
+                } catch (LibvirtException e) {
+                    LOG.warn("could not refresh storage pool {} on {} before migrating {}: {}", name, f.call.destination(),
+                            f.guest, message(e));
+                }
+            }
+        } finally {
+            try {
+                target.close();
+            } catch (LibvirtException e) {
+                LOG.debug("closing the connection to {} failed: {}", f.call.destination(), message(e));
+            }
+        }
+    }
+
     private Map<String, Long> completedJobOnTarget(Flight f) {
         if (f.request.mode() == MigrationMode.OFFLINE) {
             return null;
@@ -702,6 +812,10 @@ public final class LibvirtDriver implements HypervisorDriver {
         String m = libvirtMessage.toLowerCase(Locale.ROOT);
         if (m.contains("unsafe")) {
             return ". Use shared storage, copy storage, or allow unsafe migration";
+        }
+        if (m.contains("storage vol") && m.contains("not found")) {
+            return ". The target's pool of that name lacks the volume: define the pool on the target over the same"
+                    + " storage, and run virsh pool-refresh with the pool's name there if the volume was made from another host";
         }
         if (m.contains("same host")) {
             return ". The target has the same host UUID as this host: give each libvirtd its own host_uuid in libvirtd.conf";

@@ -14,9 +14,10 @@ final class StoragePoolXml {
     private StoragePoolXml() {}
 
     /**
-     * The pool's name and type, {@code <target><path>}, the first {@code <source><host name>}, and
-     * {@code <source><dir path>} or, for block-device pools (logical, disk, iSCSI), the first
-     * {@code <source><device path>}.
+     * The pool's name and type, {@code <target><path>}, the first {@code <source><host name>}, and as the
+     * source path {@code <source><dir path>}; for block-device pools (logical, disk, iSCSI) the first
+     * {@code <source><device path>}; for pools that name their source (RBD: the Ceph pool) {@code <source><name>};
+     * for a native GlusterFS pool the volume name followed by the directory, when not the volume's root.
      *
      * @throws IllegalArgumentException when the text is not a pool XML with a name and a type
      * @throws org.virtbalancer.protocol.InvalidMessageException when a value is one the protocol cannot carry
@@ -42,10 +43,18 @@ final class StoragePoolXml {
             sourceHost = host == null ? "" : host.getAttribute("name").strip();
             Element dir = child(source, "dir");
             Element device = child(source, "device");
-            if (dir != null && !dir.getAttribute("path").isBlank()) {
-                sourcePath = dir.getAttribute("path").strip();
+            String dirPath = dir == null ? "" : dir.getAttribute("path").strip();
+            String sourceName = text(child(source, "name"));
+            if ("gluster".equals(type) && !sourceName.isEmpty()) {
+                // Two native GlusterFS pools on one server differ by volume (and directory), not by dir path alone.
+                sourcePath = sourceName + (dirPath.isEmpty() || dirPath.equals("/") ? ""
+                        : dirPath.startsWith("/") ? dirPath : "/" + dirPath);
+            } else if (!dirPath.isEmpty()) {
+                sourcePath = dirPath;
             } else if (device != null) {
                 sourcePath = device.getAttribute("path").strip();
+            } else {
+                sourcePath = sourceName;
             }
         }
         return new StoragePool(name, type, text(target == null ? null : child(target, "path")), sourceHost, sourcePath, active);

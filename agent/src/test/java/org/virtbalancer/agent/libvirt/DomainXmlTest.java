@@ -94,6 +94,17 @@ class DomainXmlTest {
     }
 
     @Test
+    void readsARunningTestBedGuestsVolumeDiskCdromVolumeAndFloppyFile() {
+        // virsh dumpxml of a running guest on the test bed: a volume disk keeps only its pool and volume.
+        List<Disk> disks = DomainXml.parse(fixture("testbed-volume-and-media.xml")).disks();
+        assertEquals(List.of(
+                new Disk("vda", "disk", "virtio", "", "/tmp/vb-testbed/shared/counter.img", "", true),
+                new Disk("vdb", "disk", "virtio", "none", "gdata.qcow2", "shared", false),
+                new Disk("hdc", "cdrom", "ide", "", "media.iso", "local", true),
+                new Disk("fda", "floppy", "fdc", "", "/var/lib/libvirt/images/local/fd.img", "", false)), disks);
+    }
+
+    @Test
     void descriptorCarriesStateAndPersistenceFromLibvirt() {
         GuestDescriptor g = DomainXml.parse(fixture("hostdev.xml")).descriptor(GuestState.PAUSED, true);
         assertEquals("gpu-1", g.name());

@@ -9,6 +9,7 @@ import org.libvirt.LibvirtException;
 import org.virtbalancer.agent.driver.DriverException;
 import org.virtbalancer.agent.driver.MigrationException;
 import org.virtbalancer.agent.driver.MigrationRequest;
+import org.virtbalancer.protocol.Disk;
 import org.virtbalancer.protocol.DomainEvent;
 import org.virtbalancer.protocol.DomainEventKind;
 import org.virtbalancer.protocol.GuestDescriptor;
@@ -115,6 +116,32 @@ class LibvirtDriverTest {
             defined.free();
         }
         assertTrue(driver.hostFacts().pools().stream().noneMatch(p -> p.name().equals(name)), "an undefined pool is gone");
+    }
+
+    @Test
+    void guestsListVolumeDisksWithTheirPoolAndPathAndFilesWithThePoolHoldingThem() throws Exception {
+        String name = uniqueName("vol");
+        org.libvirt.StoragePool pool = other.storagePoolLookupByName("default-pool");
+        org.libvirt.StorageVol vol = pool.storageVolCreateXML("<volume><name>" + name + ".qcow2</name>"
+                + "<capacity unit='MiB'>1</capacity></volume>", 0);
+        Domain d = other.domainDefineXML("<domain type='test'><name>" + name + "</name><memory unit='MiB'>64</memory>"
+                + "<os><type arch='i686'>hvm</type></os><devices>"
+                + "<disk type='volume' device='disk'><driver name='qemu' cache='none'/><source pool='default-pool' volume='"
+                + name + ".qcow2'/><target dev='vda' bus='virtio'/></disk>"
+                + "<disk type='file' device='cdrom'><source file='/default-pool/install.iso'/><target dev='hdc' bus='ide'/></disk>"
+                + "</devices></domain>");
+        try {
+            assertEquals(List.of(
+                    new Disk("vda", "disk", "virtio", "none", "/default-pool/" + name + ".qcow2", "default-pool", false),
+                    new Disk("hdc", "cdrom", "ide", "", "/default-pool/install.iso", "default-pool", true)),
+                    guest(name).disks());
+        } finally {
+            d.undefine();
+            d.free();
+            vol.delete(0);
+            vol.free();
+            pool.free();
+        }
     }
 
     @Test

@@ -51,9 +51,24 @@ class StoragePoolXmlTest {
     }
 
     @Test
-    void aNetworkPoolWithoutTargetHasAnEmptyTargetPath() {
-        assertEquals(new StoragePool("ceph-vms", "rbd", "", "mon1.example.org", "", true),
+    void readsTheTestBedsGlusterfsPoolAsLibvirtPrintsIt() {
+        // virsh pool-dumpxml of deploy/testbed/shared-storage.sh's pool, with its fs: mount options
+        assertEquals(new StoragePool("shared", "netfs", "/var/lib/libvirt/images/shared", "10.77.0.3", "/vol0", true),
+                StoragePoolXml.parse(fixture("netfs-glusterfs-testbed.xml"), true));
+    }
+
+    @Test
+    void anRbdPoolHasNoTargetPathAndItsCephPoolAsSource() {
+        assertEquals(new StoragePool("ceph-vms", "rbd", "", "mon1.example.org", "vms", true),
                 StoragePoolXml.parse(fixture("rbd.xml"), true));
+    }
+
+    @Test
+    void aNativeGlusterPoolsSourceIsItsVolumeAndDirectory() {
+        assertEquals(new StoragePool("gluster-native", "gluster", "", "gluster1.example.org", "gv0/vms", true),
+                StoragePoolXml.parse(fixture("gluster.xml"), true));
+        assertEquals("gv0", StoragePoolXml.parse("<pool type='gluster'><name>g</name><source><host name='h'/><dir path='/'/>"
+                + "<name>gv0</name></source></pool>", true).sourcePath(), "the volume's root adds no directory");
     }
 
     @Test

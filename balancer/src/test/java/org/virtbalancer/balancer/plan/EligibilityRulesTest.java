@@ -337,35 +337,179 @@ class EligibilityRulesTest {
                 qemu);
     }
 
-    @Test
-    void sharedStorageNeedsTheSameExportAtTheSamePathOrCopyStorageIntoASameNamedPool() {
-        World w = new World();
-        w.guest = withDisk(new Disk("vda", "disk", "virtio", "none", "/var/lib/libvirt/images/shared/vm.qcow2", "shared",
-                false));
-        assertTrue(w.check(new SharedStorage()).passed(), "both hosts mount storage.sim:/export/images");
-        w.dst = facts("dst", List.of(), QEMU);
-        fails(w.check(new SharedStorage()),
-                "dst does not mount storage.sim:/export/images at /var/lib/libvirt/images/shared, where vda of vm lives");
+    private static final StoragePool LOCAL_POOL = new StoragePool("default", "dir", "/var/lib/libvirt/images", "", "", true);
+    private static final StoragePool ISO_POOL = new StoragePool("iso", "dir", "/srv/iso", "", "", true);
+    private static final String SHARED_DIR = SHARED_POOL.targetPath();
 
-        StoragePool local = new StoragePool("default", "dir", "/var/lib/libvirt/images", "", "", true);
-        w.src = facts("src", List.of(local), QEMU);
-        w.guest = withDisk(new Disk("vda", "disk", "virtio", "none", "/var/lib/libvirt/images/vm.qcow2", "", false));
-        fails(w.check(new SharedStorage()), "vda (/var/lib/libvirt/images/vm.qcow2) is on src's local dir pool default;"
-                + " moving it needs copy-storage");
+    private static GuestDescriptor withDisks(Disk... disks) {
+        return new GuestDescriptor("vm", "", GuestState.RUNNING, true, 2, 4096, "custom", List.of(disks), List.of(),
+                false, Map.of());
+    }
+
+    private static MigrationOptions copyStorage(CopyStorage how) {
         MigrationOptions o = MigrationOptions.move();
-        w.options = new MigrationOptions(o.persistent(), o.undefineSource(), o.suspendOnTarget(), CopyStorage.ALL,
-                o.parallelConnections(), o.migrateUri(), o.bandwidthMiBps(), o.unsafe(), o.maxDowntimeMs(),
-                o.autoConverge(), o.postCopy(), o.compressed(), o.abortAfterS(), 0, false);
-        fails(w.check(new SharedStorage()), "dst has no active dir pool named default to receive vda by copy-storage");
-        w.dst = facts("dst", List.of(local), QEMU);
-        assertTrue(w.check(new SharedStorage()).passed(), "copied into the same-named pool");
+        return new MigrationOptions(o.persistent(), o.undefineSource(), o.suspendOnTarget(), how, o.parallelConnections(),
+                o.migrateUri(), o.bandwidthMiBps(), o.unsafe(), o.maxDowntimeMs(), o.autoConverge(), o.postCopy(),
+                o.compressed(), o.abortAfterS(), 0, false);
+    }
+
+    private static void failsWith(Verdict v, String summary, String reason) {
+        fails(v, reason);
+        assertEquals(summary, v.summary(), v.reason());
+    }
+
+    @Test
+    void sharedStoragePassesDisksOnAPoolBothHostsMountFromTheSameExport() {
+        World w = new World();
+        w.guest = withDisks(new Disk("vda", "disk", "virtio", "none", SHARED_DIR + "/gdata.qcow2", "shared", false),
+                new Disk("vdb", "disk", "virtio", "none", SHARED_DIR + "/vm.qcow2", "", false));
+        Verdict v = w.check(new SharedStorage());
+        assertTrue(v.passed(), v.reason());
+        assertEquals("", v.reason(), "a volume disk by its pool, a file by the pool holding its path");
+    }
+
+    @Test
+    void sharedStorageNeedsThePoolsNameTypeTargetPathAndExportOnTheTarget() {
+        World w = new World();
+        w.guest = withDisks(new Disk("vda", "disk", "virtio", "none", SHARED_DIR + "/gdata.qcow2", "shared", false));
+        String missing = "dst does not mount storage.sim:/export/images at /var/lib/libvirt/images/shared, where vda of vm"
+                + " lives: define and start an active netfs pool named shared at /var/lib/libvirt/images/shared from that"
+                + " export on dst.";
+        w.dst = facts("dst", List.of(), QEMU);
+        failsWith(w.check(new SharedStorage()), "storage not shared", missing);
+        StoragePool p = SHARED_POOL;
+        for (StoragePool unlike : List.of(
+                new StoragePool("vms", p.type(), p.targetPath(), p.sourceHost(), p.sourcePath(), true),
+                new StoragePool(p.name(), "glusterfs", p.targetPath(), p.sourceHost(), p.sourcePath(), true),
+                new StoragePool(p.name(), p.type(), "/mnt/shared", p.sourceHost(), p.sourcePath(), true),
+                new StoragePool(p.name(), p.type(), p.targetPath(), p.sourceHost(), p.sourcePath(), false))) {
+            w.dst = facts("dst", List.of(unlike), QEMU);
+            failsWith(w.check(new SharedStorage()), "storage not shared", missing);
+        }
+        w.dst = facts("dst", List.of(new StoragePool("shared", "netfs", SHARED_DIR, "other.sim", "/export/images", true)), QEMU);
+        failsWith(w.check(new SharedStorage()), "storage not shared", "dst does not mount storage.sim:/export/images at"
+                + " /var/lib/libvirt/images/shared, where vda of vm lives: its pool shared mounts other.sim:/export/images"
+                + " instead; choose --copy-storage-all or --copy-storage-inc to copy the disk there.");
+        w.options = copyStorage(CopyStorage.ALL);
+        assertTrue(w.check(new SharedStorage()).passed(), "copied into the target's own pool shared");
+    }
+
+    @Test
+    void aDiskOnLocalStorageNeedsCopyStorageIntoAPoolOfTheSameNameTypeAndTargetPath() {
+        World w = new World();
+        w.src = facts("src", List.of(LOCAL_POOL), QEMU);
+        w.dst = facts("dst", List.of(), QEMU);
+        w.guest = withDisks(new Disk("vda", "disk", "virtio", "none", "/var/lib/libvirt/images/vm.qcow2", "", false));
+        failsWith(w.check(new SharedStorage()), "disk on local storage", "vda (/var/lib/libvirt/images/vm.qcow2) is on src's"
+                + " local dir pool default; moving it needs copy-storage: choose --copy-storage-all or --copy-storage-inc,"
+                + " after defining and starting an active dir pool named default at /var/lib/libvirt/images on dst.");
+        w.dst = facts("dst", List.of(LOCAL_POOL), QEMU);
+        failsWith(w.check(new SharedStorage()), "disk on local storage", "vda (/var/lib/libvirt/images/vm.qcow2) is on src's"
+                + " local dir pool default; moving it needs copy-storage: choose --copy-storage-all or --copy-storage-inc.");
+
+        w.options = copyStorage(CopyStorage.ALL);
+        assertTrue(w.check(new SharedStorage()).passed(), "copied into the same pool on dst");
+        w.options = copyStorage(CopyStorage.INCREMENTAL);
+        assertTrue(w.check(new SharedStorage()).passed(), "--copy-storage-inc needs the same pool");
+        String noPool = "dst has no active dir pool named default at /var/lib/libvirt/images to receive vda by copy-storage:"
+                + " define and start an active dir pool named default at /var/lib/libvirt/images on dst.";
+        for (StoragePool unlike : List.of(new StoragePool("default", "dir", "/srv/images", "", "", true),
+                new StoragePool("default", "logical", "/var/lib/libvirt/images", "", "", true),
+                new StoragePool("images", "dir", "/var/lib/libvirt/images", "", "", true),
+                new StoragePool("default", "dir", "/var/lib/libvirt/images", "", "", false))) {
+            w.dst = facts("dst", List.of(unlike), QEMU);
+            failsWith(w.check(new SharedStorage()), "no pool for copied disks", noPool);
+        }
+    }
+
+    @Test
+    void copyStorageOfADiskOnStorageBothHostsShareIsRefused() {
+        World w = new World();
+        w.guest = withDisks(new Disk("vdb", "disk", "virtio", "none", SHARED_DIR + "/gdata.qcow2", "shared", false));
+        w.options = copyStorage(CopyStorage.ALL);
+        failsWith(w.check(new SharedStorage()), "copy-storage onto shared storage", "vdb of vm is on pool shared, which dst"
+                + " shares (storage.sim:/export/images); copy-storage would copy it onto itself and libvirt fails:"
+                + " migrate without --copy-storage-all/-inc.");
+    }
+
+    @Test
+    void readOnlyMediaAreNeverCopiedSoTheyMustBeOnAPoolTheTargetSharesOrBeEjected() {
+        World w = new World();
+        w.src = facts("src", List.of(SHARED_POOL, ISO_POOL), QEMU);
+        w.guest = withDisks(new Disk("hdc", "cdrom", "ide", "", "/srv/iso/debian-12.iso", "", true));
+        String cdrom = "The CD-ROM image in hdc of vm (/srv/iso/debian-12.iso) is on src's local dir pool iso, which dst"
+                + " lacks, and copy-storage does not copy read-only media: eject it first (virsh change-media vm hdc --eject),"
+                + " or define an active dir pool named iso at /srv/iso holding it on dst.";
+        failsWith(w.check(new SharedStorage()), "media not on shared storage", cdrom);
+        w.options = copyStorage(CopyStorage.ALL);
+        failsWith(w.check(new SharedStorage()), "media not on shared storage", cdrom);
+
+        w.dst = facts("dst", List.of(SHARED_POOL, ISO_POOL), QEMU);
+        Verdict sameLocalPool = w.check(new SharedStorage());
+        assertTrue(sameLocalPool.passed(), "libvirt opens the same path on dst");
+        assertEquals("The CD-ROM image in hdc of vm (/srv/iso/debian-12.iso) is on src's local dir pool iso; dst's pool iso"
+                + " must hold the same image.", sameLocalPool.reason());
 
         w.options = MigrationOptions.move();
-        w.guest = withDisk(new Disk("vdb", "disk", "virtio", "none", "/srv/elsewhere/vm.raw", "", false));
+        w.guest = withDisks(new Disk("hdc", "cdrom", "ide", "", SHARED_DIR + "/debian-12.iso", "shared", true),
+                new Disk("hdd", "cdrom", "ide", "", "", "", true));
+        assertEquals(Verdict.pass(), w.check(new SharedStorage()), "media on shared storage, and an empty drive");
+
+        w.dst = facts("dst", List.of(), QEMU);
+        w.guest = withDisks(new Disk("fda", "floppy", "fdc", "", SHARED_DIR + "/boot.img", "shared", true));
+        failsWith(w.check(new SharedStorage()), "media not on shared storage", "The floppy image in fda of vm"
+                + " (/var/lib/libvirt/images/shared/boot.img) is on netfs pool shared, which dst does not share, and"
+                + " copy-storage does not copy read-only media: eject it first (virsh change-media vm fda --eject), or define"
+                + " an active netfs pool named shared at /var/lib/libvirt/images/shared holding it on dst.");
+        w.guest = withDisks(new Disk("vdc", "disk", "virtio", "none", "/srv/iso/tools.img", "", true));
+        failsWith(w.check(new SharedStorage()), "media not on shared storage", "Read-only disk vdc of vm (/srv/iso/tools.img)"
+                + " is on src's local dir pool iso, which dst lacks, and copy-storage does not copy read-only media: detach it"
+                + " first (virsh detach-disk vm vdc), or define an active dir pool named iso at /srv/iso holding it on dst.");
+    }
+
+    @Test
+    void aWritableFloppyOnLocalStorageIsCopiedOrEjected() {
+        World w = new World();
+        w.src = facts("src", List.of(LOCAL_POOL), QEMU);
+        w.dst = facts("dst", List.of(LOCAL_POOL), QEMU);
+        w.guest = withDisks(new Disk("fda", "floppy", "fdc", "", "/var/lib/libvirt/images/fd.img", "default", false));
+        failsWith(w.check(new SharedStorage()), "disk on local storage", "fda (/var/lib/libvirt/images/fd.img) is on src's"
+                + " local dir pool default; moving it needs copy-storage: choose --copy-storage-all or --copy-storage-inc,"
+                + " or eject it first (virsh change-media vm fda --eject).");
+        w.options = copyStorage(CopyStorage.ALL);
+        assertTrue(w.check(new SharedStorage()).passed());
+    }
+
+    @Test
+    void everyDiskThatCannotMoveIsNamedAndTheFirstIsCounted() {
+        World w = new World();
+        w.src = facts("src", List.of(SHARED_POOL, LOCAL_POOL, ISO_POOL), QEMU);
+        w.guest = withDisks(new Disk("vda", "disk", "virtio", "none", "/var/lib/libvirt/images/vm.qcow2", "", false),
+                new Disk("vdb", "disk", "virtio", "none", SHARED_DIR + "/data.qcow2", "shared", false),
+                new Disk("hdc", "cdrom", "ide", "", "/srv/iso/debian-12.iso", "", true));
+        Verdict v = w.check(new SharedStorage());
+        assertEquals("disk on local storage", v.summary());
+        assertTrue(v.reason().startsWith("vda (/var/lib/libvirt/images/vm.qcow2) is on src's local dir pool default;"), v.reason());
+        assertTrue(v.reason().contains(" on dst. The CD-ROM image in hdc of vm"), v.reason());
+        assertFalse(v.reason().contains("vdb"), "the disk on shared storage is fine: " + v.reason());
+    }
+
+    @Test
+    void disksInNoPoolPassWithAWarningAndNetworkDisksPass() {
+        World w = new World();
+        w.guest = withDisks(new Disk("vdb", "disk", "virtio", "none", "/srv/elsewhere/vm.raw", "", false),
+                new Disk("vdc", "disk", "virtio", "none", "/srv/elsewhere/vm2.raw", "", false));
         Verdict unknown = w.check(new SharedStorage());
         assertTrue(unknown.passed());
-        assertEquals("vdb of vm is in no storage pool src reports; libvirt checks the path when it migrates.",
+        assertEquals("vdb, vdc of vm is in no storage pool src reports; libvirt checks the path when it migrates.",
                 unknown.reason());
+
+        w.guest = withDisks(new Disk("vdd", "disk", "virtio", "none", "nfs://10.77.0.3/export/ndata.qcow2", "", false));
+        assertEquals(Verdict.pass(), w.check(new SharedStorage()), "QEMU reaches a network disk from any host");
+        w.options = copyStorage(CopyStorage.ALL);
+        Verdict copied = w.check(new SharedStorage());
+        assertTrue(copied.passed());
+        assertTrue(copied.reason().contains("copy-storage would copy it onto itself"), copied.reason());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.virtbalancer.deploy.libvirt;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -26,11 +27,16 @@ public final class LibvirtTestbed {
     public static final String HOST_B = "lv-b";
     private static final String WHY_NOT = "the real-libvirt tests need root (network namespaces and two libvirtd"
             + " daemons, see deploy/testbed/two-hosts.sh) and the packages deploy/bin/install-prerequisites installs;";
+    /** Name of the shared-storage pool both hosts have once {@link #sharedStorage()} returned. */
+    public static final String SHARED_POOL = "shared";
     private static LibvirtTestbed started;
     private static String failure;
 
     private final Path root;
     private final Path script;
+    // guarded by LibvirtTestbed.class
+    private boolean storageUp;
+    private String storageFailure;
 
     private LibvirtTestbed(Path root, Path script) {
         this.root = root;
@@ -85,6 +91,7 @@ public final class LibvirtTestbed {
                     throw new IllegalStateException(out);
                 }
                 started = bed;
+                // two-hosts.sh down also stops the shared storage, if a test started it.
                 context.getRoot().getStore(ExtensionContext.Namespace.GLOBAL).put("vb-libvirt-testbed",
                         (AutoCloseable) () -> {
                             synchronized (LibvirtTestbed.class) {
@@ -113,6 +120,48 @@ public final class LibvirtTestbed {
     /** Runs the test bed script; returns its output, fails on a non-zero exit. */
     String run(String command) {
         return exec(List.of(script.toString(), command));
+    }
+
+    /**
+     * Real shared storage, as the migration guide's §17.5 prepares it (deploy/testbed/shared-storage.sh):
+     * a GlusterFS server in a third namespace and an active {@code netfs} pool {@value #SHARED_POOL},
+     * defined alike on both hosts at {@code /var/lib/libvirt/images/shared}, which libvirt counts as
+     * shared. Started by the first test that asks (about 2 s), kept for the rest of the run (clean
+     * only empties it) and stopped with the test bed. Also starts the pool again on a host where a
+     * test destroyed it.
+     */
+    public void sharedStorage() {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/sbin/glusterd")), "the test bed's shared storage needs"
+                + " GlusterFS (glusterfs-server, glusterfs-client; deploy/bin/install-prerequisites installs them as root),"
+                + " so this test did not run");
+        synchronized (LibvirtTestbed.class) {
+            if (storageFailure != null) {
+                throw new IllegalStateException("the test bed's shared storage failed to start: " + storageFailure);
+            }
+            try {
+                if (!storageUp) {
+                    exec(List.of(storageScript().toString(), "up"));
+                    storageUp = true;
+                } else if (!poolActive(HOST_A) || !poolActive(HOST_B)) {
+                    exec(List.of(storageScript().toString(), "pools"));
+                }
+            } catch (RuntimeException e) {
+                storageFailure = e.getMessage();
+                throw new IllegalStateException("the test bed's shared storage failed to start: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private boolean poolActive(String host) {
+        try {
+            return virsh(host, "pool-info", SHARED_POOL).lines().anyMatch(l -> l.matches("State:\\s+running"));
+        } catch (IllegalStateException e) {
+            return false;
+        }
+    }
+
+    private Path storageScript() {
+        return script.resolveSibling("shared-storage.sh");
     }
 
     private String exec(List<String> command) {
@@ -157,12 +206,17 @@ public final class LibvirtTestbed {
         return root.resolve("shared");
     }
 
+    /** Where the shared pool's volumes are, as both hosts (and their guests' XML) name them. */
+    public String sharedPoolPath() {
+        return "/var/lib/libvirt/images/" + SHARED_POOL;
+    }
+
     /** A host's private /var/lib/libvirt/images. */
     public Path privateImages(String host) {
         return root.resolve("hosts").resolve(letter(host)).resolve("lib/images");
     }
 
-    /** Destroys and undefines every guest and pool on both hosts. */
+    /** Destroys and undefines every guest and pool on both hosts, but the shared pool, which only loses its volumes. */
     public void clean() {
         run("clean");
     }
