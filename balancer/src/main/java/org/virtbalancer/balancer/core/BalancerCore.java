@@ -424,11 +424,12 @@ public final class BalancerCore {
     }
 
     /**
-     * A manual move is checked like any other, except against the target's physical CPU capacity
-     * rather than the balancing ceiling: the operator chose the host. Memory limits hold as always.
+     * A manual move is checked like any other, except that CPU load does not refuse it (a busy target
+     * gets a warning): the operator chose the host, and CPU time is shared, not lost. Memory limits
+     * hold as always.
      */
     private Placement requestPlacement(Guest g, Host source, String target, MigrationMode mode, MigrationOptions options) {
-        return new Placement(g, source, target, mode, options, 1.0, settings.memoryWatermark());
+        return new Placement(g, source, target, mode, options, Double.POSITIVE_INFINITY, settings.memoryWatermark());
     }
 
     private void answer(RequestMigration r, boolean accepted, String reason, long now, List<Action> actions) {

@@ -13,7 +13,8 @@ import org.virtbalancer.protocol.MigrationOptions;
  * @param target        the host it would go to
  * @param mode          kind of migration
  * @param options       its options
- * @param ceiling       highest normalised CPU load the target may reach (the balancing ceiling, or the high
+ * @param ceiling       highest normalised CPU load the target may reach (infinite for an operator's own move, where
+ *                      CPU load only warns; else the balancing ceiling, or the high
  *                      watermark for maintenance)
  * @param memoryCeiling highest share of its memory the target may have allocated afterwards
  */

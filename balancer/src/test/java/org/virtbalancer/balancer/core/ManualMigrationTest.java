@@ -142,6 +142,24 @@ class ManualMigrationTest {
     }
 
     @Test
+    void aBusyTargetOnlyWarnsForAnOperatorsMoveButMemoryStillRefuses() {
+        TestCluster c = cluster(guest("web", GuestState.RUNNING), guest("huge", GuestState.RUNNING, 64 * 1024, Map.of()));
+        c.reports("h2", org.virtbalancer.balancer.Fixtures.CPUS).reports("h1", 2, Map.of("web", 2.0));
+        c.sampleAll(3);
+        org.virtbalancer.balancer.plan.Explanation busy = c.core.explain("web", java.util.Optional.of("h2"), MigrationMode.LIVE,
+                MOVE.options());
+        assertTrue(busy.hosts().get(0).eligible(), busy.summary());
+        assertTrue(busy.hosts().get(0).warnings().stream().anyMatch(w -> w.contains("would share too few CPUs")),
+                busy.hosts().get(0).warnings().toString());
+        c.core.onControl(request(c, "busy", "web", "h2", MOVE));
+        assertEquals("busy", migrations(c.tick()).get(0).commandId());
+
+        c.core.onControl(request(c, "huge", "huge", "h3", MOVE));
+        RequestOutcome refused = outcomes(c.tick()).get(0);
+        assertTrue(refused.reason().contains("would exceed memory"), refused.reason());
+    }
+
+    @Test
     void aRequestWaitsForAFreeSlotAndIsDroppedAfterTenMinutes() {
         TestCluster c = cluster(guest("a", GuestState.RUNNING), guest("b", GuestState.RUNNING), guest("x", GuestState.RUNNING));
         c.core.onControl(request(c, "ra", "a", "h2", MOVE));

@@ -30,6 +30,12 @@ public final class FitsCapacity implements EligibilityRule {
                     "%s memory would reach %.2f with %s, above the %.2f limit.", p.target(), after.memory(),
                     p.guest().name(), p.memoryCeiling()));
         }
+        if (Double.isInfinite(p.ceiling())) {
+            // An operator's own move: CPU is time-shared, so a busy target slows its guests but loses nothing.
+            double cpu = Math.max(after.cpu(), after.expectedCpu());
+            return cpu > 1.0 ? Verdict.warn(String.format(Locale.ROOT, "%s cpu would reach %.2f with %s: its guests"
+                    + " would share too few CPUs and run slower.", p.target(), cpu, p.guest().name())) : Verdict.pass();
+        }
         if (after.cpu() > p.ceiling()) {
             return Verdict.fail("would exceed cpu", String.format(Locale.ROOT,
                     "%s cpu would reach %.2f with %s, above the %.2f ceiling.", p.target(), after.cpu(),
