@@ -1,5 +1,6 @@
 // The live page: follows the balancer's feed and sends operators' requests with the API token.
 import { follow } from './feed.js';
+import { MigrateDialog } from './migrate.js';
 import {
   COMPACT_ABOVE, HostGrid, InFlight, decisions, drains, figures, recent, recommendations,
 } from './view.js';
@@ -161,6 +162,7 @@ function start() {
     decisions($('decisions'), $('decisions-empty')),
     recent($('recent').tBodies[0], $('recent-empty')),
   ];
+  const migrate = new MigrateDialog({ api, token });
   let compactChosen = false;
   let snapshots = 0;
 
@@ -225,6 +227,11 @@ function start() {
         pressing(button, () => write('POST', `maintenance/${encodeURIComponent(card.dataset.host)}/exit`, undefined,
           `Exit maintenance on ${card.dataset.host}`));
         break;
+      case 'migrate': {
+        const { guest, guestState } = button.closest('[data-guest]').dataset;
+        if (!tokenMissing(`Migrating ${guest}`)) migrate.open(guest, card.dataset.host, guestState);
+        break;
+      }
       case 'approve': {
         const plan = button.closest('[data-plan]').dataset.plan;
         pressing(button, () => write('POST', `recommendations/${encodeURIComponent(plan)}/approve`, undefined,

@@ -206,12 +206,18 @@ class HostCard {
       return;
     }
     setHidden(this.guests, false);
+    // Each name is the guest's Migrate… button.
     this.guests.replaceChildren(...guests.map((g) => el('li', {
       class: 'guest',
       dataset: { guest: g.guest, guestState: g.migrating ? 'migrating' : g.state.toLowerCase() },
-      title: `${g.guest}: ${g.state.toLowerCase()}${g.migrating ? ', migrating' : ''}, ${g.cpuCores.toFixed(2)} cores`,
+    }, el('button', {
+      type: 'button',
+      dataset: { action: 'migrate' },
+      'aria-label': `Migrate ${g.guest}…`,
+      title: `${g.guest}: ${g.state.toLowerCase()}${g.migrating ? ', migrating' : ''}, ${g.cpuCores.toFixed(2)} cores.`
+        + ' Migrate…',
       text: g.guest,
-    })));
+    }))));
   }
 }
 

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * deploy): every file the page names is there, and the page keeps to its Content-Security-Policy.
  */
 class LivePageFilesTest {
-    private static final List<String> SCRIPTS = List.of("app.js", "feed.js", "view.js");
+    private static final List<String> SCRIPTS = List.of("app.js", "feed.js", "migrate.js", "view.js");
 
     @Test
     void everyFileThePageAndItsModulesNameIsInTheJar() throws IOException {

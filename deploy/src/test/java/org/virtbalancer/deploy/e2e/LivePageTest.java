@@ -19,12 +19,16 @@ import org.virtbalancer.balancer.service.ApiEndpoint;
 import org.virtbalancer.deploy.kafka.Broker;
 import org.virtbalancer.deploy.kafka.EmbeddedKafka;
 import org.virtbalancer.protocol.AutomationLevel;
+import org.virtbalancer.protocol.EnterMaintenance;
 import org.virtbalancer.protocol.GuestState;
+import org.virtbalancer.protocol.MigrationMode;
+import org.virtbalancer.protocol.RequestMigration;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -164,6 +168,11 @@ class LivePageTest {
         WebElement notice = within(10).until(d -> visible(d, By.cssSelector("#notice[data-kind='error']")));
         assertTrue(notice.getText().contains("needs the API token"), notice.getText());
         assertEquals(0, fx.cluster.balancer().snapshot().migrationsIssued(), "a migration started without the token");
+        page.findElement(By.id("notice-close")).click();
+        host("host-2").findElement(By.cssSelector("[data-guest='calm-2'] button[data-action='migrate']")).click();
+        notice = within(10).until(d -> visible(d, By.cssSelector("#notice[data-kind='error']")));
+        assertTrue(notice.getText().startsWith("Migrating calm-2 needs the API token"), notice.getText());
+        assertFalse(page.findElement(By.id("migrate-dialog")).isDisplayed(), "Migrate\u2026 opened without the token");
 
         page.findElement(By.id("token")).sendKeys(TOKEN);
         page.findElement(By.id("token-use")).click();
@@ -178,11 +187,18 @@ class LivePageTest {
         assertEquals(AutomationLevel.FULL, fx.cluster.balancer().snapshot().automation());
     }
 
+    /**
+     * Reads need the token here, so the page and its Migrate… dialog ask with it. host-3 goes into
+     * maintenance: running web-1's dialog offers host-2 and shows host-3 disabled with its reason, and
+     * the move runs through the balancer and an agent; shut-off db-1's dialog starts with --offline.
+     */
     @Test
-    void readsTheFeedWithTheTokenWhenTheApiWantsItForReads(EmbeddedKafka broker) throws Exception {
+    void readsTheFeedWithTheTokenWhenTheApiWantsItForReadsThenMigratesAGuestFromItsDialog(EmbeddedKafka broker)
+            throws Exception {
         SimulatedFabric fabric = SimulatedFabric.builder()
-                .host(HostSpec.of("host-1")).host(HostSpec.of("host-2"))
-                .guest("host-1", GuestSpec.of("web-1")).build();
+                .host(HostSpec.of("host-1")).host(HostSpec.of("host-2")).host(HostSpec.of("host-3"))
+                .guest("host-1", GuestSpec.of("web-1").withMemoryMiB(512))
+                .guest("host-2", GuestSpec.of("db-1").withState(GuestState.SHUTOFF)).build();
         fx = new ClusterFixture(broker, fabric, ClusterFixture.testSettings(),
                 new ApiEndpoint("127.0.0.1", 0, TOKEN, false));
         chromium = HeadlessChromium.start(1280, 900);
@@ -196,10 +212,80 @@ class LivePageTest {
 
         page.findElement(By.id("token")).sendKeys(TOKEN);
         page.findElement(By.id("token-use")).click();
-        within(60).until(d -> d.findElements(By.cssSelector("article[data-host]")).size() == 2);
+        within(60).until(d -> d.findElements(By.cssSelector("article[data-host]")).size() == 3);
+        fx.control("host-3", new EnterMaintenance("host-3", "new DIMMs"));
         within(10).until(d -> !d.findElement(By.id("banner")).isDisplayed());
         assertEquals("live", body().getAttribute("data-connection"));
         within(30).until(d -> "1".equals(host("host-1").getAttribute("data-guests")));
+
+        // Migrate… on web-1: the defaults for a running guest, and the targets for exactly them.
+        within(30).until(d -> "IN_MAINTENANCE".equals(host("host-3").getAttribute("data-maintenance")));
+        host("host-1").findElement(By.cssSelector("[data-guest='web-1'] button[data-action='migrate']")).click();
+        within(10).until(d -> visible(d, By.id("migrate-dialog")));
+        assertEquals("web-1", page.findElement(By.id("migrate-guest")).getText());
+        assertEquals("host-1", page.findElement(By.id("migrate-source")).getText());
+        assertEquals(List.of("live", "persistent", "undefinesource"), chosenOptions());
+        WebElement targets = answeredFor("live=true&persistent=true&undefinesource=true", "answered");
+        assertEquals("--live --persistent --undefinesource web-1 \u2192 TARGET", page.findElement(By.id("migrate-flags")).getText());
+        WebElement host2 = targets.findElement(By.cssSelector("[data-target='host-2']"));
+        assertEquals("true", host2.getAttribute("data-eligible"));
+        assertTrue(host2.findElement(By.cssSelector("input[type='radio']")).isEnabled(), "host-2 cannot be chosen");
+        WebElement host3 = targets.findElement(By.cssSelector("[data-target='host-3']"));
+        assertEquals("false", host3.getAttribute("data-eligible"));
+        assertFalse(host3.findElement(By.cssSelector("input[type='radio']")).isEnabled(), "host-3 can be chosen");
+        assertEquals("in maintenance: host-3 is in maintenance and takes no guests.",
+                host3.findElement(By.cssSelector("li.failure[data-rule='NotInMaintenance']")).getText());
+        assertTrue(page.findElement(By.id("migrate-summary")).getText().startsWith("1/2 hosts can take web-1"),
+                page.findElement(By.id("migrate-summary")).getText());
+        assertFalse(page.findElement(By.id("migrate-confirm")).isEnabled(), "Migrate is enabled before a target is chosen");
+
+        // --undefinesource without --persistent, which virsh refuses: the balancer's sentence, no target.
+        option("persistent").click();
+        answeredFor("live=true&undefinesource=true", "error");
+        WebElement refused = within(5).until(d -> visible(d, By.id("migrate-error")));
+        assertTrue(refused.getText().contains("--undefinesource without --persistent is refused"), refused.getText());
+        assertTrue(page.findElements(By.cssSelector("#migrate-targets [data-target]")).isEmpty());
+        option("persistent").click();
+        targets = answeredFor("live=true&persistent=true&undefinesource=true", "answered");
+        assertFalse(page.findElement(By.id("migrate-error")).isDisplayed(), "the refusal stays shown");
+
+        // host-2, sent with the token: the dialog follows the request until it has succeeded.
+        targets.findElement(By.cssSelector("[data-target='host-2'] label")).click();
+        WebElement confirm = page.findElement(By.id("migrate-confirm"));
+        assertEquals("Migrate to host-2", confirm.getText());
+        confirm.click();
+        WebElement progress = within(60).until(d -> visible(d, By.cssSelector("#migrate-progress[data-state='SUCCEEDED']")));
+        assertEquals("Succeeded", progress.findElement(By.id("migrate-state")).getText());
+        assertEquals("100%", progress.findElement(By.id("migrate-percent")).getText());
+        assertEquals("web-1: host-1 \u2192 host-2", progress.findElement(By.id("migrate-route")).getText());
+        assertEquals("Close", page.findElement(By.id("migrate-cancel")).getText());
+        assertFalse(confirm.isDisplayed(), "Migrate is still offered for a guest that has left host-1");
+        screenshot("migrate-dialog.png");
+        // What the page asked for is what ran: --live --persistent --undefinesource, as virsh does them.
+        RequestMigration sent = within(10).until(d -> fx.tap.bodies(fx.topics.control(), RequestMigration.class).stream()
+                .findFirst().orElse(null));
+        assertEquals(progress.getAttribute("data-request"), sent.requestId());
+        assertEquals(MigrationMode.LIVE, sent.mode());
+        assertTrue(sent.options().persistent() && sent.options().undefineSource(), sent.options().toString());
+        assertEquals("the live page", sent.requestedBy());
+        assertEquals(Optional.of("host-2"), fx.fabric.hostOf("web-1"));
+        assertTrue(fx.fabric.guest("host-2", "web-1").orElseThrow().persistent(), "web-1 is transient on host-2");
+        assertTrue(fx.fabric.guest("host-1", "web-1").isEmpty(), "web-1 is still defined on host-1");
+
+        page.findElement(By.id("migrate-cancel")).click();
+        within(5).until(d -> !d.findElement(By.id("migrate-dialog")).isDisplayed());
+        within(30).until(d -> !d.findElements(By.cssSelector("article[data-host='host-2'] [data-guest='web-1']")).isEmpty());
+
+        // A shut-off guest's definition moves: --offline --persistent --undefinesource.
+        host("host-2").findElement(By.cssSelector("[data-guest='db-1'] button[data-action='migrate']")).click();
+        within(10).until(d -> visible(d, By.id("migrate-dialog")));
+        assertEquals(List.of("offline", "persistent", "undefinesource"), chosenOptions());
+        targets = answeredFor("live=false&offline=true&persistent=true&undefinesource=true", "answered");
+        assertEquals("true", targets.findElement(By.cssSelector("[data-target='host-1']")).getAttribute("data-eligible"));
+        assertEquals("Cancel", page.findElement(By.id("migrate-cancel")).getText());
+        assertTrue(page.findElement(By.id("migrate-confirm")).isDisplayed(), "the last dialog's outcome is still shown");
+        assertFalse(page.findElement(By.id("migrate-progress")).isDisplayed(), "the last dialog's outcome is still shown");
+        page.findElement(By.id("migrate-cancel")).click();
     }
 
     // ---- helpers ----
@@ -226,6 +312,27 @@ class LivePageTest {
 
     private JavascriptExecutor js() {
         return chromium.driver;
+    }
+
+    /** The Migrate… dialog's target list once it answers for exactly {@code query} (the explain's options), in {@code state}. */
+    private WebElement answeredFor(String query, String state) {
+        WebElement list = within(15).until(d -> {
+            WebElement l = d.findElement(By.id("migrate-targets"));
+            return query.equals(l.getAttribute("data-query")) && !"asking".equals(l.getAttribute("data-state")) ? l : null;
+        });
+        assertEquals(state, list.getAttribute("data-state"), () -> chromium.driver.findElement(By.id("migrate-error")).getText());
+        return list;
+    }
+
+    /** The Migrate… dialog's chosen kind and checked options, by virsh's names. */
+    private List<String> chosenOptions() {
+        return chromium.driver.findElements(By.cssSelector("#migrate-options input:checked")).stream()
+                .map(i -> "radio".equals(i.getAttribute("type")) ? i.getAttribute("value") : i.getAttribute("data-option"))
+                .toList();
+    }
+
+    private WebElement option(String name) {
+        return chromium.driver.findElement(By.cssSelector("#migrate-options input[data-option='" + name + "']"));
     }
 
     private static int percent(WebElement migration) {
