@@ -225,6 +225,18 @@ public final class HttpApi {
             error(ctx, 401, sentence);
         }
 
+        /** Runs {@code parse}; on a bad request answers 400 (or the ApiError's status) and returns empty. */
+        private static <T> Optional<T> parsedOrAnswered(RoutingContext ctx, java.util.function.Supplier<T> parse) {
+            try {
+                return Optional.of(parse.get());
+            } catch (ApiError e) {
+                error(ctx, e.status, e.getMessage());
+            } catch (InvalidMessageException | IllegalArgumentException e) {
+                error(ctx, 400, e.getMessage());
+            }
+            return Optional.empty();
+        }
+
         /** Whether this request may write; when not, the 403 or 401 answer has been sent. */
         private boolean mayWrite(RoutingContext ctx) {
             if (!endpoint.takesWrites()) {
@@ -246,16 +258,11 @@ public final class HttpApi {
             if (!mayWrite(ctx)) {
                 return;
             }
-            Message control;
-            try {
-                control = build.get();
-            } catch (ApiError e) {
-                error(ctx, e.status, e.getMessage());
-                return;
-            } catch (InvalidMessageException | IllegalArgumentException e) {
-                error(ctx, 400, e.getMessage());
+            Optional<Message> built = parsedOrAnswered(ctx, build);
+            if (built.isEmpty()) {
                 return;
             }
+            Message control = built.get();
             queries.control(control, "api").onComplete(done -> {
                 if (done.succeeded()) {
                     Envelope env = done.result();
@@ -318,16 +325,11 @@ public final class HttpApi {
             if (!mayWrite(ctx)) {
                 return;
             }
-            RequestMigration request;
-            try {
-                request = migrationRequest(ctx);
-            } catch (ApiError e) {
-                error(ctx, e.status, e.getMessage());
-                return;
-            } catch (InvalidMessageException | IllegalArgumentException e) {
-                error(ctx, 400, e.getMessage());
+            Optional<RequestMigration> parsed = parsedOrAnswered(ctx, () -> migrationRequest(ctx));
+            if (parsed.isEmpty()) {
                 return;
             }
+            RequestMigration request = parsed.get();
             queries.check(request).onComplete(checked -> {
                 if (checked.failed()) {
                     error(ctx, 500, "the balancer could not check the request: " + checked.cause().getMessage());
@@ -417,17 +419,11 @@ public final class HttpApi {
             if (asked.isEmpty()) {
                 answer = queries.explain(ctx.pathParam("guest"), target);
             } else {
-                VirshMigrate virsh;
-                try {
-                    virsh = virshOptions(asked);
-                } catch (ApiError e) {
-                    error(ctx, e.status, e.getMessage());
-                    return;
-                } catch (InvalidMessageException e) {
-                    error(ctx, 400, e.getMessage());
+                Optional<VirshMigrate> virsh = parsedOrAnswered(ctx, () -> virshOptions(asked));
+                if (virsh.isEmpty()) {
                     return;
                 }
-                answer = queries.explain(ctx.pathParam("guest"), target, virsh.mode(), virsh.options());
+                answer = queries.explain(ctx.pathParam("guest"), target, virsh.get().mode(), virsh.get().options());
             }
             reply(ctx, answer.map(e -> {
                 // No verdict at all: the guest, or the host asked about, is not known.
