@@ -22,6 +22,7 @@ import org.virtbalancer.agent.driver.MigrationException;
 import org.virtbalancer.agent.driver.MigrationJob;
 import org.virtbalancer.agent.driver.MigrationProgress;
 import org.virtbalancer.agent.driver.MigrationRequest;
+import org.virtbalancer.agent.driver.PausedArrival;
 import org.virtbalancer.protocol.Check;
 import org.virtbalancer.protocol.Disk;
 import org.virtbalancer.protocol.DomainEvent;
@@ -72,13 +73,20 @@ public final class LibvirtDriver implements HypervisorDriver {
     /** The SPI promises progress at least this often, whatever the polling interval. */
     private static final long PROGRESS_TICK_MS = 250;
     private static final int LIST_ACTIVE = 1;
-    private static final int JOB_STATS_COMPLETED = 1;
+    /**
+     * {@code VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED}: the last completed job,
+     * left in place; without KEEP libvirt discards it once read, and it is what tells (after a restart)
+     * that a paused guest arrived by migration (see {@link #pausedSinceArrival}).
+     */
+    private static final int JOB_STATS_COMPLETED = 1 | 2;
     private static final int JOB_NONE = 0;
     private static final int JOB_COMPLETED = 3;
     private static final int JOB_FAILED = 4;
     private static final int JOB_CANCELLED = 5;
     /** {@code VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT}, the "operation" of a job since libvirt 3.3. */
     private static final int JOB_OPERATION_MIGRATION_OUT = 5;
+    /** {@code VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN}. */
+    private static final int JOB_OPERATION_MIGRATION_IN = 4;
     private static final double MIB = 1024.0 * 1024.0;
 
     private final LibvirtDriverConfig config;
@@ -91,6 +99,10 @@ public final class LibvirtDriver implements HypervisorDriver {
     private final Map<String, Flight> flights = new ConcurrentHashMap<>();
     private final LoadSampler sampler = new LoadSampler();
     private final LifecycleListener dispatcher = this::onLifecycle;
+    /** Guests that a migration brought here paused and that have not run since, as libvirt's events tell (PausedArrival). */
+    private final java.util.Set<String> pausedArrivals = ConcurrentHashMap.newKeySet();
+    /** Guests seen starting or resuming here since the events began. */
+    private final java.util.Set<String> ranHere = ConcurrentHashMap.newKeySet();
     private volatile Consumer<DomainEvent> listener;
     // guarded by lock
     private Session session;
@@ -390,6 +402,11 @@ public final class LibvirtDriver implements HypervisorDriver {
 
     /** On libvirt's event loop thread: must not block and must not throw. */
     private int onLifecycle(Domain domain, org.libvirt.event.DomainEvent event) {
+        try {
+            trackArrivals(domain.getName(), event);
+        } catch (LibvirtException | RuntimeException e) {
+            LOG.debug("event not tracked: {}", e.getMessage());
+        }
         Consumer<DomainEvent> l = listener;
         if (l == null) {
             return 0;
@@ -400,6 +417,33 @@ public final class LibvirtDriver implements HypervisorDriver {
             LOG.warn("dropped a libvirt event on host {} ({}): {}", host, event, e.getMessage());
         }
         return 0;
+    }
+
+    /** Keeps {@link #pausedArrivals} and {@link #ranHere}; on libvirt's event loop, so only set updates. */
+    private void trackArrivals(String guest, org.libvirt.event.DomainEvent event) {
+        switch (event.getType()) {
+            case STARTED -> {
+                boolean migrated = LifecycleEvents.toDomainEvent(host, guest, event)
+                        .map(e -> e.kind() == org.virtbalancer.protocol.DomainEventKind.MIGRATED_IN).orElse(false);
+                if (migrated) {
+                    // Started for an incoming migration: not run yet; a "resumed" follows unless it arrives paused.
+                    pausedArrivals.add(guest);
+                    ranHere.remove(guest);
+                } else {
+                    pausedArrivals.remove(guest);
+                    ranHere.add(guest);
+                }
+            }
+            case RESUMED -> {
+                pausedArrivals.remove(guest);
+                ranHere.add(guest);
+            }
+            case STOPPED, UNDEFINED, CRASHED -> {
+                pausedArrivals.remove(guest);
+                ranHere.remove(guest);
+            }
+            default -> { }
+        }
     }
 
     // ---- migration -----------------------------------------------------------------------------
@@ -489,12 +533,43 @@ public final class LibvirtDriver implements HypervisorDriver {
         } else if (state != GuestState.RUNNING && state != GuestState.PAUSED) {
             throw refused("guest " + guest + " is " + state.name().toLowerCase(Locale.ROOT) + ", not running or paused: use OFFLINE"
                     + " migration with persistent to move its definition, or start it first");
+        } else if (state == GuestState.PAUSED && pausedSinceArrival(guest, dom)) {
+            String qemu;
+            try {
+                qemu = dotted(s.conn.getVersion());
+            } catch (LibvirtException e) {
+                qemu = "";
+            }
+            throw refused(PausedArrival.refusal(guest, host, qemu));
         }
         Flight f = new Flight(guest, uuid, dom, request, call, progress, state);
         if (flights.putIfAbsent(guest, f) != null) {
             throw refused("guest " + guest + " is already migrating: wait for that migration to end or abort it");
         }
         return f;
+    }
+
+    /**
+     * Whether the paused guest has not run since a migration brought it here (see {@link PausedArrival}).
+     * libvirt's events say so while this driver listens; for a guest it has seen no event of (the agent
+     * restarted since), libvirt's last completed job being an incoming migration stands in: it stays
+     * until another job completes, so it also refuses a guest that arrived, ran and was paused again
+     * before the restart, until it is resumed once more.
+     */
+    private boolean pausedSinceArrival(String guest, Domain dom) {
+        if (pausedArrivals.contains(guest)) {
+            return true;
+        }
+        if (ranHere.contains(guest)) {
+            return false;
+        }
+        try {
+            DomainJobStats js = dom.getJobStats(JOB_STATS_COMPLETED);
+            return js.type == JOB_COMPLETED && values(js.stats).getOrDefault("operation", 0L) == JOB_OPERATION_MIGRATION_IN;
+        } catch (LibvirtException e) {
+            LOG.debug("no completed job stats: {}", message(e));
+            return false;
+        }
     }
 
     private MigrationStats run(Session s, Flight f) throws MigrationException {

@@ -7,6 +7,7 @@ import org.virtbalancer.agent.driver.MigrationException;
 import org.virtbalancer.agent.driver.MigrationJob;
 import org.virtbalancer.agent.driver.MigrationProgress;
 import org.virtbalancer.agent.driver.MigrationRequest;
+import org.virtbalancer.agent.driver.PausedArrival;
 import org.virtbalancer.protocol.CopyStorage;
 import org.virtbalancer.protocol.Disk;
 import org.virtbalancer.protocol.DomainEvent;
@@ -344,6 +345,38 @@ public final class SimulatedFabric {
         emit(events);
     }
 
+    /** Pauses a running guest, as {@code virsh suspend} does, with libvirt's event. */
+    public void suspend(String host, String name) {
+        setRunning(host, name, false);
+    }
+
+    /** Resumes a paused guest, as {@code virsh resume} does, with libvirt's event. */
+    public void resume(String host, String name) {
+        setRunning(host, name, true);
+    }
+
+    private void setRunning(String host, String name, boolean run) {
+        List<DomainEvent> events = new ArrayList<>();
+        synchronized (this) {
+            settleDue(events);
+            SimGuest g = requireHost(host).guests.get(name);
+            GuestState from = run ? GuestState.PAUSED : GuestState.RUNNING;
+            if (g == null || g.state != from) {
+                throw new IllegalArgumentException("host " + host + " has no " + from.name().toLowerCase() + " guest named " + name
+                        + ": check its name and state");
+            }
+            Flight f = flights.get(name);
+            if (f != null && f.source.equals(host)) {
+                throw new IllegalArgumentException("guest " + name + " is migrating from " + host + ": wait for the migration to end");
+            }
+            g.state = run ? GuestState.RUNNING : GuestState.PAUSED;
+            g.pausedSinceArrival = false;
+            events.add(event(host, name, run ? DomainEventKind.RESUMED : DomainEventKind.SUSPENDED, run ? "unpaused" : "paused"));
+            save(host);
+        }
+        emit(events);
+    }
+
     /** Pins the guest's CPU load to {@code cores}, replacing its trace. */
     public synchronized void setConstantCpu(String guest, double cores) {
         find(guest).cpu = CpuSource.constant(cores);
@@ -671,6 +704,9 @@ public final class SimulatedFabric {
                 throw refused("guest " + guest + " is " + g.state.name().toLowerCase() + ", not running or paused: use OFFLINE"
                         + " migration with persistent to move its definition, or start it first");
             }
+            if (g.state == GuestState.PAUSED && g.pausedSinceArrival) {
+                throw refused(PausedArrival.refusal(guest, source, s.facts.qemuVersion()));
+            }
             long used = t.guests.values().stream().filter(x -> x.state.isActive()).mapToLong(x -> x.memoryMiB).sum() + t.reservedMiB;
             if (used + g.memoryMiB > t.facts.memoryMiB()) {
                 throw refused("target host " + target + " has " + Math.max(0, t.facts.memoryMiB() - used) + " MiB free but guest "
@@ -765,7 +801,9 @@ public final class SimulatedFabric {
         // began (libvirt then adds VIR_MIGRATE_PAUSED itself). A guest that virsh's timeout paused mid-way runs again.
         boolean paused = o.suspendOnTarget() || before == GuestState.PAUSED;
         GuestState onTarget = paused ? GuestState.PAUSED : GuestState.RUNNING;
-        t.guests.put(guest, g.copy(onTarget, o.persistent()));
+        SimGuest arrived = g.copy(onTarget, o.persistent());
+        arrived.pausedSinceArrival = paused;
+        t.guests.put(guest, arrived);
         events.add(event(source, guest, DomainEventKind.MIGRATED_OUT, "migrated"));
         if (g.persistent && !o.undefineSource()) {
             s.guests.put(guest, g.copy(GuestState.SHUTOFF, true));
@@ -1034,7 +1072,7 @@ public final class SimulatedFabric {
                 g.memoryMiB, g.state, g.persistent, g.dirtyRateMiBps,
                 g.cpu instanceof CpuSource.Constant c ? c.cores() : null,
                 g.cpu instanceof CpuSource.Trace t ? t.name() : null, g.cpu instanceof CpuSource.Trace t ? t.offset() : 0,
-                g.netMiBps, g.diskMiBps, g.spec.disks(), g.spec.labels())).toList();
+                g.netMiBps, g.diskMiBps, g.spec.disks(), g.spec.labels(), g.pausedSinceArrival)).toList();
         List<HostStateFile.Flight> out = flights.values().stream().filter(f -> f.source.equals(host) && f.outcome == null)
                 .map(f -> new HostStateFile.Flight(f.guest, f.target, f.mode, f.options, f.startMs, f.deadlineMs, f.originalState,
                         f.memoryMiB, f.dirtyRateMiBps, f.bandwidthMiBps, f.failAtMs, f.injectedFailure)).toList();
@@ -1064,7 +1102,9 @@ public final class SimulatedFabric {
             GuestSpec spec = new GuestSpec(s.name(), s.vcpus(), s.memoryMiB(), specState, s.persistent() || specState == GuestState.SHUTOFF,
                     s.dirtyRateMiBps(), cpu, s.netMiBps(), s.diskMiBps(), s.disks() == null ? List.of() : s.disks(),
                     s.labels() == null ? Map.of() : s.labels());
-            h.guests.put(s.name(), new SimGuest(spec, s.uuid(), s.state(), s.persistent(), s.dirtyRateMiBps(), cpu));
+            SimGuest restored = new SimGuest(spec, s.uuid(), s.state(), s.persistent(), s.dirtyRateMiBps(), cpu);
+            restored.pausedSinceArrival = Boolean.TRUE.equals(s.pausedSinceArrival());
+            h.guests.put(s.name(), restored);
             spec.disks().stream().map(Disk::source).filter(x -> !x.isEmpty()).forEach(h.images::add);
         }
         for (HostStateFile.FinishedJob j : saved.finished()) {
@@ -1114,6 +1154,8 @@ public final class SimulatedFabric {
         boolean persistent;
         double dirtyRateMiBps;
         CpuSource cpu;
+        /** Paused since a migration brought it to its host, and it has not run there since ({@link PausedArrival}). */
+        boolean pausedSinceArrival;
 
         SimGuest(GuestSpec s) {
             this(s, UUID.nameUUIDFromBytes(s.name().getBytes(StandardCharsets.UTF_8)).toString(), s.state(), s.persistent(),

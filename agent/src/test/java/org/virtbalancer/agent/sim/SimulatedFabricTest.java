@@ -263,6 +263,22 @@ class SimulatedFabricTest {
         assertEquals(List.of("MIGRATED_IN/migrated", "DEFINED/added", "SUSPENDED/paused"), eventsOf("host-b", "one"));
         assertEquals(List.of("MIGRATED_IN/migrated", "DEFINED/added", "SUSPENDED/paused"), eventsOf("host-b", "three"));
         assertEquals("RESUMED/migrated", eventsOf("host-b", "five").get(eventsOf("host-b", "five").size() - 1));
+
+        // Arrived paused and never ran on host-b: QEMU 7.2 would abort moving it on (see PausedArrival), so it is refused.
+        MigrationException again = assertThrows(MigrationException.class, () -> b.migrate(new MigrationRequest("one",
+                fabric.hostFacts("host-a").orElseThrow(), MigrationMode.LIVE, MigrationOptions.move(), Instant.now().plusSeconds(60)),
+                (p, st) -> { }));
+        assertTrue(again.reason().contains("has been paused since a migration brought it to host-b and has not run there since"),
+                again.reason());
+        assertTrue(again.reason().contains("Resume it once (virsh resume one)"), again.reason());
+        assertEquals(GuestState.PAUSED, fabric.guest("host-b", "one").orElseThrow().state());
+        // Once it has run, it moves, and a guest paused again by its owner stays paused on the target.
+        fabric.resume("host-b", "one");
+        fabric.suspend("host-b", "one");
+        b.migrate(new MigrationRequest("one", fabric.hostFacts("host-a").orElseThrow(), MigrationMode.LIVE, MigrationOptions.move(),
+                Instant.now().plusSeconds(60)), (p, st) -> { });
+        assertEquals(GuestState.PAUSED, fabric.guest("host-a", "one").orElseThrow().state());
+        assertTrue(eventsOf("host-b", "one").containsAll(List.of("RESUMED/unpaused", "SUSPENDED/paused")));
     }
 
     @Test
