@@ -56,8 +56,9 @@ import java.util.function.Supplier;
  * <p>virsh's semantics are libvirt's as seen on real hosts (RealLibvirtMigrationTest): the
  * definitions follow {@code persistent} and {@code undefineSource}; a guest paused before the
  * migration, or migrated with {@code suspendOnTarget}, is paused on the target, any other runs
- * there, also one that virsh's {@code --timeout} paused mid-way; a failed or aborted migration
- * leaves the guest on the source as it was before. Storage is checked as libvirt checks it: a
+ * there, also one that virsh's {@code --timeout} paused mid-way; a guest that arrived paused is
+ * refused another migration until it has run ({@link PausedArrival}, {@link #resume}); a failed
+ * or aborted migration leaves the guest on the source as it was before. Storage is checked as libvirt checks it: a
  * writable disk outside shared storage needs {@code unsafe} or a storage copy, one on shared
  * storage needs cache mode {@code none} (or {@code directsync}) unless {@code unsafe}; a storage
  * copy needs a pool at the same path on the target and, incremental, the image already there
@@ -96,7 +97,8 @@ import java.util.function.Supplier;
  * once, the others run on. A migration's state is written to its target's file before its
  * source's, and the source's file (which holds the flight) decides: a completion cut short between
  * the two writes is simply applied again. Not kept: {@link #failNextMigration} hooks not yet used,
- * images added with {@link #addImage} or copied by a migration, and {@link #removeHost} (a removed host comes back as it was with the next process).
+ * images added with {@link #addImage} or copied by a migration, and {@link #removeHost} (a
+ * removed host comes back as it was with the next process).
  *
  * <p>Thread-safe; state changes hold the fabric's lock, migrations wait outside it.
  */

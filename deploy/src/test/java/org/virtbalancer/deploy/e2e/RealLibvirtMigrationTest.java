@@ -112,26 +112,14 @@ class RealLibvirtMigrationTest {
     }
 
     @Test
-    void liveMigrationMovesARunningGuestWithItsState(EmbeddedKafka broker, LibvirtTestbed bed) throws Exception {
+    void liveMigrationKeepsTheGuestsStateAndItsDefinitionsFollowPersistentAndUndefineSource(EmbeddedKafka broker,
+            LibvirtTestbed bed) throws Exception {
         start(broker, bed);
-        runningCounter(bed, "live1");
-        String id = fx.migrate("live1", HOST_A, HOST_B, MigrationMode.LIVE, MigrationOptions.move());
-        CommandResult r = fx.finalResult(id, MIGRATION);
-        assertEquals(ResultStatus.SUCCEEDED, r.status(), r.reason());
-        assertTrue(fx.results(id).stream().anyMatch(x -> x.status() == ResultStatus.ACCEPTED));
-        assertMovedAndKeptState(bed, "live1", "running", true);
-    }
-
-    @Test
-    void withoutPersistentTheCopyOnTheTargetIsTransientAndTheSourceKeepsItsDefinition(EmbeddedKafka broker, LibvirtTestbed bed)
-            throws Exception {
-        start(broker, bed);
-        bed.define(HOST_A, bed.guestXml("tr1", "counter", ""), true);
-        bed.define(HOST_A, bed.guestXml("keep1", "counter", ""), true);
-        bed.createTransient(HOST_A, bed.guestXml("eph1", "counter", ""));
-        await().atMost(Duration.ofSeconds(30)).until(() -> List.of("tr1", "keep1", "eph1").stream()
+        for (String g : List.of("live1", "tr1", "keep1")) {
+            bed.define(HOST_A, bed.guestXml(g, "counter", ""), true);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> List.of("live1", "tr1", "keep1").stream()
                 .allMatch(g -> bed.lastCount(g, "counter") >= 2));
-        assertFalse(bed.persistent(HOST_A, "eph1"));
 
         // --migrateuri must name the target's migration address: A's own is refused before libvirt is asked.
         CommandResult elsewhere = failed(migrate("tr1", HOST_A, HOST_B, "--live --migrateuri tcp://10.77.0.1:49210"));
@@ -141,23 +129,23 @@ class RealLibvirtMigrationTest {
         assertEquals("absent", bed.state(HOST_B, "tr1"), "libvirt on B never prepared an incoming guest");
         assertEquals("running", bed.state(HOST_A, "tr1"));
 
-        // Each also carries an option that only has to reach libvirt: parallel connections, a migrate URI with a
-        // port of the target's, auto-converge (its effect: the abort test below).
-        String tr1 = migrate("tr1", HOST_A, HOST_B, "--live --parallel --parallel-connections 3");
-        String keep1 = migrate("keep1", HOST_A, HOST_B, "--live --persistent --migrateuri tcp://10.77.0.2:49210");
-        String eph1 = migrate("eph1", HOST_A, HOST_B, "--live --auto-converge");
+        // live1 is the "true" move; tr1 has no --persistent, and also parallel connections and a migrate URI with a
+        // port of the target's; keep1 has --persistent alone. The agent runs two at a time.
+        String live1 = migrate("live1", HOST_A, HOST_B, "--live --persistent --undefinesource");
+        String tr1 = migrate("tr1", HOST_A, HOST_B, "--live --parallel --parallel-connections 3 --migrateuri tcp://10.77.0.2:49210");
+        String keep1 = migrate("keep1", HOST_A, HOST_B, "--live --persistent");
+        succeeded(live1);
         succeeded(tr1);
         succeeded(keep1);
-        succeeded(eph1);
 
+        assertTrue(fx.results(live1).stream().anyMatch(x -> x.status() == ResultStatus.ACCEPTED));
+        assertMovedAndKeptState(bed, "live1", "running", true);
         assertRunsOnWithItsState(bed, HOST_B, "tr1", "running", false);
-        assertEquals("shut off", bed.state(HOST_A, "tr1"), "the source keeps its definition, shut off");
+        assertEquals("shut off", bed.state(HOST_A, "tr1"), "without --persistent the copy on B is transient, A keeps its definition");
         assertTrue(bed.persistent(HOST_A, "tr1"));
         assertRunsOnWithItsState(bed, HOST_B, "keep1", "running", true);
         assertEquals("shut off", bed.state(HOST_A, "keep1"), "--persistent without --undefinesource: defined on both");
         assertTrue(bed.persistent(HOST_A, "keep1"));
-        assertRunsOnWithItsState(bed, HOST_B, "eph1", "running", false);
-        assertEquals("absent", bed.state(HOST_A, "eph1"), "a transient guest leaves nothing behind");
     }
 
     @Test
@@ -224,7 +212,8 @@ class RealLibvirtMigrationTest {
     }
 
     @Test
-    void postCopyCompletesAGuestThatDirtiesMemoryFasterThanTheCap(EmbeddedKafka broker, LibvirtTestbed bed) throws Exception {
+    void postCopyAfterRoundsOrAtTheTimeoutCompletesAGuestThatDirtiesMemoryFasterThanTheCap(EmbeddedKafka broker,
+            LibvirtTestbed bed) throws Exception {
         start(broker, bed);
         runningDirty(bed, "hot1");
         MigrationOptions postCopy = new MigrationOptions(true, true, false, CopyStorage.NONE, 0, "", 50, false, 0,
@@ -235,89 +224,81 @@ class RealLibvirtMigrationTest {
         assertTrue(r.reason().contains("switched to post-copy after"), "the outcome says so: " + r.reason());
         assertEquals("absent", bed.state(HOST_A, "hot1"));
         assertEquals("running", bed.state(HOST_B, "hot1"));
+
+        // Back with --timeout-postcopy: the switch waits for the timeout instead.
+        CommandResult back = succeeded(migrate("hot1", HOST_B, HOST_A, "--live --persistent --undefinesource --bandwidth 50"
+                + " --postcopy --timeout 1 --timeout-postcopy"));
+        assertTrue(back.reason().contains("switched to post-copy when the 1 s timeout passed"), back.reason());
+        assertEquals("absent", bed.state(HOST_B, "hot1"));
+        assertEquals("running", bed.state(HOST_A, "hot1"));
         assertEquals(1, bed.starts("hot1", "dirty"), "the dirtying guest restarted");
     }
 
     @Test
-    void timeoutPausesTheGuestOrSwitchesToPostCopyAndLibvirtRunsItOnTheTarget(EmbeddedKafka broker, LibvirtTestbed bed)
+    void copyStorageAllAndIncrementalCarryAPrivateDiskBetweenTheHostsPools(EmbeddedKafka broker, LibvirtTestbed bed)
             throws Exception {
-        start(broker, bed);
-        runningDirty(bed, "hot2");
-
-        // Never converges at 50 MiB/s (see the post-copy test): after 1 s the agent suspends it, as virsh does.
-        CommandResult paused = succeeded(migrate("hot2", HOST_A, HOST_B, "--live --persistent --undefinesource --bandwidth 50"
-                + " --timeout 1"));
-        assertTrue(paused.reason().contains("paused on " + HOST_A + " when the 1 s timeout passed and completed paused"),
-                paused.reason());
-        assertTrue(paused.stats().downtimeMs() > 300, "the pause counts, not only QEMU's switch-over: " + paused.stats());
-        assertEquals("absent", bed.state(HOST_A, "hot2"));
-        assertEquals("running", bed.state(HOST_B, "hot2"), "libvirt resumes on the target a guest the timeout paused");
-        assertTrue(bed.persistent(HOST_B, "hot2"));
-
-        CommandResult postCopy = succeeded(migrate("hot2", HOST_B, HOST_A, "--live --persistent --undefinesource --bandwidth 50"
-                + " --postcopy --timeout 1 --timeout-postcopy"));
-        assertTrue(postCopy.reason().contains("switched to post-copy when the 1 s timeout passed"), postCopy.reason());
-        assertEquals("absent", bed.state(HOST_B, "hot2"));
-        assertEquals("running", bed.state(HOST_A, "hot2"));
-        assertEquals(1, bed.starts("hot2", "dirty"), "the dirtying guest restarted");
-    }
-
-    @Test
-    void copyStorageMovesAPrivateDiskToTheTargetsPool(EmbeddedKafka broker, LibvirtTestbed bed) throws Exception {
         start(broker, bed);
         for (String h : new String[]{HOST_A, HOST_B}) {
             bed.virsh(h, "pool-define-as", "local", "dir", "--target", "/var/lib/libvirt/images");
             bed.virsh(h, "pool-build", "local");
             bed.virsh(h, "pool-start", "local");
         }
-        for (String g : new String[]{"priv1", "inc1"}) {
-            bed.virsh(HOST_A, "vol-create-as", "local", g + ".qcow2", "16M", "--format", "qcow2");
-        }
-        // Data on inc1's disk, to find it on B afterwards.
-        Path incOnA = bed.privateImages(HOST_A).resolve("inc1.qcow2");
-        run("qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 64k", incOnA.toString());
-        for (String g : new String[]{"priv1", "inc1"}) {
-            bed.define(HOST_A, bed.guestXml(g, "counter", "<disk type='file' device='disk'><driver name='qemu' type='qcow2'"
-                    + " cache='none'/><source file='/var/lib/libvirt/images/" + g + ".qcow2'/><target dev='vdb' bus='virtio'/></disk>"),
-                    true);
-        }
-        await().atMost(Duration.ofSeconds(30)).until(() -> bed.lastCount("priv1", "counter") >= 2 && bed.lastCount("inc1", "counter") >= 2);
-        MigrationOptions copy = new MigrationOptions(true, true, false, CopyStorage.ALL, 0, "", 0, false, 0,
-                false, false, false, 0, 0, false);
-        String id = fx.migrate("priv1", HOST_A, HOST_B, MigrationMode.LIVE, copy);
-        CommandResult r = fx.finalResult(id, MIGRATION);
-        assertEquals(ResultStatus.SUCCEEDED, r.status(), r.reason());
-        assertMovedAndKeptState(bed, "priv1", "running", true);
-        assertTrue(Files.exists(bed.privateImages(HOST_B).resolve("priv1.qcow2")), "the disk was copied into B's own pool");
+        bed.virsh(HOST_A, "vol-create-as", "local", "priv1.qcow2", "16M", "--format", "qcow2");
+        // Data on the disk, to find it wherever the disk is copied to.
+        run("qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 64k", bed.privateImages(HOST_A).resolve("priv1.qcow2").toString());
+        bed.define(HOST_A, bed.guestXml("priv1", "counter", "<disk type='file' device='disk'><driver name='qemu' type='qcow2'"
+                + " cache='none'/><source file='/var/lib/libvirt/images/priv1.qcow2'/><target dev='vdb' bus='virtio'/></disk>"), true);
+        await().atMost(Duration.ofSeconds(30)).until(() -> bed.lastCount("priv1", "counter") >= 2);
 
-        // Incremental: libvirt creates no disk on the target, the operator must.
-        CommandResult noImage = failed(migrate("inc1", HOST_A, HOST_B, "--live --persistent --undefinesource --copy-storage-inc"));
+        succeeded(migrate("priv1", HOST_A, HOST_B, "--live --persistent --undefinesource --copy-storage-all"));
+        assertMovedAndKeptState(bed, "priv1", "running", true);
+        assertDiskData(bed.privateImages(HOST_B).resolve("priv1.qcow2"));
+
+        // Back incrementally: libvirt creates no disk for that, the operator must (A's old copy is removed first).
+        bed.virsh(HOST_A, "vol-delete", "priv1.qcow2", "--pool", "local");
+        CommandResult noImage = failed(migrate("priv1", HOST_B, HOST_A, "--live --persistent --undefinesource --copy-storage-inc"));
         assertTrue(noImage.reason().contains("pre-creation of storage targets for incremental storage migration is not supported"),
                 "libvirt's words kept: " + noImage.reason());
         assertTrue(noImage.reason().contains("the target must already have each disk image"), "says what to do: " + noImage.reason());
-        assertEquals("running", bed.state(HOST_A, "inc1"));
-        bed.virsh(HOST_B, "vol-create-as", "local", "inc1.qcow2", "16M", "--format", "qcow2");
-        succeeded(migrate("inc1", HOST_A, HOST_B, "--live --persistent --undefinesource --copy-storage-inc"));
-        assertMovedAndKeptState(bed, "inc1", "running", true);
-        String read = run("qemu-io", "-U", "-r", "-f", "qcow2", "-c", "read -P 0x5a 0 64k",
-                bed.privateImages(HOST_B).resolve("inc1.qcow2").toString());
-        assertFalse(read.contains("Pattern verification failed"), "the disk's data reached B: " + read);
+        assertEquals("running", bed.state(HOST_B, "priv1"));
+        bed.virsh(HOST_A, "vol-create-as", "local", "priv1.qcow2", "16M", "--format", "qcow2");
+        succeeded(migrate("priv1", HOST_B, HOST_A, "--live --persistent --undefinesource --copy-storage-inc"));
+        assertEquals("absent", bed.state(HOST_B, "priv1"));
+        assertRunsOnWithItsState(bed, HOST_A, "priv1", "running", true);
+        assertDiskData(bed.privateImages(HOST_A).resolve("priv1.qcow2"));
+    }
+
+    /** The image holds the pattern written before the guest started (qemu-io reads it beside the running guest). */
+    private static void assertDiskData(Path image) throws Exception {
+        String read = run("qemu-io", "-U", "-r", "-f", "qcow2", "-c", "read -P 0x5a 0 64k", image.toString());
+        assertFalse(read.contains("Pattern verification failed"), "the disk's data is in " + image + ": " + read);
     }
 
     @Test
-    void autoConvergeThrottlesTheGuestAndAbortingLeavesItRunningOnTheSource(EmbeddedKafka broker, LibvirtTestbed bed)
-            throws Exception {
+    void autoConvergeThrottlesAnAbortLeavesTheGuestOnTheSourceAndTimeoutPausesItToComplete(EmbeddedKafka broker,
+            LibvirtTestbed bed) throws Exception {
         start(broker, bed);
         runningDirty(bed, "slow1");
         // At 40 MiB/s it would take auto-converge some 30 s to win; libvirt shows it throttling within seconds.
         String id = migrate("slow1", HOST_A, HOST_B, "--live --persistent --undefinesource --bandwidth 40 --auto-converge");
         await().atMost(Duration.ofSeconds(40)).until(() -> bed.virsh(HOST_A, "domjobinfo", "slow1").contains("Auto converge throttle"));
+        assertEquals("40", bed.virsh(HOST_A, "migrate-getspeed", "slow1").trim(), "libvirt runs it at the --bandwidth cap");
         fx.abort(HOST_A, id, "slow1");
         CommandResult r = fx.finalResult(id, MIGRATION);
         assertEquals(ResultStatus.FAILED, r.status());
         assertTrue(r.reason().toLowerCase().contains("abort"), r.reason());
         assertEquals("running", bed.state(HOST_A, "slow1"));
         assertFalse(bed.state(HOST_B, "slow1").equals("running"), "it must not be running on B");
+
+        // With --timeout it completes: the agent suspends it after 1 s, as virsh does, and libvirt resumes it on B.
+        CommandResult paused = succeeded(migrate("slow1", HOST_A, HOST_B, "--live --persistent --undefinesource --bandwidth 50"
+                + " --timeout 1"));
+        assertTrue(paused.reason().contains("paused on " + HOST_A + " when the 1 s timeout passed and completed paused"),
+                paused.reason());
+        assertTrue(paused.stats().downtimeMs() > 300, "the pause counts, not only QEMU's switch-over: " + paused.stats());
+        assertEquals("absent", bed.state(HOST_A, "slow1"));
+        assertEquals("running", bed.state(HOST_B, "slow1"), "libvirt resumes on the target a guest that the timeout paused");
+        assertTrue(bed.persistent(HOST_B, "slow1"));
         assertEquals(1, bed.starts("slow1", "dirty"));
     }
 

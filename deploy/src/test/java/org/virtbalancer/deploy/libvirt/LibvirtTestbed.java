@@ -202,17 +202,6 @@ public final class LibvirtTestbed {
         }
     }
 
-    /** Starts a transient guest from XML on a host ({@code virsh create}): it has no definition to keep. */
-    public void createTransient(String host, String xml) {
-        try {
-            Path f = Files.createTempFile(root, "dom-", ".xml");
-            Files.writeString(f, xml);
-            virsh(host, "create", f.toString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /**
      * A tiny software-emulated guest: 64 MiB, one vCPU, a read-only 1 MiB boot disk on shared
      * storage running {@code counter} (prints a count to its serial log) or {@code dirty}
