@@ -49,6 +49,8 @@ final class Migrations {
         boolean started;
         String abortReason;
         long lastProgressMs;
+        /** What the driver noted about how the migration ran; written from the driver's threads. */
+        final List<String> notes = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         Job(String commandId, Migrate command, HostFacts target) {
             this(commandId, command, target, null);
@@ -238,7 +240,17 @@ final class Migrations {
         long deadline = m.options().abortAfterS() > 0 ? Math.min(m.deadlineTs(), now + m.options().abortAfterS() * 1000) : m.deadlineTs();
         MigrationRequest request = job.adopted != null ? job.adopted
                 : new MigrationRequest(m.guest(), job.target, m.mode(), m.options(), Instant.ofEpochMilli(deadline));
-        MigrationProgress progress = (percent, stats) -> context.runOnContext(v -> progress(job, percent, stats));
+        MigrationProgress progress = new MigrationProgress() {
+            @Override
+            public void progress(int percent, MigrationStats stats) {
+                context.runOnContext(v -> Migrations.this.progress(job, percent, stats));
+            }
+
+            @Override
+            public void note(String text) {
+                job.notes.add(text);
+            }
+        };
         if (job.adopted != null) {
             LOG.info("following the migration of {} to {} ({}), command {}, which the hypervisor ran on while the agent was down",
                     m.guest(), m.target(), m.mode(), job.commandId);
@@ -248,7 +260,8 @@ final class Migrations {
         // Unordered: the migration workers run up to maxConcurrentMigrations of these side by side.
         migrationWorkers.executeBlocking(() -> job.adopted != null ? driver.followMigration(request, progress)
                         : driver.migrate(request, progress), false)
-                .onSuccess(stats -> finish(job, ResultStatus.SUCCEEDED, "migrated " + m.guest() + " to " + m.target(), stats))
+                .onSuccess(stats -> finish(job, ResultStatus.SUCCEEDED, "migrated " + m.guest() + " to " + m.target()
+                        + (job.notes.isEmpty() ? "" : "; " + String.join("; ", job.notes)), stats))
                 .onFailure(e -> {
                     MigrationStats stats = e instanceof MigrationException me ? me.stats() : MigrationStats.NONE;
                     String reason = e instanceof MigrationException me ? me.reason() : "the hypervisor driver failed: " + e;

@@ -22,6 +22,7 @@ import org.virtbalancer.agent.driver.MigrationException;
 import org.virtbalancer.agent.driver.MigrationJob;
 import org.virtbalancer.agent.driver.MigrationProgress;
 import org.virtbalancer.agent.driver.MigrationRequest;
+import org.virtbalancer.agent.driver.PausedArrival;
 import org.virtbalancer.protocol.Check;
 import org.virtbalancer.protocol.Disk;
 import org.virtbalancer.protocol.DomainEvent;
@@ -59,8 +60,9 @@ import java.util.function.Consumer;
  * drops (libvirtd restarts), calls fail with a {@link DriverException} saying so while the driver
  * reconnects in the background, 1 s after the loss and then at doubling intervals up to 30 s, and
  * registers for events again. Migrations run peer-to-peer on the caller's thread while a poller
- * thread reads the job's progress, applies the downtime limit, switches to post-copy and enforces
- * the deadline.
+ * thread reads the job's progress, applies the downtime limit, switches to post-copy, acts on virsh's
+ * {@code --timeout} (suspends the guest, or switches to post-copy, when the migration has run that
+ * long) and enforces the deadline.
  *
  * <p>Thread-safe: the SPI's callers may use it from several threads at once.
  */
@@ -71,13 +73,20 @@ public final class LibvirtDriver implements HypervisorDriver {
     /** The SPI promises progress at least this often, whatever the polling interval. */
     private static final long PROGRESS_TICK_MS = 250;
     private static final int LIST_ACTIVE = 1;
-    private static final int JOB_STATS_COMPLETED = 1;
+    /**
+     * {@code VIR_DOMAIN_JOB_STATS_COMPLETED | VIR_DOMAIN_JOB_STATS_KEEP_COMPLETED}: the last completed job,
+     * left in place; without KEEP libvirt discards it once read, and it is what tells (after a restart)
+     * that a paused guest arrived by migration (see {@link #pausedSinceArrival}).
+     */
+    private static final int JOB_STATS_COMPLETED = 1 | 2;
     private static final int JOB_NONE = 0;
     private static final int JOB_COMPLETED = 3;
     private static final int JOB_FAILED = 4;
     private static final int JOB_CANCELLED = 5;
     /** {@code VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT}, the "operation" of a job since libvirt 3.3. */
     private static final int JOB_OPERATION_MIGRATION_OUT = 5;
+    /** {@code VIR_DOMAIN_JOB_OPERATION_MIGRATION_IN}. */
+    private static final int JOB_OPERATION_MIGRATION_IN = 4;
     private static final double MIB = 1024.0 * 1024.0;
 
     private final LibvirtDriverConfig config;
@@ -90,6 +99,10 @@ public final class LibvirtDriver implements HypervisorDriver {
     private final Map<String, Flight> flights = new ConcurrentHashMap<>();
     private final LoadSampler sampler = new LoadSampler();
     private final LifecycleListener dispatcher = this::onLifecycle;
+    /** Guests that a migration brought here paused and that have not run since, as libvirt's events tell (PausedArrival). */
+    private final java.util.Set<String> pausedArrivals = ConcurrentHashMap.newKeySet();
+    /** Guests seen starting or resuming here since the events began. */
+    private final java.util.Set<String> ranHere = ConcurrentHashMap.newKeySet();
     private volatile Consumer<DomainEvent> listener;
     // guarded by lock
     private Session session;
@@ -444,6 +457,11 @@ public final class LibvirtDriver implements HypervisorDriver {
 
     /** On libvirt's event loop thread: must not block and must not throw. */
     private int onLifecycle(Domain domain, org.libvirt.event.DomainEvent event) {
+        try {
+            trackArrivals(domain.getName(), event);
+        } catch (LibvirtException | RuntimeException e) {
+            LOG.debug("event not tracked: {}", e.getMessage());
+        }
         Consumer<DomainEvent> l = listener;
         if (l == null) {
             return 0;
@@ -454,6 +472,33 @@ public final class LibvirtDriver implements HypervisorDriver {
             LOG.warn("dropped a libvirt event on host {} ({}): {}", host, event, e.getMessage());
         }
         return 0;
+    }
+
+    /** Keeps {@link #pausedArrivals} and {@link #ranHere}; on libvirt's event loop, so only set updates. */
+    private void trackArrivals(String guest, org.libvirt.event.DomainEvent event) {
+        switch (event.getType()) {
+            case STARTED -> {
+                boolean migrated = LifecycleEvents.toDomainEvent(host, guest, event)
+                        .map(e -> e.kind() == org.virtbalancer.protocol.DomainEventKind.MIGRATED_IN).orElse(false);
+                if (migrated) {
+                    // Started for an incoming migration: not run yet; a "resumed" follows unless it arrives paused.
+                    pausedArrivals.add(guest);
+                    ranHere.remove(guest);
+                } else {
+                    pausedArrivals.remove(guest);
+                    ranHere.add(guest);
+                }
+            }
+            case RESUMED -> {
+                pausedArrivals.remove(guest);
+                ranHere.add(guest);
+            }
+            case STOPPED, UNDEFINED, CRASHED -> {
+                pausedArrivals.remove(guest);
+                ranHere.remove(guest);
+            }
+            default -> { }
+        }
     }
 
     // ---- migration -----------------------------------------------------------------------------
@@ -543,12 +588,43 @@ public final class LibvirtDriver implements HypervisorDriver {
         } else if (state != GuestState.RUNNING && state != GuestState.PAUSED) {
             throw refused("guest " + guest + " is " + state.name().toLowerCase(Locale.ROOT) + ", not running or paused: use OFFLINE"
                     + " migration with persistent to move its definition, or start it first");
+        } else if (state == GuestState.PAUSED && pausedSinceArrival(guest, dom)) {
+            String qemu;
+            try {
+                qemu = dotted(s.conn.getVersion());
+            } catch (LibvirtException e) {
+                qemu = "";
+            }
+            throw refused(PausedArrival.refusal(guest, host, qemu));
         }
         Flight f = new Flight(guest, uuid, dom, request, call, progress, state);
         if (flights.putIfAbsent(guest, f) != null) {
             throw refused("guest " + guest + " is already migrating: wait for that migration to end or abort it");
         }
         return f;
+    }
+
+    /**
+     * Whether the paused guest has not run since a migration brought it here (see {@link PausedArrival}).
+     * libvirt's events say so while this driver listens; for a guest it has seen no event of (the agent
+     * restarted since), libvirt's last completed job being an incoming migration stands in: it stays
+     * until another job completes, so it also refuses a guest that arrived, ran and was paused again
+     * before the restart, until it is resumed once more.
+     */
+    private boolean pausedSinceArrival(String guest, Domain dom) {
+        if (pausedArrivals.contains(guest)) {
+            return true;
+        }
+        if (ranHere.contains(guest)) {
+            return false;
+        }
+        try {
+            DomainJobStats js = dom.getJobStats(JOB_STATS_COMPLETED);
+            return js.type == JOB_COMPLETED && values(js.stats).getOrDefault("operation", 0L) == JOB_OPERATION_MIGRATION_IN;
+        } catch (LibvirtException e) {
+            LOG.debug("no completed job stats: {}", message(e));
+            return false;
+        }
     }
 
     private MigrationStats run(Session s, Flight f) throws MigrationException {
@@ -579,6 +655,7 @@ public final class LibvirtDriver implements HypervisorDriver {
         } catch (LibvirtException e) {
             failure = e;
         } finally {
+            f.endNs = System.nanoTime();
             poller.cancel(false);
             synchronized (f) {
                 f.done = true;
@@ -586,6 +663,7 @@ public final class LibvirtDriver implements HypervisorDriver {
         }
         if (failure == null && f.abortReason == null) {
             MigrationStats stats = completedStats(f);
+            noteThrottle(f);
             f.progress.progress(100, stats);
             return stats;
         }
@@ -612,6 +690,18 @@ public final class LibvirtDriver implements HypervisorDriver {
             if (now - f.lastQueryNs >= config.pollInterval().toNanos()) {
                 f.lastQueryNs = now;
                 readJob(s, f);
+            }
+            if (f.call.timeoutMs() > 0 && !f.timeoutHandled && f.abortReason == null) {
+                long elapsedMs;
+                synchronized (f) {
+                    // Only once memory flows: libvirt reads the guest's state when it prepares the target, and a guest
+                    // paused before then would be left paused there (it adds VIR_MIGRATE_PAUSED itself).
+                    boolean copying = f.sawJob && (f.iteration >= 1 || f.transferredBytes > 0);
+                    elapsedMs = f.done || !copying ? -1 : Math.max(f.jobElapsedMs, (now - f.startNs) / 1_000_000);
+                }
+                if (elapsedMs >= f.call.timeoutMs()) {
+                    onTimeout(s, f);
+                }
             }
             if (f.abortReason == null && !f.postCopy && Instant.now().isAfter(f.request.deadline())) {
                 f.abortReason = "aborted: the deadline " + f.request.deadline() + " passed before the migration of " + f.guest
@@ -660,9 +750,58 @@ public final class LibvirtDriver implements HypervisorDriver {
                 NativeLibvirt.startPostCopy(s.conn.pointer(), f.uuid);
                 f.postCopy = true;
                 LOG.info("migration of {} switched to post-copy after {} pre-copy rounds", f.guest, f.iteration - 1);
+                f.progress.note("switched to post-copy after " + (f.iteration - 1) + " pre-copy rounds");
             } catch (NativeLibvirt.NativeException e) {
                 LOG.warn("could not switch the migration of {} to post-copy: {}", f.guest, e.getMessage());
             }
+        }
+    }
+
+    /**
+     * Virsh's {@code --timeout}: the live migration has run that long and is not done. As virsh
+     * ({@code virshMigrateTimeout}) does, suspend the guest so the rest is copied while it is paused
+     * (libvirt resumes it on the target, unless {@code suspendOnTarget} asks otherwise, and on this
+     * host if the migration fails), or with {@code --timeout-postcopy} switch to post-copy. Runs on
+     * the poller thread; never throws.
+     */
+    private void onTimeout(Session s, Flight f) {
+        f.timeoutHandled = true;
+        long seconds = f.call.timeoutMs() / 1000;
+        if (f.postCopy) {
+            return; // already in post-copy: the guest runs on the target and the rest follows on demand
+        }
+        if (f.call.timeoutPostCopy()) {
+            try {
+                NativeLibvirt.startPostCopy(s.conn.pointer(), f.uuid);
+                f.postCopy = true;
+                LOG.info("migration of {} to {} not done after the {} s timeout: switched to post-copy", f.guest,
+                        f.request.target().host(), seconds);
+                f.progress.note("switched to post-copy when the " + seconds + " s timeout passed");
+            } catch (NativeLibvirt.NativeException e) {
+                LOG.warn("could not switch the migration of {} to post-copy at its {} s timeout: {}", f.guest, seconds, e.getMessage());
+                f.progress.note("could not switch to post-copy when the " + seconds + " s timeout passed (" + e.getMessage()
+                        + "); pre-copy went on");
+            }
+            return;
+        }
+        try {
+            if (state(f.dom.getInfo().state) != GuestState.RUNNING) {
+                return; // paused already (by its owner, or for the switch-over): nothing left to speed up
+            }
+            f.dom.suspend();
+            f.suspendedAtNs = System.nanoTime();
+            LOG.info("migration of {} to {} not done after the {} s timeout: suspended the guest so it completes paused",
+                    f.guest, f.request.target().host(), seconds);
+            f.progress.note("paused on " + host + " when the " + seconds + " s timeout passed and completed paused");
+        } catch (LibvirtException e) {
+            // Typically the migration ended in between; if not, it carries on live.
+            LOG.warn("could not suspend {} at its migration's {} s timeout: {}", f.guest, seconds, message(e));
+        }
+    }
+
+    private static void noteThrottle(Flight f) {
+        if (f.throttlePercent > 0) {
+            f.progress.note("auto-converge slowed the guest's vCPUs by up to " + f.throttlePercent + " %");
         }
     }
 
@@ -690,7 +829,13 @@ public final class LibvirtDriver implements HypervisorDriver {
                 f.apply(done, true);
             }
             MigrationStats now = f.statsNow();
-            return new MigrationStats(now.transferredMiB(), 0, now.rounds(), now.elapsedMs(), now.downtimeMs(), now.dirtyRateMiBps());
+            long downtimeMs = now.downtimeMs();
+            if (f.suspendedAtNs != 0) {
+                // QEMU counts only its own switch-over; the guest has been paused since the timeout suspended it.
+                long end = f.endNs == 0 ? System.nanoTime() : f.endNs;
+                downtimeMs = Math.max(downtimeMs, (end - f.suspendedAtNs) / 1_000_000);
+            }
+            return new MigrationStats(now.transferredMiB(), 0, now.rounds(), now.elapsedMs(), downtimeMs, now.dirtyRateMiBps());
         }
     }
 
@@ -810,6 +955,16 @@ public final class LibvirtDriver implements HypervisorDriver {
 
     private static String hint(String libvirtMessage, String destination) {
         String m = libvirtMessage.toLowerCase(Locale.ROOT);
+        if (m.contains("incremental storage migration")) {
+            return ". With copy-storage-inc the target must already have each disk image at the same path (copy or create"
+                    + " it there first), or use copy-storage-all";
+        }
+        if (m.contains("no storage pool with matching target path")) {
+            return ". Define a storage pool at that path on the target: copy-storage creates the disks in it";
+        }
+        if (m.contains("cache other than none")) {
+            return ". Set cache='none' on the guest's disks, or allow unsafe migration";
+        }
         if (m.contains("unsafe")) {
             return ". Use shared storage, copy storage, or allow unsafe migration";
         }
@@ -895,7 +1050,7 @@ public final class LibvirtDriver implements HypervisorDriver {
                 call = MigrationCall.of(request.mode(), request.options(), request.target());
             } catch (IllegalArgumentException e) {
                 // Only the switch to post-copy needs the call; the job itself is libvirtd's.
-                call = new MigrationCall(request.target().libvirtUri(), 0, Map.of(), 0, false);
+                call = new MigrationCall(request.target().libvirtUri(), 0, Map.of(), 0, false, 0, false);
             }
             GuestState state;
             String uuid;
@@ -948,6 +1103,7 @@ public final class LibvirtDriver implements HypervisorDriver {
                 }
             }
         } finally {
+            f.endNs = System.nanoTime();
             poller.cancel(false);
             synchronized (f) {
                 f.done = true;
@@ -964,6 +1120,7 @@ public final class LibvirtDriver implements HypervisorDriver {
         }
         if (end instanceof MigrationJob.Moved) {
             MigrationStats stats = completedStats(f);
+            noteThrottle(f);
             f.progress.progress(100, stats);
             return stats;
         }
@@ -1155,7 +1312,15 @@ public final class LibvirtDriver implements HypervisorDriver {
         volatile long lastQueryNs = Long.MIN_VALUE / 2;
         volatile double dirtyRateMiBps;
         volatile int iteration;
+        /** Highest vCPU throttle auto-converge applied, in percent. */
+        volatile int throttlePercent;
         boolean downtimeSet;
+        /** Virsh's timeout has been acted on, or found moot. */
+        volatile boolean timeoutHandled;
+        /** When the timeout suspended the guest, 0 when it did not; the guest stays paused until it runs on the target. */
+        volatile long suspendedAtNs;
+        /** When the migrating call returned. */
+        volatile long endNs;
         // guarded by this
         boolean done;
         int percent;
@@ -1192,6 +1357,7 @@ public final class LibvirtDriver implements HypervisorDriver {
             if (completed) {
                 downtimeMs = v.getOrDefault("downtime", downtimeMs);
             }
+            throttlePercent = (int) Math.max(throttlePercent, v.getOrDefault("auto_converge_throttle", 0L));
             long pageSize = v.getOrDefault("memory_page_size", 4096L);
             dirtyRateMiBps = v.getOrDefault("memory_dirty_rate", 0L) * pageSize / MIB;
         }

@@ -6,13 +6,12 @@ import org.libvirt.TypedIntParameter;
 import org.libvirt.TypedParameter;
 import org.libvirt.TypedStringParameter;
 import org.libvirt.TypedUlongParameter;
+import org.virtbalancer.agent.driver.MigrateUri;
 import org.virtbalancer.protocol.CopyStorage;
 import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationOptions;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -27,8 +26,15 @@ import java.util.Map;
  * @param maxDowntimeMs    set with {@code virDomainMigrateSetMaxDowntime} once the job runs; 0 = libvirt's default
  * @param startPostCopy    switch to post-copy with {@code virDomainMigrateStartPostCopy} when pre-copy has
  *                         not converged after {@link #POST_COPY_AFTER_ROUNDS} rounds
+ * @param timeoutMs        virsh's {@code --timeout}: when the live migration has run this long and is not done,
+ *                         suspend the guest ({@code virDomainSuspend}) so it completes paused, or with
+ *                         {@code timeoutPostCopy} switch to post-copy; 0 = never
+ * @param timeoutPostCopy  virsh's {@code --timeout-postcopy}: at the timeout switch to post-copy instead of
+ *                         suspending; the switch then waits for the timeout instead of coming after
+ *                         {@link #POST_COPY_AFTER_ROUNDS} rounds, as with virsh
  */
-record MigrationCall(String destination, int flags, Map<String, Object> params, long maxDowntimeMs, boolean startPostCopy) {
+record MigrationCall(String destination, int flags, Map<String, Object> params, long maxDowntimeMs, boolean startPostCopy,
+                     long timeoutMs, boolean timeoutPostCopy) {
     /** As the simulated driver and the planner's pre-copy model: post-copy starts with the third round. */
     static final int POST_COPY_AFTER_ROUNDS = 2;
 
@@ -85,12 +91,16 @@ record MigrationCall(String destination, int flags, Map<String, Object> params, 
         if (o.bandwidthMiBps() > 0) {
             params.put(DomainMigrateParameters.VIR_MIGRATE_PARAM_BANDWIDTH, o.bandwidthMiBps());
         }
-        String migrateUri = migrateUri(o.migrateUri(), target);
+        String migrateUri = MigrateUri.resolve(o.migrateUri(), target);
         if (!migrateUri.isEmpty() && mode != MigrationMode.OFFLINE) {
             params.put(DomainMigrateParameters.VIR_MIGRATE_PARAM_URI, migrateUri);
         }
+        // As virsh, the timeout acts on live migrations only: a non-live one has paused the guest from the start.
+        boolean live = mode == MigrationMode.LIVE;
+        long timeoutMs = live ? o.timeoutS() * 1000 : 0;
+        boolean timeoutPostCopy = live && o.timeoutPostCopy() && timeoutMs > 0;
         return new MigrationCall(target.libvirtUri(), flags, params, mode == MigrationMode.OFFLINE ? 0 : o.maxDowntimeMs(),
-                o.postCopy() && mode == MigrationMode.LIVE);
+                o.postCopy() && live && !timeoutPostCopy, timeoutMs, timeoutPostCopy);
     }
 
     /** The parameters as libvirt-java passes them to {@code virDomainMigrateToURI3}. */
@@ -102,34 +112,5 @@ record MigrationCall(String destination, int flags, Map<String, Object> params, 
                     : new TypedUlongParameter(e.getKey(), (Long) v);
             return p;
         }).toArray(TypedParameter[]::new);
-    }
-
-    /**
-     * {@code tcp://<target migration address>}, or the request's own migrate URI when it names that
-     * same address (it may add a port): a command must not steer the memory stream anywhere else.
-     */
-    private static String migrateUri(String requested, HostFacts target) {
-        String address = target.migrationAddress();
-        if (requested.isEmpty()) {
-            return address.isEmpty() ? "" : "tcp://" + (address.contains(":") && !address.startsWith("[") ? "[" + address + "]" : address);
-        }
-        String host;
-        try {
-            URI u = new URI(requested);
-            host = u.getHost();
-            if (!"tcp".equals(u.getScheme()) || host == null) {
-                throw new URISyntaxException(requested, "expected tcp://address[:port]");
-            }
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("migrate URI '" + requested + "' is not of the form tcp://address[:port]:"
-                    + " give the target's migration address or leave it empty", e);
-        }
-        String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-        if (address.isEmpty() || !bare.equalsIgnoreCase(address)) {
-            throw new IllegalArgumentException("migrate URI '" + requested + "' does not point at target host " + target.host()
-                    + "'s migration address" + (address.isEmpty() ? " (it has none in the inventory)" : " " + address)
-                    + ": leave migrateUri empty or use that address");
-        }
-        return requested;
     }
 }

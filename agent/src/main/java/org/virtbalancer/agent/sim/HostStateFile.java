@@ -38,7 +38,7 @@ final class HostStateFile {
     /** A guest as the host's hypervisor knows it; {@code cpuCores} or {@code trace} says where its CPU load comes from. */
     record Guest(String name, String uuid, int vcpus, long memoryMiB, GuestState state, boolean persistent,
                  double dirtyRateMiBps, Double cpuCores, String trace, int traceOffset, double netMiBps, double diskMiBps,
-                 List<Disk> disks, Map<String, String> labels) {}
+                 List<Disk> disks, Map<String, String> labels, Boolean pausedSinceArrival) {}
 
     /**
      * A migration out of this host in flight: everything needed to replay its timeline, which depends

@@ -2,10 +2,14 @@ package org.virtbalancer.agent.sim;
 
 import org.virtbalancer.agent.driver.DriverException;
 import org.virtbalancer.agent.driver.HypervisorDriver;
+import org.virtbalancer.agent.driver.MigrateUri;
 import org.virtbalancer.agent.driver.MigrationException;
 import org.virtbalancer.agent.driver.MigrationJob;
 import org.virtbalancer.agent.driver.MigrationProgress;
 import org.virtbalancer.agent.driver.MigrationRequest;
+import org.virtbalancer.agent.driver.PausedArrival;
+import org.virtbalancer.protocol.CopyStorage;
+import org.virtbalancer.protocol.Disk;
 import org.virtbalancer.protocol.DomainEvent;
 import org.virtbalancer.protocol.DomainEventKind;
 import org.virtbalancer.protocol.GuestDescriptor;
@@ -16,6 +20,7 @@ import org.virtbalancer.protocol.HostLoad;
 import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationOptions;
 import org.virtbalancer.protocol.MigrationStats;
+import org.virtbalancer.protocol.StoragePool;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -24,11 +29,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -45,6 +52,17 @@ import java.util.function.Supplier;
  * time divided by {@code migrationSpeedup}; their stats are in simulated (unscaled) time. Not
  * modelled: link sharing between concurrent migrations, storage copy time, compression and
  * parallel connections, and dirty-rate changes during a migration.
+ *
+ * <p>virsh's semantics are libvirt's as seen on real hosts (RealLibvirtMigrationTest): the
+ * definitions follow {@code persistent} and {@code undefineSource}; a guest paused before the
+ * migration, or migrated with {@code suspendOnTarget}, is paused on the target, any other runs
+ * there, also one that virsh's {@code --timeout} paused mid-way; a guest that arrived paused is
+ * refused another migration until it has run ({@link PausedArrival}, {@link #resume}); a failed
+ * or aborted migration leaves the guest on the source as it was before. Storage is checked as libvirt checks it: a
+ * writable disk outside shared storage needs {@code unsafe} or a storage copy, one on shared
+ * storage needs cache mode {@code none} (or {@code directsync}) unless {@code unsafe}; a storage
+ * copy needs a pool at the same path on the target and, incremental, the image already there
+ * ({@link #addImage}). The migrate URI may only name the target's own migration address.
  *
  * <h2>The hypervisor carries a migration, not the agent</h2>
  * Our libvirt driver always migrates peer-to-peer ({@code VIR_MIGRATE_PEER2PEER}): the agent makes
@@ -79,7 +97,8 @@ import java.util.function.Supplier;
  * once, the others run on. A migration's state is written to its target's file before its
  * source's, and the source's file (which holds the flight) decides: a completion cut short between
  * the two writes is simply applied again. Not kept: {@link #failNextMigration} hooks not yet used,
- * and {@link #removeHost} (a removed host comes back as it was with the next process).
+ * images added with {@link #addImage} or copied by a migration, and {@link #removeHost} (a
+ * removed host comes back as it was with the next process).
  *
  * <p>Thread-safe; state changes hold the fabric's lock, migrations wait outside it.
  */
@@ -328,6 +347,38 @@ public final class SimulatedFabric {
         emit(events);
     }
 
+    /** Pauses a running guest, as {@code virsh suspend} does, with libvirt's event. */
+    public void suspend(String host, String name) {
+        setRunning(host, name, false);
+    }
+
+    /** Resumes a paused guest, as {@code virsh resume} does, with libvirt's event. */
+    public void resume(String host, String name) {
+        setRunning(host, name, true);
+    }
+
+    private void setRunning(String host, String name, boolean run) {
+        List<DomainEvent> events = new ArrayList<>();
+        synchronized (this) {
+            settleDue(events);
+            SimGuest g = requireHost(host).guests.get(name);
+            GuestState from = run ? GuestState.PAUSED : GuestState.RUNNING;
+            if (g == null || g.state != from) {
+                throw new IllegalArgumentException("host " + host + " has no " + from.name().toLowerCase() + " guest named " + name
+                        + ": check its name and state");
+            }
+            Flight f = flights.get(name);
+            if (f != null && f.source.equals(host)) {
+                throw new IllegalArgumentException("guest " + name + " is migrating from " + host + ": wait for the migration to end");
+            }
+            g.state = run ? GuestState.RUNNING : GuestState.PAUSED;
+            g.pausedSinceArrival = false;
+            events.add(event(host, name, run ? DomainEventKind.RESUMED : DomainEventKind.SUSPENDED, run ? "unpaused" : "paused"));
+            save(host);
+        }
+        emit(events);
+    }
+
     /** Pins the guest's CPU load to {@code cores}, replacing its trace. */
     public synchronized void setConstantCpu(String guest, double cores) {
         find(guest).cpu = CpuSource.constant(cores);
@@ -367,6 +418,14 @@ public final class SimulatedFabric {
         }
         find(guest).dirtyRateMiBps = mibPerSecond;
         saveHostOf(guest);
+    }
+
+    /**
+     * An image file at {@code path} on {@code host}'s own storage, as an operator creates one on the
+     * target before a {@code copy-storage-inc} migration (libvirt does not create those).
+     */
+    public synchronized void addImage(String host, String path) {
+        requireHost(host).images.add(Objects.requireNonNull(path, "path"));
     }
 
     /** The next migration of {@code guest} fails half-way with {@code reason}. */
@@ -566,6 +625,7 @@ public final class SimulatedFabric {
                     if (outcome.failure != null) {
                         throw new MigrationException(outcome.failure, outcome.stats);
                     }
+                    notes(f).forEach(progress::note);
                     progress.progress(100, outcome.stats);
                     return outcome.stats;
                 }
@@ -646,6 +706,9 @@ public final class SimulatedFabric {
                 throw refused("guest " + guest + " is " + g.state.name().toLowerCase() + ", not running or paused: use OFFLINE"
                         + " migration with persistent to move its definition, or start it first");
             }
+            if (g.state == GuestState.PAUSED && g.pausedSinceArrival) {
+                throw refused(PausedArrival.refusal(guest, source, s.facts.qemuVersion()));
+            }
             long used = t.guests.values().stream().filter(x -> x.state.isActive()).mapToLong(x -> x.memoryMiB).sum() + t.reservedMiB;
             if (used + g.memoryMiB > t.facts.memoryMiB()) {
                 throw refused("target host " + target + " has " + Math.max(0, t.facts.memoryMiB() - used) + " MiB free but guest "
@@ -657,12 +720,73 @@ public final class SimulatedFabric {
             throw refused("a guest named " + guest + " is already " + existing.state.name().toLowerCase() + " on " + target
                     + ": rename or remove one of them first");
         }
+        try {
+            MigrateUri.resolve(request.options().migrateUri(), request.target());
+        } catch (IllegalArgumentException e) {
+            throw refused(e.getMessage());
+        }
+        if (mode != MigrationMode.OFFLINE) {
+            String storage = storageRefusal(s, t, g, request.options());
+            if (storage != null) {
+                throw refused("libvirt refused to migrate " + guest + " to " + target + ": " + storage);
+            }
+        }
         return g;
     }
 
+    /** Pool types whose volumes every host mounting them sees: what libvirt counts as shared storage. */
+    private static final Set<String> SHARED_POOL_TYPES = Set.of("netfs", "gluster", "rbd", "sheepdog", "vstorage");
+
+    /**
+     * libvirt's storage checks in its words: the target's pre-creation of copied disks, then
+     * {@code qemuMigrationSrcIsSafe} for the disks that are not copied; null when it would go ahead.
+     */
+    private static String storageRefusal(SimHost s, SimHost t, SimGuest g, MigrationOptions o) {
+        for (Disk d : g.spec.disks()) {
+            if (d.source().isEmpty() || d.readOnly()) {
+                continue; // empty drives and read-only media are safe and are not copied
+            }
+            StoragePool pool = s.facts.pools().stream().filter(p -> p.name().equals(d.pool())).findFirst().orElse(null);
+            boolean shared = pool != null && SHARED_POOL_TYPES.contains(pool.type());
+            if (o.copyStorage() != CopyStorage.NONE) {
+                String dir = d.source().contains("/") ? d.source().substring(0, d.source().lastIndexOf('/')) : "";
+                boolean sameDir = t.facts.pools().stream().anyMatch(p -> p.targetPath().equals(dir)
+                        && (!shared || SHARED_POOL_TYPES.contains(p.type())));
+                if (t.images.contains(d.source()) || (shared && sameDir)) {
+                    continue; // already there: libvirt skips pre-creating it
+                }
+                if (o.copyStorage() == CopyStorage.INCREMENTAL) {
+                    return "Operation not supported: pre-creation of storage targets for incremental storage migration is not"
+                            + " supported; the guest stays on " + s.facts.host() + ". With copy-storage-inc the target must"
+                            + " already have " + d.source() + " (copy or create it there first), or use copy-storage-all";
+                }
+                if (!sameDir) {
+                    return "Storage pool not found: no storage pool with matching target path '" + dir + "'; the guest stays on "
+                            + s.facts.host() + ". Define a storage pool at " + dir + " on " + t.facts.host()
+                            + " for the copy of " + d.target();
+                }
+                continue;
+            }
+            if (o.unsafe()) {
+                continue;
+            }
+            if (!shared) {
+                return "Unsafe migration: Migration without shared storage is unsafe; the guest stays on " + s.facts.host()
+                        + ". Use shared storage (" + d.target() + " is " + (pool == null ? "in no known pool"
+                        : "in " + pool.type() + " pool " + pool.name()) + "), copy storage, or allow unsafe migration";
+            }
+            if (!pool.type().equals("rbd") && !d.cache().equals("none") && !d.cache().equals("directsync")) {
+                return "Unsafe migration: Migration may lead to data corruption if disks use cache other than none or directsync;"
+                        + " the guest stays on " + s.facts.host() + ". Set cache='none' on " + d.target()
+                        + ", or allow unsafe migration";
+            }
+        }
+        return null;
+    }
+
     /** The guest is on the target now: apply libvirt's definition semantics and emit its events. */
-    private void complete(String guest, MigrationMode mode, MigrationOptions o, SimHost s, SimHost t, SimGuest g,
-                          List<DomainEvent> events) {
+    private void complete(String guest, MigrationMode mode, MigrationOptions o, GuestState before, SimHost s, SimHost t,
+                          SimGuest g, List<DomainEvent> events) {
         String source = s.facts.host();
         String target = t.facts.host();
         boolean overwrote = t.guests.containsKey(guest);
@@ -675,9 +799,13 @@ public final class SimulatedFabric {
             }
             return;
         }
-        // libvirt resumes the guest on the target unless told to leave it paused.
-        GuestState onTarget = o.suspendOnTarget() ? GuestState.PAUSED : GuestState.RUNNING;
-        t.guests.put(guest, g.copy(onTarget, o.persistent()));
+        // libvirt resumes the guest on the target unless told to leave it paused, or it was paused before the migration
+        // began (libvirt then adds VIR_MIGRATE_PAUSED itself). A guest that virsh's timeout paused mid-way runs again.
+        boolean paused = o.suspendOnTarget() || before == GuestState.PAUSED;
+        GuestState onTarget = paused ? GuestState.PAUSED : GuestState.RUNNING;
+        SimGuest arrived = g.copy(onTarget, o.persistent());
+        arrived.pausedSinceArrival = paused;
+        t.guests.put(guest, arrived);
         events.add(event(source, guest, DomainEventKind.MIGRATED_OUT, "migrated"));
         if (g.persistent && !o.undefineSource()) {
             s.guests.put(guest, g.copy(GuestState.SHUTOFF, true));
@@ -691,7 +819,7 @@ public final class SimulatedFabric {
         if (o.persistent()) {
             events.add(event(target, guest, DomainEventKind.DEFINED, overwrote ? "updated" : "added"));
         }
-        events.add(o.suspendOnTarget()
+        events.add(paused
                 ? event(target, guest, DomainEventKind.SUSPENDED, "paused")
                 : event(target, guest, DomainEventKind.RESUMED, "migrated"));
     }
@@ -702,7 +830,7 @@ public final class SimulatedFabric {
                                       double bandwidthMiBps) {
         return switch (mode) {
             case LIVE -> MigrationPlan.live(memoryMiB, dirtyMiBps, bandwidthMiBps, options.maxDowntimeMs(), options.autoConverge(),
-                    options.postCopy());
+                    options.postCopy(), options.timeoutS() * 1000, options.timeoutPostCopy());
             case NON_LIVE -> MigrationPlan.nonLive(memoryMiB, bandwidthMiBps);
             case OFFLINE -> MigrationPlan.offline();
         };
@@ -751,6 +879,7 @@ public final class SimulatedFabric {
             return;
         }
         double sim = simMs(f, now);
+        pauseAtTimeout(f, sim, events);
         MigrationPlan plan = f.plan;
         String failure;
         double at;
@@ -786,7 +915,10 @@ public final class SimulatedFabric {
                 events.add(event(f.source, f.guest, DomainEventKind.RESUMED, "migrated"));
             }
         } else {
-            complete(f.guest, f.mode, f.options, s, t, g, events);
+            if (f.options.copyStorage() != CopyStorage.NONE && f.mode != MigrationMode.OFFLINE) {
+                g.spec.disks().stream().filter(d -> !d.source().isEmpty() && !d.readOnly()).forEach(d -> t.images.add(d.source()));
+            }
+            complete(f.guest, f.mode, f.options, f.originalState, s, t, g, events);
             stats = plan.statsAt(plan.totalMs());
         }
         f.outcome = new Outcome(failure, stats);
@@ -804,6 +936,49 @@ public final class SimulatedFabric {
         }
     }
 
+    /**
+     * Virsh's {@code --timeout}: once the migration has run that long (in its own, simulated, time)
+     * without ending, the guest is paused on the source, as {@code virDomainSuspend} does, and the rest
+     * is copied while it is paused. Caller holds the lock.
+     */
+    private void pauseAtTimeout(Flight f, double sim, List<DomainEvent> events) {
+        if (f.plan.timeoutAction() != MigrationPlan.TimeoutAction.SUSPENDED) {
+            return;
+        }
+        double at = f.plan.timeoutMs();
+        double reached = f.stopReason != null ? f.stoppedAtMs : sim;
+        if (reached < at || (f.failAtMs != null && f.failAtMs <= at)) {
+            return;
+        }
+        SimHost s = hosts.get(f.source);
+        SimGuest g = s == null ? null : s.guests.get(f.guest);
+        if (g != null && g.state == GuestState.RUNNING) {
+            g.state = GuestState.PAUSED;
+            events.add(event(f.source, f.guest, DomainEventKind.SUSPENDED, "paused"));
+            save(f.source);
+        }
+    }
+
+    /** What the outcome of a completed migration should tell about how it ran, as the libvirt driver notes it. */
+    private static List<String> notes(Flight f) {
+        List<String> notes = new ArrayList<>();
+        MigrationPlan plan = f.plan;
+        if (plan.throttlePercent() > 0) {
+            notes.add("auto-converge slowed the guest's vCPUs by up to " + plan.throttlePercent() + " %");
+        }
+        switch (plan.timeoutAction()) {
+            case SUSPENDED -> notes.add("paused on " + f.source + " when the " + f.options.timeoutS()
+                    + " s timeout passed and completed paused");
+            case POST_COPY -> notes.add("switched to post-copy when the " + f.options.timeoutS() + " s timeout passed");
+            case NONE -> {
+                if (plan.postCopyAfterRounds() >= 0) {
+                    notes.add("switched to post-copy after " + plan.postCopyAfterRounds() + " pre-copy rounds");
+                }
+            }
+        }
+        return notes;
+    }
+
     private void placeGuest(String host, GuestSpec spec, List<DomainEvent> events) {
         SimHost h = requireHost(host);
         SimGuest existing = h.guests.get(spec.name());
@@ -814,6 +989,7 @@ public final class SimulatedFabric {
             traces.percent(tr.name(), 0);
         }
         h.guests.put(spec.name(), new SimGuest(spec));
+        spec.disks().stream().map(Disk::source).filter(x -> !x.isEmpty()).forEach(h.images::add);
         if (spec.persistent()) {
             events.add(event(host, spec.name(), DomainEventKind.DEFINED, "added"));
         }
@@ -898,7 +1074,7 @@ public final class SimulatedFabric {
                 g.memoryMiB, g.state, g.persistent, g.dirtyRateMiBps,
                 g.cpu instanceof CpuSource.Constant c ? c.cores() : null,
                 g.cpu instanceof CpuSource.Trace t ? t.name() : null, g.cpu instanceof CpuSource.Trace t ? t.offset() : 0,
-                g.netMiBps, g.diskMiBps, g.spec.disks(), g.spec.labels())).toList();
+                g.netMiBps, g.diskMiBps, g.spec.disks(), g.spec.labels(), g.pausedSinceArrival)).toList();
         List<HostStateFile.Flight> out = flights.values().stream().filter(f -> f.source.equals(host) && f.outcome == null)
                 .map(f -> new HostStateFile.Flight(f.guest, f.target, f.mode, f.options, f.startMs, f.deadlineMs, f.originalState,
                         f.memoryMiB, f.dirtyRateMiBps, f.bandwidthMiBps, f.failAtMs, f.injectedFailure)).toList();
@@ -928,7 +1104,10 @@ public final class SimulatedFabric {
             GuestSpec spec = new GuestSpec(s.name(), s.vcpus(), s.memoryMiB(), specState, s.persistent() || specState == GuestState.SHUTOFF,
                     s.dirtyRateMiBps(), cpu, s.netMiBps(), s.diskMiBps(), s.disks() == null ? List.of() : s.disks(),
                     s.labels() == null ? Map.of() : s.labels());
-            h.guests.put(s.name(), new SimGuest(spec, s.uuid(), s.state(), s.persistent(), s.dirtyRateMiBps(), cpu));
+            SimGuest restored = new SimGuest(spec, s.uuid(), s.state(), s.persistent(), s.dirtyRateMiBps(), cpu);
+            restored.pausedSinceArrival = Boolean.TRUE.equals(s.pausedSinceArrival());
+            h.guests.put(s.name(), restored);
+            spec.disks().stream().map(Disk::source).filter(x -> !x.isEmpty()).forEach(h.images::add);
         }
         for (HostStateFile.FinishedJob j : saved.finished()) {
             h.finished.put(j.guest(), new FinishedJob(j.target(), j.succeeded(), j.reason() == null ? "" : j.reason(),
@@ -954,6 +1133,8 @@ public final class SimulatedFabric {
         final Map<String, SimGuest> guests = new LinkedHashMap<>();
         /** How the last migration of each guest out of this host ended. */
         final Map<String, FinishedJob> finished = new LinkedHashMap<>();
+        /** Image files on this host's own storage: its guests' and those added or copied here. */
+        final Set<String> images = new HashSet<>();
         long reservedMiB;
 
         SimHost(HostSpec s) {
@@ -975,6 +1156,8 @@ public final class SimulatedFabric {
         boolean persistent;
         double dirtyRateMiBps;
         CpuSource cpu;
+        /** Paused since a migration brought it to its host, and it has not run there since ({@link PausedArrival}). */
+        boolean pausedSinceArrival;
 
         SimGuest(GuestSpec s) {
             this(s, UUID.nameUUIDFromBytes(s.name().getBytes(StandardCharsets.UTF_8)).toString(), s.state(), s.persistent(),

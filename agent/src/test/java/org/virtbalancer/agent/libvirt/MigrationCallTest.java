@@ -114,6 +114,28 @@ class MigrationCallTest {
     }
 
     @Test
+    void virshsTimeoutActsOnLiveMigrationsAndTimeoutPostCopyMovesTheSwitchToPostCopyToTheTimeout() {
+        MigrationOptions timeout = new MigrationOptions(true, true, false, CopyStorage.NONE, 0, "", 0, false, 0, false, true, false,
+                0, 30, false);
+        MigrationOptions timeoutPostCopy = new MigrationOptions(true, true, false, CopyStorage.NONE, 0, "", 0, false, 0, false, true,
+                false, 0, 30, true);
+
+        MigrationCall suspend = MigrationCall.of(MigrationMode.LIVE, timeout, target(""));
+        MigrationCall switchOver = MigrationCall.of(MigrationMode.LIVE, timeoutPostCopy, target(""));
+        MigrationCall nonLive = MigrationCall.of(MigrationMode.NON_LIVE, timeout, target(""));
+
+        assertEquals(30_000, suspend.timeoutMs());
+        assertFalse(suspend.timeoutPostCopy(), "at the timeout the guest is suspended");
+        assertTrue(suspend.startPostCopy(), "post-copy still comes after the pre-copy rounds");
+        assertEquals(30_000, switchOver.timeoutMs());
+        assertTrue(switchOver.timeoutPostCopy());
+        assertFalse(switchOver.startPostCopy(), "with --timeout-postcopy the switch waits for the timeout, as in virsh");
+        assertEquals(LIVE | PEER2PEER | PERSIST_DEST | UNDEFINE_SOURCE | POSTCOPY, switchOver.flags(), "no flag of its own");
+        assertEquals(0, nonLive.timeoutMs(), "a non-live migration pauses the guest from the start");
+        assertFalse(nonLive.timeoutPostCopy());
+    }
+
+    @Test
     void targetWithoutLibvirtUriIsRefused() {
         HostFacts noUri = new HostFacts("host-b", "x86_64", "", 8, 16384, 1250, "QEMU", "", "", "", "", "", Map.of(), List.of(),
                 QemuIdentity.UNKNOWN);

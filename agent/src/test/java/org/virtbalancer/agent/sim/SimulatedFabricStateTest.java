@@ -70,6 +70,23 @@ class SimulatedFabricStateTest {
     }
 
     @Test
+    void aGuestThatArrivedPausedIsStillRefusedAfterARestartUntilItHasRun() throws Exception {
+        SimulatedFabric before = fabric(Clock.systemUTC(), 1000);
+        before.driver("a").migrate(new MigrationRequest("vm", before.hostFacts("b").orElseThrow(), MigrationMode.LIVE,
+                MigrationOptions.move().withSuspendOnTarget(true), Instant.now().plusSeconds(60)), (p, s) -> { });
+
+        SimulatedFabric restarted = fabric(Clock.systemUTC(), 1000);
+        MigrationRequest back = new MigrationRequest("vm", restarted.hostFacts("a").orElseThrow(), MigrationMode.LIVE,
+                MigrationOptions.move(), Instant.now().plusSeconds(60));
+        MigrationException refused = assertThrows(MigrationException.class, () -> restarted.driver("b").migrate(back, (p, s) -> { }));
+        assertTrue(refused.reason().contains("has not run there since"), refused.reason());
+
+        restarted.resume("b", "vm");
+        restarted.driver("b").migrate(back, (p, s) -> { });
+        assertEquals(GuestState.RUNNING, restarted.guest("a", "vm").orElseThrow().state());
+    }
+
+    @Test
     void aMigrationWhoseAgentDiedRunsOnAndEndsOnTheTargetAtStartPlusDuration() throws Exception {
         SimulatedFabric before = fabric(clock, 1);
         startAndLoseTheAgent(before, "vm", clock.instant().plusSeconds(3600));

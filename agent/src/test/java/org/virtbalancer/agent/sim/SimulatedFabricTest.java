@@ -6,7 +6,9 @@ import org.virtbalancer.agent.driver.DriverException;
 import org.virtbalancer.agent.driver.HypervisorDriver;
 import org.virtbalancer.agent.driver.MigrationException;
 import org.virtbalancer.agent.driver.MigrationRequest;
+import org.virtbalancer.agent.driver.MigrationProgress;
 import org.virtbalancer.protocol.CopyStorage;
+import org.virtbalancer.protocol.Disk;
 import org.virtbalancer.protocol.DomainEvent;
 import org.virtbalancer.protocol.GuestDescriptor;
 import org.virtbalancer.protocol.GuestState;
@@ -17,6 +19,7 @@ import org.virtbalancer.protocol.MigrationStats;
 import org.virtbalancer.protocol.PreCopyModel;
 import org.virtbalancer.protocol.QemuIdentity;
 import org.virtbalancer.protocol.StoragePool;
+import org.virtbalancer.protocol.VirshMigrate;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -70,6 +73,33 @@ class SimulatedFabricTest {
 
     private MigrationStats migrate(String guest, MigrationMode mode, MigrationOptions o) throws MigrationException {
         return a.migrate(request(guest, "host-b", mode, o), (p, s) -> { });
+    }
+
+    /** virsh migrate's options as an operator types them, e.g. {@code --live --persistent --timeout 3}. */
+    static VirshMigrate virsh(String line) {
+        List<String> t = List.of(line.trim().split("\\s+"));
+        java.util.function.Function<String, String> value = f -> t.contains(f) ? t.get(t.indexOf(f) + 1) : "";
+        java.util.function.Function<String, Long> number = f -> t.contains(f) ? Long.parseLong(value.apply(f)) : 0L;
+        return new VirshMigrate(t.contains("--live"), t.contains("--offline"), t.contains("--persistent"),
+                t.contains("--undefinesource"), t.contains("--suspend"), t.contains("--copy-storage-all"),
+                t.contains("--copy-storage-inc"), t.contains("--parallel"), number.apply("--parallel-connections").intValue(),
+                number.apply("--bandwidth"), value.apply("--migrateuri"), t.contains("--unsafe"), t.contains("--auto-converge"),
+                t.contains("--postcopy"), number.apply("--timeout"), t.contains("--timeout-postcopy"));
+    }
+
+    /** A migration of {@code guest} from host-a to {@code target} with virsh's options; what the driver noted lands in {@code notes}. */
+    private MigrationStats migrate(String guest, String target, String virshOptions, List<String> notes) throws MigrationException {
+        VirshMigrate v = virsh(virshOptions);
+        return a.migrate(request(guest, target, v.mode(), v.options()), new MigrationProgress() {
+            @Override
+            public void progress(int percent, MigrationStats stats) {
+            }
+
+            @Override
+            public void note(String text) {
+                notes.add(text);
+            }
+        });
     }
 
     private List<String> eventsOf(String host, String guest) {
@@ -136,7 +166,8 @@ class SimulatedFabricTest {
         fabric.addGuest("host-a", GuestSpec.of("heavy2").withMemoryMiB(1024).withDirtyRateMiBps(1500));
         assertFalse(PreCopyModel.live(1024, 1500, 1000, 0, false, false).converges());
 
-        MigrationStats auto = migrate("heavy1", MigrationMode.LIVE, converging(true, false));
+        List<String> autoNotes = new CopyOnWriteArrayList<>();
+        MigrationStats auto = migrate("heavy1", "host-b", "--live --persistent --undefinesource --auto-converge", autoNotes);
         MigrationStats post = migrate("heavy2", MigrationMode.LIVE, converging(false, true));
 
         PreCopyModel.Prediction pa = PreCopyModel.live(1024, 1500, 1000, 0, true, false);
@@ -149,6 +180,9 @@ class SimulatedFabricTest {
         assertEquals(Math.round(pp.durationMs()), post.elapsedMs());
         assertEquals("host-b", fabric.hostOf("heavy1").orElseThrow());
         assertEquals("host-b", fabric.hostOf("heavy2").orElseThrow());
+        // Throttled after each round from round 2 on, as the model says.
+        long throttle = Math.round(100 * (1 - Math.pow(PreCopyModel.AUTO_CONVERGE_FACTOR, pa.rounds() - 1)));
+        assertEquals(List.of("auto-converge slowed the guest's vCPUs by up to " + throttle + " %"), autoNotes);
     }
 
     @Test
@@ -181,6 +215,11 @@ class SimulatedFabricTest {
         MigrationException liveOfShutOff = assertThrows(MigrationException.class,
                 () -> migrate("cold", MigrationMode.LIVE, MigrationOptions.move()));
         assertTrue(liveOfShutOff.reason().contains("OFFLINE"), liveOfShutOff.reason());
+        MigrationException nonLiveOfShutOff = assertThrows(MigrationException.class,
+                () -> migrate("cold", MigrationMode.NON_LIVE, MigrationOptions.move()));
+        assertTrue(nonLiveOfShutOff.reason().contains("not running or paused"), nonLiveOfShutOff.reason());
+        assertEquals(GuestState.RUNNING, fabric.guest("host-a", "running").orElseThrow().state());
+        assertTrue(fabric.guest("host-b", "running").isEmpty() && fabric.guest("host-b", "cold").isEmpty(), "nothing moved");
 
         MigrationStats stats = migrate("cold", MigrationMode.OFFLINE, options(true, false, false));
 
@@ -199,22 +238,237 @@ class SimulatedFabricTest {
     }
 
     @Test
-    void suspendOnTargetLeavesTheGuestPausedAndAPausedGuestIsOtherwiseResumed() throws Exception {
+    void suspendOnTargetLeavesTheGuestPausedAndAGuestPausedBeforehandStaysPaused() throws Exception {
         fabric.addGuest("host-a", GuestSpec.of("one"));
         fabric.addGuest("host-a", GuestSpec.of("two").withState(GuestState.PAUSED));
         fabric.addGuest("host-a", GuestSpec.of("three").withState(GuestState.PAUSED));
+        fabric.addGuest("host-a", GuestSpec.of("four").withState(GuestState.PAUSED));
+        fabric.addGuest("host-a", GuestSpec.of("five"));
         events.clear();
 
         migrate("one", MigrationMode.LIVE, MigrationOptions.move().withSuspendOnTarget(true));
         migrate("two", MigrationMode.LIVE, MigrationOptions.move().withSuspendOnTarget(true));
         migrate("three", MigrationMode.LIVE, MigrationOptions.move());
+        migrate("four", MigrationMode.NON_LIVE, MigrationOptions.move());
+        migrate("five", MigrationMode.NON_LIVE, MigrationOptions.move());
 
         assertEquals(GuestState.PAUSED, fabric.guest("host-b", "one").orElseThrow().state());
         assertEquals(GuestState.PAUSED, fabric.guest("host-b", "two").orElseThrow().state());
-        assertEquals(GuestState.RUNNING, fabric.guest("host-b", "three").orElseThrow().state(),
-                "libvirt resumes a paused guest on the target unless told to leave it paused");
-        assertEquals("SUSPENDED/paused", eventsOf("host-b", "one").get(eventsOf("host-b", "one").size() - 1));
-        assertEquals("RESUMED/migrated", eventsOf("host-b", "three").get(eventsOf("host-b", "three").size() - 1));
+        // As on the real test bed (libvirt 9): libvirt adds VIR_MIGRATE_PAUSED itself when the guest is paused as it begins.
+        assertEquals(GuestState.PAUSED, fabric.guest("host-b", "three").orElseThrow().state(),
+                "a guest paused before the migration stays paused on the target");
+        assertEquals(GuestState.PAUSED, fabric.guest("host-b", "four").orElseThrow().state());
+        assertEquals(GuestState.RUNNING, fabric.guest("host-b", "five").orElseThrow().state(),
+                "a running guest that non-live migration paused runs again on the target");
+        assertEquals(List.of("MIGRATED_IN/migrated", "DEFINED/added", "SUSPENDED/paused"), eventsOf("host-b", "one"));
+        assertEquals(List.of("MIGRATED_IN/migrated", "DEFINED/added", "SUSPENDED/paused"), eventsOf("host-b", "three"));
+        assertEquals("RESUMED/migrated", eventsOf("host-b", "five").get(eventsOf("host-b", "five").size() - 1));
+
+        // Arrived paused and never ran on host-b: QEMU 7.2 would abort moving it on (see PausedArrival), so it is refused.
+        MigrationException again = assertThrows(MigrationException.class, () -> b.migrate(new MigrationRequest("one",
+                fabric.hostFacts("host-a").orElseThrow(), MigrationMode.LIVE, MigrationOptions.move(), Instant.now().plusSeconds(60)),
+                (p, st) -> { }));
+        assertTrue(again.reason().contains("has been paused since a migration brought it to host-b and has not run there since"),
+                again.reason());
+        assertTrue(again.reason().contains("Resume it once (virsh resume one)"), again.reason());
+        assertEquals(GuestState.PAUSED, fabric.guest("host-b", "one").orElseThrow().state());
+        // Once it has run, it moves, and a guest paused again by its owner stays paused on the target.
+        fabric.resume("host-b", "one");
+        fabric.suspend("host-b", "one");
+        b.migrate(new MigrationRequest("one", fabric.hostFacts("host-a").orElseThrow(), MigrationMode.LIVE, MigrationOptions.move(),
+                Instant.now().plusSeconds(60)), (p, st) -> { });
+        assertEquals(GuestState.PAUSED, fabric.guest("host-a", "one").orElseThrow().state());
+        assertTrue(eventsOf("host-b", "one").containsAll(List.of("RESUMED/unpaused", "SUSPENDED/paused")));
+    }
+
+    @Test
+    void timeoutPausesALiveMigrationThatHasNotConvergedAndTheGuestThenRunsOnTheTarget() throws Exception {
+        // 1024 MiB rewritten at 2000 MiB/s over a 1000 MiB/s link never converges (see the test above).
+        fabric.addGuest("host-a", GuestSpec.of("db").withMemoryMiB(1024).withDirtyRateMiBps(2000));
+        fabric.addGuest("host-a", GuestSpec.of("db2").withMemoryMiB(1024).withDirtyRateMiBps(2000));
+        events.clear();
+        List<String> notes = new CopyOnWriteArrayList<>();
+
+        MigrationStats stats = migrate("db", "host-b", "--live --persistent --undefinesource --timeout 3", notes);
+
+        // Two whole rounds of 1024 ms, the third cut at 3000 ms, then all memory again while paused.
+        assertEquals(4024, stats.elapsedMs());
+        assertEquals(1024, stats.downtimeMs(), "paused from the timeout to the end");
+        assertEquals(3, stats.rounds());
+        assertEquals(1024 + 1024 + 952 + 1024, stats.transferredMiB());
+        assertEquals(List.of("paused on host-a when the 3 s timeout passed and completed paused"), notes);
+        assertEquals(GuestState.RUNNING, fabric.guest("host-b", "db").orElseThrow().state(),
+                "libvirt resumes on the target a guest that the timeout paused");
+        assertTrue(fabric.guest("host-a", "db").isEmpty());
+        assertEquals(List.of("SUSPENDED/paused", "MIGRATED_OUT/migrated", "UNDEFINED/removed"), eventsOf("host-a", "db"));
+        assertEquals(List.of("MIGRATED_IN/migrated", "DEFINED/added", "RESUMED/migrated"), eventsOf("host-b", "db"));
+
+        migrate("db2", "host-b", "--live --persistent --undefinesource --suspend --timeout 3", new CopyOnWriteArrayList<>());
+        assertEquals(GuestState.PAUSED, fabric.guest("host-b", "db2").orElseThrow().state(), "--suspend still wins");
+    }
+
+    @Test
+    void aTimeoutThatPassesAfterTheEndOrOnANonLiveMigrationChangesNothing() throws Exception {
+        fabric.addGuest("host-a", GuestSpec.of("web").withMemoryMiB(4096).withDirtyRateMiBps(100));
+        fabric.addGuest("host-a", GuestSpec.of("batch").withMemoryMiB(2048).withDirtyRateMiBps(5000));
+        List<String> notes = new CopyOnWriteArrayList<>();
+
+        MigrationStats web = migrate("web", "host-b", "--live --persistent --undefinesource --timeout 60", notes);
+        // virsh refuses --timeout without --live; the driver leaves a non-live migration (paused from the start) alone.
+        MigrationStats batch = a.migrate(request("batch", "host-b", MigrationMode.NON_LIVE, new MigrationOptions(true, true, false,
+                CopyStorage.NONE, 0, "", 0, false, 0, false, false, false, 0, 1, false)), (p, st) -> { });
+
+        PreCopyModel.Prediction p = PreCopyModel.live(4096, 100, 1000, 0, false, false);
+        assertEquals(Math.round(p.durationMs()), web.elapsedMs());
+        assertEquals(Math.round(p.downtimeMs()), web.downtimeMs());
+        assertEquals(List.of(), notes);
+        assertEquals(2048, batch.downtimeMs());
+        assertEquals(GuestState.RUNNING, fabric.guest("host-b", "web").orElseThrow().state());
+    }
+
+    @Test
+    void aMigrationPausedByItsTimeoutAndThenAbortedLeavesTheGuestRunningOnTheSource() throws Exception {
+        SimulatedFabric slow = SimulatedFabric.builder().migrationSpeedup(1)
+                .host(HostSpec.of("s1").withLinkMiBps(100)).host(HostSpec.of("s2").withLinkMiBps(100))
+                .guest("s1", GuestSpec.of("big").withMemoryMiB(8192).withDirtyRateMiBps(200)).build();
+        HypervisorDriver s1 = slow.driver("s1");
+        List<String> seen = new CopyOnWriteArrayList<>();
+        s1.listen(e -> seen.add(e.kind() + "/" + e.detail()));
+        VirshMigrate v = virsh("--live --persistent --undefinesource --timeout 1");
+        CompletableFuture<MigrationStats> run = CompletableFuture.supplyAsync(() -> {
+            try {
+                return s1.migrate(new MigrationRequest("big", slow.hostFacts("s2").orElseThrow(), v.mode(), v.options(),
+                        Instant.now().plusSeconds(600)), (p, s) -> { });
+            } catch (MigrationException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> slow.guest("s1", "big").orElseThrow().state() == GuestState.PAUSED);
+
+        assertTrue(s1.abort("big"));
+
+        ExecutionException e = assertThrows(ExecutionException.class, () -> run.get(5, TimeUnit.SECONDS));
+        MigrationException cause = assertInstanceOf(MigrationException.class, e.getCause().getCause());
+        assertTrue(cause.reason().startsWith("aborted"), cause.reason());
+        // As libvirt does (seen on the test bed: "running (migration canceled)"): it restores the state from before the migration.
+        assertEquals(GuestState.RUNNING, slow.guest("s1", "big").orElseThrow().state());
+        assertTrue(slow.guest("s2", "big").isEmpty());
+        assertEquals(List.of("SUSPENDED/paused", "RESUMED/migrated"), seen);
+    }
+
+    @Test
+    void timeoutPostCopySwitchesToPostCopyAtTheTimeoutInsteadOfAfterRoundTwo() throws Exception {
+        fabric.addGuest("host-a", GuestSpec.of("heavy1").withMemoryMiB(1024).withDirtyRateMiBps(1500));
+        fabric.addGuest("host-a", GuestSpec.of("heavy2").withMemoryMiB(1024).withDirtyRateMiBps(1500));
+        List<String> atRounds = new CopyOnWriteArrayList<>();
+        List<String> atTimeout = new CopyOnWriteArrayList<>();
+
+        MigrationStats rounds = migrate("heavy1", "host-b", "--live --persistent --undefinesource --postcopy", atRounds);
+        MigrationStats timeout = migrate("heavy2", "host-b", "--live --persistent --undefinesource --postcopy --timeout 3"
+                + " --timeout-postcopy", atTimeout);
+
+        assertEquals(2, rounds.rounds());
+        assertEquals(List.of("switched to post-copy after 2 pre-copy rounds"), atRounds);
+        // Rounds until 3000 ms (the third cut after 952 ms), then 300 ms paused and the other 724 MiB pulled in post-copy.
+        assertEquals(3, timeout.rounds());
+        assertEquals(4024, timeout.elapsedMs());
+        assertEquals(PreCopyModel.DEFAULT_MAX_DOWNTIME_MS, timeout.downtimeMs());
+        assertEquals(List.of("switched to post-copy when the 3 s timeout passed"), atTimeout);
+        assertEquals(GuestState.RUNNING, fabric.guest("host-b", "heavy1").orElseThrow().state());
+        assertEquals(GuestState.RUNNING, fabric.guest("host-b", "heavy2").orElseThrow().state());
+    }
+
+    @Test
+    void bandwidthCapsTheCopyAndParallelConnectionsChangeNothingInTheModel() throws Exception {
+        fabric.addGuest("host-a", GuestSpec.of("capped").withMemoryMiB(2048).withDirtyRateMiBps(0));
+        fabric.addGuest("host-a", GuestSpec.of("streams").withMemoryMiB(2048).withDirtyRateMiBps(0));
+
+        MigrationStats capped = migrate("capped", "host-b", "--live --persistent --undefinesource --bandwidth 100",
+                new CopyOnWriteArrayList<>());
+        MigrationStats streams = migrate("streams", "host-b", "--live --persistent --undefinesource --parallel"
+                + " --parallel-connections 4", new CopyOnWriteArrayList<>());
+
+        assertEquals(20480, capped.elapsedMs(), "2048 MiB at the 100 MiB/s cap, not at the 1000 MiB/s link");
+        assertEquals(2048, streams.elapsedMs(), "parallel connections are not modelled: link speed");
+        assertEquals("host-b", fabric.hostOf("capped").orElseThrow());
+        assertEquals("host-b", fabric.hostOf("streams").orElseThrow());
+    }
+
+    @Test
+    void theMigrateUriMayOnlyNameTheTargetsMigrationAddress() throws Exception {
+        fabric.addGuest("host-a", GuestSpec.of("vm"));
+        String target = fabric.hostFacts("host-b").orElseThrow().migrationAddress();
+
+        MigrationException elsewhere = assertThrows(MigrationException.class,
+                () -> migrate("vm", "host-b", "--live --persistent --undefinesource --migrateuri tcp://203.0.113.9",
+                        new CopyOnWriteArrayList<>()));
+        assertTrue(elsewhere.reason().contains("does not point at target host host-b's migration address " + target),
+                elsewhere.reason());
+        assertEquals(MigrationStats.NONE, elsewhere.stats());
+        assertTrue(fabric.guest("host-b", "vm").isEmpty(), "nothing reached host-b");
+
+        migrate("vm", "host-b", "--live --persistent --undefinesource --migrateuri tcp://" + target + ":49160",
+                new CopyOnWriteArrayList<>());
+        assertEquals("host-b", fabric.hostOf("vm").orElseThrow());
+    }
+
+    @Test
+    void storageIsCheckedAsLibvirtChecksIt() throws Exception {
+        StoragePool local = new StoragePool("local", "dir", "/var/lib/libvirt/images", "", "", true);
+        SimulatedFabric f = SimulatedFabric.builder().migrationSpeedup(1000)
+                .host(HostSpec.of("a").withPools(List.of(HostSpec.SHARED_POOL, local)))
+                .host(HostSpec.of("b").withPools(List.of(HostSpec.SHARED_POOL, local)))
+                .host(HostSpec.of("c").withPools(List.of(HostSpec.SHARED_POOL)))
+                .build();
+        java.util.function.Function<String, Disk> localDisk = name -> new Disk("vdb", "disk", "virtio", "none",
+                "/var/lib/libvirt/images/" + name + ".qcow2", "local", false);
+        f.addGuest("a", GuestSpec.of("loc").withDisks(List.of(localDisk.apply("loc"))));
+        f.addGuest("a", GuestSpec.of("inc").withDisks(List.of(localDisk.apply("inc"))));
+        f.addGuest("a", GuestSpec.of("risky").withDisks(List.of(localDisk.apply("risky"))));
+        f.addGuest("a", GuestSpec.of("wb").withDisks(List.of(new Disk("vda", "disk", "virtio", "writeback",
+                "/var/lib/libvirt/images/shared/wb.qcow2", "shared", false))));
+        f.addGuest("a", GuestSpec.of("iso").withDisks(List.of(GuestSpec.of("iso").disks().get(0),
+                new Disk("sda", "cdrom", "scsi", "", "/var/lib/libvirt/images/install.iso", "local", true))));
+        HypervisorDriver fa = f.driver("a");
+        java.util.function.BiFunction<String, String, MigrationRequest> req = (guest, line) -> {
+            String[] parts = line.split(" ", 2);
+            VirshMigrate v = virsh(parts[1]);
+            return new MigrationRequest(guest, f.hostFacts(parts[0]).orElseThrow(), v.mode(), v.options(), Instant.now().plusSeconds(60));
+        };
+        String live = "--live --persistent --undefinesource";
+
+        MigrationException unsafe = assertThrows(MigrationException.class, () -> fa.migrate(req.apply("loc", "b " + live), (p, s) -> { }));
+        assertTrue(unsafe.reason().startsWith("libvirt refused to migrate loc to b: Unsafe migration: Migration without shared"
+                + " storage is unsafe; the guest stays on a"), unsafe.reason());
+        assertTrue(unsafe.reason().contains("copy storage, or allow unsafe migration"), unsafe.reason());
+        MigrationException noPool = assertThrows(MigrationException.class,
+                () -> fa.migrate(req.apply("loc", "c " + live + " --copy-storage-all"), (p, s) -> { }));
+        assertTrue(noPool.reason().contains("no storage pool with matching target path '/var/lib/libvirt/images'"), noPool.reason());
+        assertTrue(noPool.reason().contains("Define a storage pool at /var/lib/libvirt/images on c"), noPool.reason());
+        fa.migrate(req.apply("loc", "b " + live + " --copy-storage-all"), (p, s) -> { });
+        assertEquals("b", f.hostOf("loc").orElseThrow());
+
+        MigrationException incNoImage = assertThrows(MigrationException.class,
+                () -> fa.migrate(req.apply("inc", "b " + live + " --copy-storage-inc"), (p, s) -> { }));
+        assertTrue(incNoImage.reason().contains("pre-creation of storage targets for incremental storage migration is not"
+                + " supported"), incNoImage.reason());
+        assertTrue(incNoImage.reason().contains("must already have /var/lib/libvirt/images/inc.qcow2"), incNoImage.reason());
+        f.addImage("b", "/var/lib/libvirt/images/inc.qcow2");
+        fa.migrate(req.apply("inc", "b " + live + " --copy-storage-inc"), (p, s) -> { });
+        assertEquals("b", f.hostOf("inc").orElseThrow());
+
+        fa.migrate(req.apply("risky", "b " + live + " --unsafe"), (p, s) -> { });
+        assertEquals("b", f.hostOf("risky").orElseThrow(), "--unsafe lets a local disk go, as virsh's --unsafe does");
+
+        MigrationException cache = assertThrows(MigrationException.class, () -> fa.migrate(req.apply("wb", "b " + live), (p, s) -> { }));
+        assertTrue(cache.reason().contains("Migration may lead to data corruption if disks use cache other than none or directsync"),
+                cache.reason());
+        assertTrue(cache.reason().contains("Set cache='none' on vda"), cache.reason());
+        fa.migrate(req.apply("wb", "b " + live + " --unsafe"), (p, s) -> { });
+        assertEquals("b", f.hostOf("wb").orElseThrow());
+
+        fa.migrate(req.apply("iso", "b " + live), (p, s) -> { });
+        assertEquals("b", f.hostOf("iso").orElseThrow(), "a read-only medium on local storage does not make it unsafe");
     }
 
     @Test
@@ -237,6 +491,11 @@ class SimulatedFabricTest {
 
         assertFalse(fabric.guest("host-b", "was-transient").orElseThrow().persistent());
         assertTrue(fabric.guest("host-a", "was-transient").isEmpty(), "a transient guest leaves nothing behind");
+
+        fabric.addGuest("host-a", GuestSpec.of("moved"));
+        migrate("moved", MigrationMode.LIVE, options(true, true, false));
+        assertTrue(fabric.guest("host-b", "moved").orElseThrow().persistent(), "persistent + undefineSource: the true move");
+        assertTrue(fabric.guest("host-a", "moved").isEmpty());
     }
 
     @Test
