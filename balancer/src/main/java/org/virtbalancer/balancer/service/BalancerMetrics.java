@@ -60,6 +60,8 @@ final class BalancerMetrics implements AutoCloseable {
     static final String MISPLACED = "misplaced";
     /** {@code reason} of a dead letter: the balancer failed while handling it. */
     static final String UNHANDLED = "unhandled";
+    /** A control message without a valid signature, where they must be signed. */
+    static final String SIGNATURE = "signature";
 
     /** {@code purpose} of a started migration. */
     static final List<String> PURPOSES = List.of("balance", "maintenance", "manual");
