@@ -20,6 +20,7 @@ import org.virtbalancer.protocol.SigningKeys;
 
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -113,12 +114,28 @@ final class HostCommands {
                 .description("Commands delivered again after they were acted on; not run again").register(registry);
         this.migrateReceived = received(registry, "migrate");
         this.abortReceived = received(registry, "abort");
+        // Exported at 0 from the start, so that an alert on increase() sees the first one: the target check
+        // always, the signature checks where commands must be signed, the allow-list's where there is one.
+        count(Rejection.UNKNOWN_TARGET, 0);
+        if (keys != null) {
+            for (Rejection r : List.of(Rejection.UNSIGNED, Rejection.UNKNOWN_KEY, Rejection.BAD_SIGNATURE, Rejection.EXPIRED,
+                    Rejection.REPLAYED)) {
+                count(r, 0);
+            }
+        }
+        if (!config.security().allowedTargets().isEmpty()) {
+            count(Rejection.TARGET_NOT_ALLOWED, 0);
+        }
     }
 
     private void count(Rejection why) {
+        count(why, 1);
+    }
+
+    private void count(Rejection why, int n) {
         rejected.computeIfAbsent(why, w -> Counter.builder("vb.agent.commands.rejected").tag("host", config.hostId())
                 .tag("reason", w.label()).description("Commands this agent rejected, by kind of reason (the full reason is"
-                        + " in the REJECTED result or the dead letter)").register(registry)).increment();
+                        + " in the REJECTED result or the dead letter)").register(registry)).increment(n);
     }
 
     private Counter received(MeterRegistry registry, String type) {

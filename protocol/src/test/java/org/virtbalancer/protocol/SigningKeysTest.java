@@ -148,4 +148,19 @@ class SigningKeysTest {
         assertTrue(loaded.warnings().get(0).contains("has mode 0644") && loaded.warnings().get(0).contains("chmod 600 " + file),
                 loaded.warnings().get(0));
     }
+
+    @Test
+    void aMessageSignedByTheReadmesPythonSnippetVerifies() {
+        // Made by the README's sign() in Python 3 with key bytes 0..31, as a script writing control messages would.
+        String fromPython = "{\"v\": 1, \"type\": \"EnterMaintenance\", \"id\": \"m-1\", \"ts\": 1700000000000, \"source\":"
+                + " \"operator:script\", \"body\": {\"host\": \"kvm-07\", \"reason\": \"Lüfter/\\\"fan\\\"\\ttausch\\nheute\"},"
+                + " \"sig\": \"ops:Ocv6BR+fpQGWjjBnd8TlxpRPtZK9iter1A5mGqd+jVw=\"}";
+        SigningKeys keys = SigningKeys.parse("ops=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "keys");
+        byte[] wire = fromPython.getBytes(StandardCharsets.UTF_8);
+        Envelope received = ((Decoded.Ok) codec.decode(wire)).envelope();
+        assertEquals("Lüfter/\"fan\"\ttausch\nheute", ((EnterMaintenance) received.body()).reason());
+        assertEquals(new SigningKeys.Verification.Valid("ops"), keys.verify(received, wire));
+        // And Java signing the same message comes to the same signature.
+        assertEquals(received.sig(), keys.signer("ops").sign(received.withSig("")).sig());
+    }
 }
