@@ -79,7 +79,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Issue 8's signed commands and target allow-list, against the real broker: agents with a signing
  * key file (two simulated hosts, and host-l on libvirt's {@code test:///default} driver), a
  * balancer that signs with the same key and acts only on signed control messages, and a raw
- * producer playing the attacker. One setup for every case (about 5 s of the class's time).
+ * producer playing the attacker. One setup for every case, in order (the key file is shared): the
+ * cases take about 15 s together on a busy two-core machine.
  *
  * <p>"Nothing connects" is watched by a listening socket on a loopback port: the forged target
  * names it, and a forged inventory entry points libvirt at it. The libvirt driver connects to a
