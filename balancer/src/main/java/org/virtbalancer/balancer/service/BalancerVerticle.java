@@ -388,6 +388,9 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         String topic = record.topic();
         Topics topics = config.kafka().topics();
         receivedListeners.forEach(l -> l.accept(envelope));
+        if (topic.equals(topics.control()) && isControl(body) && !signedWhereRequired(record, envelope)) {
+            return;
+        }
         try {
             if (isCommandTopic(topic) && (body instanceof Migrate || body instanceof Abort)) {
                 if (body instanceof Migrate m && envelope.ts() >= clock.millis() - REBUILD_WINDOW.toMillis()
@@ -409,16 +412,6 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                     resultListeners.forEach(l -> l.accept(result));
                 }
             } else if (topic.equals(topics.control()) && isControl(body)) {
-                if (config.signing().requireSignedControl()) {
-                    SigningKeys.Verification check = config.signing().verify(envelope, record.value().bytes());
-                    if (!check.valid()) {
-                        deadLetter(record, BalancerMetrics.SIGNATURE, "control message refused: " + check.problem()
-                                + "; this balancer acts only on signed control messages (--require-signed-control): send it"
-                                + " with vbal and --signing-key-file, or through the HTTP API, which signs with the"
-                                + " balancer's key");
-                        return;
-                    }
-                }
                 LOG.info("control from {}: {}", envelope.source(), body);
                 core.onControl(body);
             } else {
@@ -445,6 +438,24 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         if (!check.valid()) {
             LOG.warn("ignoring command {} on {} at {}: {} (its agent rejects it)", envelope.id(), record.topic(),
                     record.offset(), check.problem());
+        }
+        return check.valid();
+    }
+
+    /**
+     * Whether a control message may be acted on: any, unless signatures are required
+     * ({@link CommandSigning#requireSignedControl()}); then only one signed with a key of this
+     * balancer. Any other goes to the dead-letter topic.
+     */
+    private boolean signedWhereRequired(KafkaConsumerRecord<String, Received> record, Envelope envelope) {
+        if (!config.signing().requireSignedControl()) {
+            return true;
+        }
+        SigningKeys.Verification check = config.signing().verify(envelope, record.value().bytes());
+        if (!check.valid()) {
+            deadLetter(record, BalancerMetrics.SIGNATURE, "control message refused: " + check.problem()
+                    + "; this balancer acts only on signed control messages (--require-signed-control): send it with vbal"
+                    + " and --signing-key-file, or through the HTTP API, which signs with the balancer's key");
         }
         return check.valid();
     }
@@ -715,7 +726,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         return producer.send(KafkaProducerRecord.create(topic, key, codec.encode(env))).mapEmpty();
     }
 
-    /** @param kind {@link BalancerMetrics#INVALID}, {@link BalancerMetrics#MISPLACED}, {@link BalancerMetrics#UNHANDLED} or {@link BalancerMetrics#SIGNATURE} */
+    /** @param kind {@link BalancerMetrics#INVALID}, {@link BalancerMetrics#MISPLACED} or {@link BalancerMetrics#UNHANDLED} */
     private void deadLetter(KafkaConsumerRecord<String, Received> record, String kind, String reason) {
         Topics topics = config.kafka().topics();
         metrics.deadLettered(record.topic(), kind);
