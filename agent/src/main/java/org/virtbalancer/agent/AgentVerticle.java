@@ -15,9 +15,12 @@ import org.virtbalancer.protocol.Codec;
 import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.KafkaSettings;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -106,11 +109,20 @@ public final class AgentVerticle extends VerticleBase {
         }
         List<String> ids = hosts.stream().map(HostAgent::host).toList();
         return driverWorkers.executeBlocking(() -> {
+            // First: a bad key file must stop the agent before it takes any command.
+            Map<Path, CommandKeys> keyFiles = new HashMap<>();
+            for (AgentConfig c : configs) {
+                c.security().keyFile().ifPresent(f -> keyFiles.computeIfAbsent(f, CommandKeys::open));
+                if (!c.security().allowedTargets().isEmpty()) {
+                    LOG.info("host {} migrates only to {} of the cluster's hosts: {}", c.hostId(),
+                            c.security().allowedTargets().size(), c.security().allowedTargets());
+                }
+            }
             List<HostFacts> own = new ArrayList<>();
             for (HostAgent h : hosts) {
                 own.add(h.open());
             }
-            return new Startup(own, AgentTopics.prepare(kafka, ids, "vb-agent-" + name + "-admin"));
+            return new Startup(own, AgentTopics.prepare(kafka, ids, "vb-agent-" + name + "-admin"), keyFiles);
         }, false).compose(startup -> {
             producer = KafkaProducer.create(vertx, kafka.producer("vb-agent-" + name));
             // The outbox drops what a later message replaces once 3/4 of the producer's buffer waits (Outbox).
@@ -122,7 +134,7 @@ public final class AgentVerticle extends VerticleBase {
             cluster = new ClusterHosts(vertx, inventoryConsumer, new Codec(), deadLetters, kafka.topics().inventory(),
                     startup.prepared().inventoryEnds());
             HostAgent.Shared shared = new HostAgent.Shared(vertx, context, new Codec(), producer, cluster, migrationWorkers,
-                    registry);
+                    registry, startup.keyFiles());
             List<HostCommands> commands = hosts.stream().map(h -> h.connect(shared)).toList();
             String group = fleet ? kafka.topics().prefix() + "agent-fleet" : "vb-agent-" + name;
             intake = new CommandIntake(KafkaConsumer.create(vertx, kafka.consumer("vb-agent-" + name + "-commands", group)),
@@ -165,7 +177,7 @@ public final class AgentVerticle extends VerticleBase {
     }
 
     /** What the agent found before it started consuming. */
-    private record Startup(List<HostFacts> own, AgentTopics.Prepared prepared) {}
+    private record Startup(List<HostFacts> own, AgentTopics.Prepared prepared, Map<Path, CommandKeys> keyFiles) {}
 
     @Override
     public Future<?> stop() {

@@ -19,7 +19,13 @@ final class DeadLetters {
         /** Not a message at all: unreadable, or failing the schema. */
         INVALID,
         /** A valid message on a topic where it does not belong. */
-        MISPLACED;
+        MISPLACED,
+        /** A command that is not signed with a key the agent accepts, or altered after it was signed. */
+        SIGNATURE,
+        /** A signed command issued too long before (or after) the agent's clock says it is now. */
+        EXPIRED,
+        /** A signed command whose id the agent already acted on: a replay, not run again. */
+        REPLAYED;
 
         String label() {
             return name().toLowerCase(java.util.Locale.ROOT);

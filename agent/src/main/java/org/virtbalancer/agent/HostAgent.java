@@ -45,7 +45,7 @@ final class HostAgent {
 
     /** What the hosts of one process share. */
     record Shared(Vertx vertx, Context context, Codec codec, KafkaProducer<String, byte[]> producer, ClusterHosts cluster,
-                  WorkerExecutor migrationWorkers, MeterRegistry registry) {}
+                  WorkerExecutor migrationWorkers, MeterRegistry registry, Map<java.nio.file.Path, CommandKeys> keyFiles) {}
 
     private final AgentConfig config;
     private final HypervisorDriver driver;
@@ -91,7 +91,7 @@ final class HostAgent {
         migrations = new Migrations(process.vertx(), process.context(), config, driver, process.migrationWorkers(),
                 driverWorkers, results, executed, this::inventoryChanged, process.registry());
         return new HostCommands(config, process.codec(), deadLetters, process.cluster(), migrations, results, executed, driver,
-                driverWorkers, process.registry());
+                driverWorkers, process.registry(), config.security().keyFile().map(process.keyFiles()::get).orElse(null));
     }
 
     /**
@@ -147,7 +147,9 @@ final class HostAgent {
         if (unfinished.isEmpty()) {
             return Future.succeededFuture();
         }
-        Reconciler reconciler = new Reconciler(config.hostId(), driver, shared.codec(), shared.cluster()::host);
+        // A host off the allow-list is not even asked whether the guest arrived there.
+        Reconciler reconciler = new Reconciler(config.hostId(), driver, shared.codec(),
+                id -> config.security().allows(id) ? shared.cluster().host(id) : Optional.empty());
         return driverWorkers.executeBlocking(() -> {
             Map<String, Reconciler.Decision> decisions = new LinkedHashMap<>();
             for (Map.Entry<String, ExecutedCommands.Unfinished> e : unfinished.entrySet()) {

@@ -12,7 +12,7 @@ import java.util.UUID;
  * @param ts     creation time, epoch milliseconds
  * @param source who wrote it, e.g. {@code agent:host-a}, {@code balancer:b1}, {@code operator:alice}
  * @param epoch  leader epoch of the balancer that issued a command; 0 when not a command
- * @param sig    signature of a command; empty when unsigned
+ * @param sig    signature of a command ({@code KEYID:BASE64}, see {@link SigningKeys}); empty when unsigned
  * @param body   the message
  */
 public record Envelope(int v, String id, long ts, String source, long epoch, String sig, Message body) {
@@ -45,5 +45,10 @@ public record Envelope(int v, String id, long ts, String source, long epoch, Str
 
     public MessageType type() {
         return MessageType.of(body);
+    }
+
+    /** The same envelope with signature {@code newSig} (empty: unsigned); see {@link SigningKeys}. */
+    public Envelope withSig(String newSig) {
+        return new Envelope(v, id, ts, source, epoch, newSig, body);
     }
 }

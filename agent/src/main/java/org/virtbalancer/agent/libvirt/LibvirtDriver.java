@@ -998,6 +998,8 @@ public final class LibvirtDriver implements HypervisorDriver {
     @Override
     public MigrationJob inspectMigration(String guest, String target, Optional<HostFacts> targetFacts, MigrationMode mode)
             throws DriverException {
+        validName("guest", guest);
+        validName("target", target);
         Session s = session();
         Domain dom;
         try {
@@ -1131,6 +1133,15 @@ public final class LibvirtDriver implements HypervisorDriver {
         throw new MigrationException(reason, f.statsNow());
     }
 
+    /** Names reach libvirt only when they are names ({@link Check#NAME}): nothing a URI or XML could misread. */
+    private static void validName(String what, String name) throws DriverException {
+        try {
+            Check.name(what, name);
+        } catch (RuntimeException e) {
+            throw new DriverException(e.getMessage() + "; nothing was asked of libvirt");
+        }
+    }
+
     /** The domain, or null when this host has none of that name. */
     private static Domain lookup(Session s, String guest) throws LibvirtException {
         try {
@@ -1230,6 +1241,12 @@ public final class LibvirtDriver implements HypervisorDriver {
             return null;
         }
         try {
+            MigrationCall.destination(target);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("not asking {}'s libvirt about {}: {}", target.host(), guest, e.getMessage());
+            return null;
+        }
+        try {
             return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 try {
                     org.libvirt.Connect c = new org.libvirt.Connect(target.libvirtUri(), true);
@@ -1273,6 +1290,7 @@ public final class LibvirtDriver implements HypervisorDriver {
 
     @Override
     public boolean abort(String guest) throws DriverException {
+        validName("guest", guest);
         Flight f = flights.get(guest);
         if (f == null) {
             return false;

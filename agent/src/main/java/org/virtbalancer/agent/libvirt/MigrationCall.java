@@ -12,6 +12,8 @@ import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.MigrationMode;
 import org.virtbalancer.protocol.MigrationOptions;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -44,13 +46,10 @@ record MigrationCall(String destination, int flags, Map<String, Object> params, 
 
     /**
      * @throws IllegalArgumentException when the request's migrate URI does not name the target's
-     *                                  migration address, or the target has no libvirt URI
+     *                                  migration address, or the target has no usable libvirt URI
      */
     static MigrationCall of(MigrationMode mode, MigrationOptions o, HostFacts target) {
-        if (target.libvirtUri().isEmpty()) {
-            throw new IllegalArgumentException("target host " + target.host() + " has no libvirt URI in the inventory:"
-                    + " set peerUri in that host's agent configuration");
-        }
+        String destination = destination(target);
         int flags = MigrateFlags.PEER2PEER;
         switch (mode) {
             case LIVE -> flags |= MigrateFlags.LIVE;
@@ -99,8 +98,41 @@ record MigrationCall(String destination, int flags, Map<String, Object> params, 
         boolean live = mode == MigrationMode.LIVE;
         long timeoutMs = live ? o.timeoutS() * 1000 : 0;
         boolean timeoutPostCopy = live && o.timeoutPostCopy() && timeoutMs > 0;
-        return new MigrationCall(target.libvirtUri(), flags, params, mode == MigrationMode.OFFLINE ? 0 : o.maxDowntimeMs(),
+        return new MigrationCall(destination, flags, params, mode == MigrationMode.OFFLINE ? 0 : o.maxDowntimeMs(),
                 o.postCopy() && live && !timeoutPostCopy, timeoutMs, timeoutPostCopy);
+    }
+
+    /**
+     * The target's libvirt URI from the inventory, which this host's libvirtd (as root) will connect
+     * to: refused when it could make libvirtd run a program ({@code +ext} transport, or a
+     * {@code command} parameter, which the ssh transports run instead of ssh) rather than reach a peer.
+     *
+     * @throws IllegalArgumentException saying what is wrong with it
+     */
+    static String destination(HostFacts target) {
+        String uri = target.libvirtUri();
+        if (uri.isEmpty()) {
+            throw new IllegalArgumentException("target host " + target.host() + " has no libvirt URI in the inventory:"
+                    + " set peerUri in that host's agent configuration");
+        }
+        URI parsed;
+        try {
+            parsed = new URI(uri);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("target host " + target.host() + "'s libvirt URI '" + uri + "' in the inventory"
+                    + " is not a URI: set peerUri in that host's agent configuration to e.g. qemu+tls://HOST/system", e);
+        }
+        String scheme = parsed.getScheme() == null ? "" : parsed.getScheme().toLowerCase(java.util.Locale.ROOT);
+        String query = parsed.getRawQuery() == null ? "" : parsed.getRawQuery();
+        boolean runsCommand = java.util.Arrays.stream(query.split("&"))
+                .anyMatch(p -> p.toLowerCase(java.util.Locale.ROOT).startsWith("command="));
+        if (scheme.isEmpty() || scheme.endsWith("+ext") || runsCommand) {
+            throw new IllegalArgumentException("target host " + target.host() + "'s libvirt URI '" + uri + "' in the inventory"
+                    + " would make libvirtd run a program instead of connecting to a peer (or names no driver), so no"
+                    + " migration goes there: set peerUri on that host's agent to e.g. qemu+tls://HOST/system, and find out"
+                    + " who published this inventory");
+        }
+        return uri;
     }
 
     /** The parameters as libvirt-java passes them to {@code virDomainMigrateToURI3}. */

@@ -142,4 +142,22 @@ class MigrationCallTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MigrationCall.of(MigrationMode.LIVE, PLAIN, noUri));
         assertTrue(e.getMessage().contains("set peerUri"), e.getMessage());
     }
+
+    @Test
+    void anInventoryUriThatWouldRunAProgramIsRefusedAndTheUsualTransportsPass() {
+        for (String uri : List.of("qemu+ext:///system?command=/tmp/x", "qemu+ssh://h/system?command=/tmp/x",
+                "qemu+ssh://h/system?keyfile=/k&Command=/tmp/x", "/no/scheme", "qemu+tcp://bad host/system")) {
+            HostFacts forged = new HostFacts("host-b", "x86_64", "", 8, 16384, 1250, "QEMU", "", "", "", "10.77.0.2", uri,
+                    Map.of(), List.of(), QemuIdentity.UNKNOWN);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> MigrationCall.of(MigrationMode.LIVE, PLAIN, forged), uri);
+            assertTrue(e.getMessage().contains("'" + uri + "'") && e.getMessage().contains("peerUri"), e.getMessage());
+        }
+        for (String uri : List.of("qemu+tls://kvm-07.example/system", "qemu+ssh://root@h/system?keyfile=/etc/k&no_verify=1",
+                "qemu+tcp://10.77.0.2/system", "test+tcp://127.0.0.1:16509/default")) {
+            HostFacts fine = new HostFacts("host-b", "x86_64", "", 8, 16384, 1250, "QEMU", "", "", "", "10.77.0.2", uri,
+                    Map.of(), List.of(), QemuIdentity.UNKNOWN);
+            assertEquals(uri, MigrationCall.of(MigrationMode.LIVE, PLAIN, fine).destination());
+        }
+    }
 }

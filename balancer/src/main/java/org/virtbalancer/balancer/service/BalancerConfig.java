@@ -15,9 +15,10 @@ import java.time.Duration;
  * @param tick      how often the core is asked to decide
  * @param api        where the read-only HTTP API listens ({@link ApiEndpoint#OFF}: nowhere)
  * @param membership the other balancers; {@link Membership#STANDALONE} for a single one
+ * @param signing    how commands and control messages are signed and checked ({@link CommandSigning#NONE}: not at all)
  */
 public record BalancerConfig(String id, KafkaSettings kafka, BalancerSettings settings, Duration tick,
-                             ApiEndpoint api, Membership membership) {
+                             ApiEndpoint api, Membership membership, CommandSigning signing) {
     public BalancerConfig {
         Check.name("id", id);
         Check.present("kafka", kafka);
@@ -28,28 +29,33 @@ public record BalancerConfig(String id, KafkaSettings kafka, BalancerSettings se
         }
         Check.present("api", api);
         Check.present("membership", membership);
+        Check.present("signing", signing);
     }
 
     /** Default settings, a tick a second, and no HTTP API. */
     public static BalancerConfig of(String id, KafkaSettings kafka) {
         return new BalancerConfig(id, kafka, BalancerSettings.defaults(), Duration.ofSeconds(1), ApiEndpoint.OFF,
-                Membership.STANDALONE);
+                Membership.STANDALONE, CommandSigning.NONE);
     }
 
     public BalancerConfig withSettings(BalancerSettings newSettings) {
-        return new BalancerConfig(id, kafka, newSettings, tick, api, membership);
+        return new BalancerConfig(id, kafka, newSettings, tick, api, membership, signing);
     }
 
     public BalancerConfig withTick(Duration newTick) {
-        return new BalancerConfig(id, kafka, settings, newTick, api, membership);
+        return new BalancerConfig(id, kafka, settings, newTick, api, membership, signing);
     }
 
     public BalancerConfig withApi(ApiEndpoint newApi) {
-        return new BalancerConfig(id, kafka, settings, tick, newApi, membership);
+        return new BalancerConfig(id, kafka, settings, tick, newApi, membership, signing);
     }
 
     public BalancerConfig withMembership(Membership newMembership) {
-        return new BalancerConfig(id, kafka, settings, tick, api, newMembership);
+        return new BalancerConfig(id, kafka, settings, tick, api, newMembership, signing);
+    }
+
+    public BalancerConfig withSigning(CommandSigning newSigning) {
+        return new BalancerConfig(id, kafka, settings, tick, api, membership, newSigning);
     }
 
     /**

@@ -56,6 +56,8 @@ import java.util.function.Supplier;
 final class BalancerMetrics implements AutoCloseable {
     /** {@code reason} of a dead letter: not a message at all (unreadable, or failing the schema). */
     static final String INVALID = "invalid";
+    /** {@code reason} of a dead letter: a control message without a valid signature, where they must be signed. */
+    static final String SIGNATURE = "signature";
     /** {@code reason} of a dead letter: a valid message on a topic where it does not belong. */
     static final String MISPLACED = "misplaced";
     /** {@code reason} of a dead letter: the balancer failed while handling it. */

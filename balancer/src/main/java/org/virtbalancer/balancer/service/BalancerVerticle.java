@@ -40,6 +40,7 @@ import org.virtbalancer.protocol.Inventory;
 import org.virtbalancer.protocol.Message;
 import org.virtbalancer.protocol.Migrate;
 import org.virtbalancer.protocol.SetAutomation;
+import org.virtbalancer.protocol.SigningKeys;
 import org.virtbalancer.protocol.Topics;
 
 import java.time.Clock;
@@ -227,6 +228,11 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                             .onFailure(e -> LOG.debug("commit failed, will retry: {}", e.toString())));
                     LOG.info("balancer {} started on {} with prefix {}", config.id(), config.kafka().bootstrapServers(),
                             topics.prefix());
+                    if (config.signing().enabled()) {
+                        LOG.info("balancer {} signs commands with key '{}' of {}{}", config.id(),
+                                config.signing().signingKeyId(), config.signing().keys().orElseThrow().ids(),
+                                config.signing().requireSignedControl() ? " and acts only on signed control messages" : "");
+                    }
                 });
     }
 
@@ -304,7 +310,8 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         if (producer == null) {
             return Future.failedFuture(new IllegalStateException("the balancer is still starting"));
         }
-        Envelope env = Envelope.of("operator:" + who, control, clock.millis());
+        // Signed with the balancer's key: the API's writes are as good as a signed CLI's.
+        Envelope env = config.signing().sign(Envelope.of("operator:" + who, control, clock.millis()));
         return send(config.kafka().topics().control(), ControlKey.of(control), env).map(v -> env);
     }
 
@@ -381,9 +388,13 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         String topic = record.topic();
         Topics topics = config.kafka().topics();
         receivedListeners.forEach(l -> l.accept(envelope));
+        if (topic.equals(topics.control()) && isControl(body) && !signedWhereRequired(record, envelope)) {
+            return;
+        }
         try {
             if (isCommandTopic(topic) && (body instanceof Migrate || body instanceof Abort)) {
-                if (body instanceof Migrate m && envelope.ts() >= clock.millis() - REBUILD_WINDOW.toMillis()) {
+                if (body instanceof Migrate m && envelope.ts() >= clock.millis() - REBUILD_WINDOW.toMillis()
+                        && authentic(record, envelope)) {
                     core.onCommandObserved(envelope.id(), m, envelope.ts());
                 }
             } else if (topic.equals(topics.inventory()) && body instanceof Inventory inv) {
@@ -412,6 +423,41 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
             LOG.error("could not handle {} from {}", envelope.type().wireName(), topic, e);
             deadLetter(record, BalancerMetrics.UNHANDLED, "the balancer could not handle this message: " + e);
         }
+    }
+
+    /**
+     * Whether a command read back from a command topic is one to follow: any, without keys; with
+     * keys, only one signed with a key of this balancer. A forged command must not make the model
+     * believe in a migration (and then in its failure): the agent rejects it, this balancer ignores it.
+     */
+    private boolean authentic(KafkaConsumerRecord<String, Received> record, Envelope envelope) {
+        if (!config.signing().enabled()) {
+            return true;
+        }
+        SigningKeys.Verification check = config.signing().verify(envelope, record.value().bytes());
+        if (!check.valid()) {
+            LOG.warn("ignoring command {} on {} at {}: {} (its agent rejects it)", envelope.id(), record.topic(),
+                    record.offset(), check.problem());
+        }
+        return check.valid();
+    }
+
+    /**
+     * Whether a control message may be acted on: any, unless signatures are required
+     * ({@link CommandSigning#requireSignedControl()}); then only one signed with a key of this
+     * balancer. Any other goes to the dead-letter topic.
+     */
+    private boolean signedWhereRequired(KafkaConsumerRecord<String, Received> record, Envelope envelope) {
+        if (!config.signing().requireSignedControl()) {
+            return true;
+        }
+        SigningKeys.Verification check = config.signing().verify(envelope, record.value().bytes());
+        if (!check.valid()) {
+            deadLetter(record, BalancerMetrics.SIGNATURE, "control message refused: " + check.problem()
+                    + "; this balancer acts only on signed control messages (--require-signed-control): send it with vbal"
+                    + " and --signing-key-file, or through the HTTP API, which signs with the balancer's key");
+        }
+        return check.valid();
     }
 
     private static boolean isControl(Message body) {
@@ -624,17 +670,18 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         String source = "balancer:" + config.id();
         List<LeaderChannel.Outgoing> batch = new ArrayList<>();
         for (Action action : actions) {
+            CommandSigning signing = config.signing();
             if (action instanceof Action.SendMigrate m) {
                 batch.add(new LeaderChannel.Outgoing(topics.commands(m.migrate().source()), m.commandId(),
-                        Envelope.command(m.commandId(), source, epoch, m.migrate(), now), m.migrate().source()));
+                        signing.sign(Envelope.command(m.commandId(), source, epoch, m.migrate(), now)), m.migrate().source()));
             } else if (action instanceof Action.SendAbort a) {
                 batch.add(new LeaderChannel.Outgoing(topics.commands(a.host()), a.commandId(),
-                        Envelope.command(a.commandId(), source, epoch, a.abort(), now), a.host()));
+                        signing.sign(Envelope.command(a.commandId(), source, epoch, a.abort(), now)), a.host()));
             } else if (action instanceof Action.PublishDecision d) {
                 batch.add(new LeaderChannel.Outgoing(topics.decisions(), d.key(), Envelope.of(source, d.decision(), now), null));
             } else if (action instanceof Action.SendControl c) {
                 batch.add(new LeaderChannel.Outgoing(topics.control(), ControlKey.of(c.message()),
-                        Envelope.of(source, c.message(), now), null));
+                        signing.sign(Envelope.of(source, c.message(), now)), null));
             }
         }
         LeaderChannel sending = channel;

@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.virtbalancer.agent.AgentConfig;
 import org.virtbalancer.agent.AgentVerticle;
+import org.virtbalancer.agent.CommandSecurity;
 import org.virtbalancer.agent.MetricsEndpoint;
 import org.virtbalancer.agent.libvirt.LibvirtDriver;
 import org.virtbalancer.agent.libvirt.LibvirtDriverConfig;
@@ -20,6 +21,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.TypeConversionException;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -127,6 +130,26 @@ public final class AgentCommand implements Callable<Integer> {
                     + " 0 takes any free port, -1 serves no metrics")
     int metricsPort = MetricsEndpoint.DEFAULT_PORT;
 
+    @Option(names = "--signing-key-file", paramLabel = "FILE",
+            description = "Run only commands signed with a key of FILE (one ID=BASE64KEY a line, readable by the agent's"
+                    + " user only), issued within --signature-window and never run before; FILE is read again when it"
+                    + " changes (default: none: unsigned commands run)")
+    Path signingKeyFile;
+
+    @Option(names = "--signature-window", converter = DurationConverter.class, paramLabel = "DURATION",
+            description = "With --signing-key-file: a command issued longer than this before or after the agent's clock"
+                    + " is refused (default: 5m)")
+    Duration signatureWindow = CommandSecurity.DEFAULT_WINDOW;
+
+    @Option(names = "--allowed-targets", split = ",", paramLabel = "HOST",
+            description = "Migrate only to these hosts (comma-separated), and only while they are in the cluster's"
+                    + " inventory (default: any host of the inventory)")
+    List<String> allowedTargets = new ArrayList<>();
+
+    @Option(names = "--allowed-targets-file", paramLabel = "FILE",
+            description = "Also allow the hosts listed in FILE, one a line (# starts a comment)")
+    Path allowedTargetsFile;
+
     enum Driver { libvirt, simulated }
 
     /** A host to overload some time after start-up. */
@@ -172,8 +195,9 @@ public final class AgentCommand implements Callable<Integer> {
         KafkaSettings settings = connection.settings();
         long began = System.nanoTime();
         Vertx vertx = Vertx.vertx();
+        CommandSecurity security = security();
         Function<String, AgentConfig> config = host -> AgentConfig.of(host, settings, stateDir.resolve(host))
-                .withSampleInterval(interval).withMaxConcurrentMigrations(maxMigrations);
+                .withSampleInterval(interval).withMaxConcurrentMigrations(maxMigrations).withSecurity(security);
         PrometheusMeterRegistry registry = ProcessMetrics.registry();
         SimulatedFabric fabric = null;
         Future<String> deployed;
@@ -220,6 +244,48 @@ public final class AgentCommand implements Callable<Integer> {
         }));
         stopped.await();
         return 0;
+    }
+
+    /** --signing-key-file, --signature-window and the allowed targets, checked. */
+    CommandSecurity security() {
+        CommandSecurity security = CommandSecurity.NONE.withWindow(signatureWindow);
+        if (signingKeyFile != null) {
+            security = security.withKeyFile(signingKeyFile);
+        }
+        Set<String> allowed = new LinkedHashSet<>();
+        for (String host : allowedTargets) {
+            if (!host.isBlank()) {
+                allowed.add(Arguments.name("--allowed-targets", host.strip()));
+            }
+        }
+        if (allowedTargetsFile != null) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(allowedTargetsFile);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot read --allowed-targets-file " + allowedTargetsFile + " (" + e
+                        + "): give a readable file of host ids, one a line");
+            }
+            int n = 0;
+            for (String line : lines) {
+                n++;
+                String host = line.strip();
+                if (host.isEmpty() || host.startsWith("#")) {
+                    continue;
+                }
+                try {
+                    allowed.add(Check.name("host", host));
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException(allowedTargetsFile + " line " + n + ": '" + host + "' is not a host id;"
+                            + " write one host id a line");
+                }
+            }
+            if (allowed.isEmpty()) {
+                throw new IllegalArgumentException("--allowed-targets-file " + allowedTargetsFile + " lists no host, so no"
+                        + " migration could go anywhere: list the cluster's hosts in it, one a line");
+            }
+        }
+        return security.withAllowedTargets(allowed);
     }
 
     /** --host values, then the --host-count hosts; each once. */

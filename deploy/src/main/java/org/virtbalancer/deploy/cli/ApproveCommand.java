@@ -42,6 +42,7 @@ final class ApproveCommand implements Callable<Integer> {
     private static final Duration EXPIRES_AFTER = BalancerCore.RECOMMENDATION_TTL;
 
     @Mixin ConnectionOptions connection;
+    @Mixin SigningOptions signing;
     @Spec CommandSpec spec;
 
     @Parameters(paramLabel = "PLAN", description = "The plan's id, as vbal recommendations lists it")
@@ -58,7 +59,7 @@ final class ApproveCommand implements Callable<Integer> {
     public Integer call() {
         String id = Arguments.name("PLAN", plan);
         Output output = new Output(spec);
-        try (KafkaLink kafka = KafkaLink.open(connection)) {
+        try (KafkaLink kafka = KafkaLink.open(connection, signing)) {
             Topics topics = kafka.topics();
             long now = System.currentTimeMillis();
             // Twice the lifetime: a plan approved late in its life still shows with its recommendation.

@@ -61,6 +61,7 @@ final class AutomationCommand {
                     "  vbal automation set full --bootstrap kafka-1:9092 --wait --api http://10.0.0.5:8484"})
     static final class Set implements Callable<Integer> {
         @Mixin ConnectionOptions connection;
+        @Mixin SigningOptions signing;
         @Mixin ApiOptions api;
         @Spec CommandSpec spec;
 
@@ -80,7 +81,7 @@ final class AutomationCommand {
             // A bad --api is a usage error before anything is sent.
             BalancerApi balancer = await ? api.client() : null;
             String wanted = level.name().toLowerCase(Locale.ROOT);
-            try (KafkaLink kafka = KafkaLink.open(connection)) {
+            try (KafkaLink kafka = KafkaLink.open(connection, signing)) {
                 Envelope env = kafka.send(new SetAutomation(level));
                 output.line("sent SetAutomation " + wanted + " (message " + env.id() + ")");
             }

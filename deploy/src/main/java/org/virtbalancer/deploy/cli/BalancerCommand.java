@@ -6,6 +6,7 @@ import org.virtbalancer.balancer.plan.MigrationChoice;
 import org.virtbalancer.balancer.service.ApiEndpoint;
 import org.virtbalancer.balancer.service.BalancerConfig;
 import org.virtbalancer.balancer.service.BalancerVerticle;
+import org.virtbalancer.balancer.service.CommandSigning;
 import org.virtbalancer.balancer.service.Membership;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,6 +29,12 @@ import java.util.concurrent.ExecutionException;
                 "  vbal balancer --id b1 --members 10.0.0.1:5701,10.0.0.2:5701 --cluster-host 10.0.0.1"})
 public final class BalancerCommand implements Callable<Integer> {
     @Mixin ConnectionOptions connection;
+    @Mixin SigningOptions signing;
+
+    @Option(names = "--require-signed-control",
+            description = "Act only on control messages (maintenance, automation, approvals, migration requests) signed"
+                    + " with a key of --signing-key-file; others go to the dead-letter topic")
+    boolean requireSignedControl;
 
     @Option(names = "--id", description = "Instance name (default: ${DEFAULT-VALUE})")
     String id = "b1";
@@ -121,6 +128,19 @@ public final class BalancerCommand implements Callable<Integer> {
         return new MigrationChoice.Fallbacks(auto, post, pause);
     }
 
+    /** How this balancer signs: with --signing-key-file, commands and control messages; else nothing. */
+    CommandSigning signing() {
+        var keys = signing.keys();
+        if (keys.isEmpty()) {
+            if (requireSignedControl) {
+                throw CommandFailure.usage("--require-signed-control needs the keys to check signatures with: give"
+                        + " --signing-key-file");
+            }
+            return CommandSigning.NONE;
+        }
+        return CommandSigning.with(keys.get(), signing.id()).requiringSignedControl(requireSignedControl);
+    }
+
     @Override
     public Integer call() throws Exception {
         if (!(0 < low && low < high && high <= 2)) {
@@ -133,7 +153,8 @@ public final class BalancerCommand implements Callable<Integer> {
                 .withSpikeRelief(!noSpikeRelief);
         BalancerConfig config = BalancerConfig.of(id, connection.settings()).withSettings(settings).withTick(tick)
                 .withApi(ApiEndpoint.on(httpHost, httpPort, ApiToken.read(apiTokenFile, System.getenv("VB_API_TOKEN"))))
-                .withMembership(new Membership(clusterHost, clusterPort, members, clusterOutboundPorts));
+                .withMembership(new Membership(clusterHost, clusterPort, members, clusterOutboundPorts))
+                .withSigning(signing());
         Vertx vertx = Vertx.vertx();
         CountDownLatch stopped = new CountDownLatch(1);
         BalancerVerticle balancer = new BalancerVerticle(config, Clock.systemUTC(), ProcessMetrics.registry());

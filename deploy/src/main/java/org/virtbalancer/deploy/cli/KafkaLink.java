@@ -18,6 +18,7 @@ import org.virtbalancer.protocol.Decoded;
 import org.virtbalancer.protocol.Envelope;
 import org.virtbalancer.protocol.KafkaSettings;
 import org.virtbalancer.protocol.Message;
+import org.virtbalancer.protocol.SigningKeys;
 import org.virtbalancer.protocol.Topics;
 
 import java.io.UncheckedIOException;
@@ -27,6 +28,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -50,9 +52,12 @@ final class KafkaLink implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> reader;
     private final Set<TopicPartition> assigned = new LinkedHashSet<>();
     private KafkaProducer<String, byte[]> writer;
+    /** Signs the control messages this link sends; empty: they go unsigned. */
+    private final Optional<SigningKeys.Signer> signer;
 
-    private KafkaLink(KafkaSettings settings) {
+    private KafkaLink(KafkaSettings settings, Optional<SigningKeys.Signer> signer) {
         this.settings = settings;
+        this.signer = signer;
         Map<String, Object> config = new HashMap<>(settings.consumer(CLIENT_ID, "unused"));
         config.remove("group.id");
         // Reading must never create a topic: a wrong --prefix should say so, not make empty topics.
@@ -63,10 +68,19 @@ final class KafkaLink implements AutoCloseable {
         this.reader = new KafkaConsumer<>(config);
     }
 
-    /** Kafka as {@code options} name it. */
+    /** Kafka as {@code options} name it; what it sends goes unsigned. */
     static KafkaLink open(ConnectionOptions options) {
+        return open(options, Optional.empty());
+    }
+
+    /** Kafka as {@code options} name it; the control messages it sends are signed as {@code signing} says. */
+    static KafkaLink open(ConnectionOptions options, SigningOptions signing) {
+        return open(options, signing.signer());
+    }
+
+    private static KafkaLink open(ConnectionOptions options, Optional<SigningKeys.Signer> signer) {
         try {
-            return new KafkaLink(options.settings());
+            return new KafkaLink(options.settings(), signer);
         } catch (UncheckedIOException e) {
             throw CommandFailure.usage(e.getMessage() + "; pass --kafka-config a readable properties file");
         } catch (KafkaException e) {
@@ -141,8 +155,9 @@ final class KafkaLink implements AutoCloseable {
     Envelope send(Message control) {
         String topic = topics().control();
         partitions(topic);
-        Envelope env = Envelope.of("operator:" + System.getProperty("user.name", "cli"), control,
+        Envelope unsigned = Envelope.of("operator:" + System.getProperty("user.name", "cli"), control,
                 System.currentTimeMillis());
+        Envelope env = signer.map(s -> s.sign(unsigned)).orElse(unsigned);
         return call(() -> {
             try {
                 writer().send(new ProducerRecord<>(topic, ControlKey.of(control), codec.encode(env)))

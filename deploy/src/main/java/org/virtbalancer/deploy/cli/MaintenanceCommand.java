@@ -40,6 +40,7 @@ public final class MaintenanceCommand {
                     "  vbal maintenance enter host-3 --wait --timeout 2h && ssh host-3 reboot"})
     static final class Enter implements Callable<Integer> {
         @Mixin ConnectionOptions connection;
+        @Mixin SigningOptions signing;
         @Spec CommandSpec spec;
         @Parameters(paramLabel = "HOST", description = "Host id, as the agents report it") String host;
         @Option(names = "--reason", description = "Why, for the audit trail") String reason = "";
@@ -51,7 +52,7 @@ public final class MaintenanceCommand {
         @Override
         public Integer call() {
             String h = Arguments.name("HOST", host);
-            return send(connection, new EnterMaintenance(h, reason), h, await, timeout, new Output(spec));
+            return send(connection, signing, new EnterMaintenance(h, reason), h, await, timeout, new Output(spec));
         }
     }
 
@@ -63,6 +64,7 @@ public final class MaintenanceCommand {
             footer = {"%nExamples:", "  vbal maintenance exit host-3", "  vbal maintenance exit host-3 --wait"})
     static final class Exit implements Callable<Integer> {
         @Mixin ConnectionOptions connection;
+        @Mixin SigningOptions signing;
         @Spec CommandSpec spec;
         @Parameters(paramLabel = "HOST", description = "Host id, as the agents report it") String host;
         @Option(names = "--wait", description = "Return when the balancer reports the host ACTIVE") boolean await;
@@ -73,7 +75,7 @@ public final class MaintenanceCommand {
         @Override
         public Integer call() {
             String h = Arguments.name("HOST", host);
-            return send(connection, new ExitMaintenance(h), h, await, timeout, new Output(spec));
+            return send(connection, signing, new ExitMaintenance(h), h, await, timeout, new Output(spec));
         }
     }
 
@@ -115,9 +117,9 @@ public final class MaintenanceCommand {
         }
     }
 
-    private static int send(ConnectionOptions connection, Message control, String host, boolean await, Duration timeout,
-                            Output output) {
-        try (KafkaLink kafka = KafkaLink.open(connection)) {
+    private static int send(ConnectionOptions connection, SigningOptions signing, Message control, String host, boolean await,
+                            Duration timeout, Output output) {
+        try (KafkaLink kafka = KafkaLink.open(connection, signing)) {
             if (await) {
                 // Read from before the request, so no status published in answer to it is missed.
                 kafka.readNew(kafka.topics().decisions());

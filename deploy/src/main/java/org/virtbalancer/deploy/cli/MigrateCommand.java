@@ -54,6 +54,7 @@ final class MigrateCommand implements Callable<Integer> {
     static final Duration ANSWER_WITHIN = Duration.ofSeconds(60);
 
     @Mixin ConnectionOptions connection;
+    @Mixin SigningOptions signing;
     @Spec CommandSpec spec;
 
     @Parameters(index = "0", paramLabel = "GUEST", description = "The guest (domain) name")
@@ -119,7 +120,7 @@ final class MigrateCommand implements Callable<Integer> {
             throw CommandFailure.usage(e.getMessage().substring(e.getMessage().indexOf(": ") + 2));
         }
         Output output = new Output(spec);
-        try (KafkaLink kafka = KafkaLink.open(connection)) {
+        try (KafkaLink kafka = KafkaLink.open(connection, signing)) {
             Topics topics = kafka.topics();
             kafka.readNew(topics.control(), topics.commandResults());
             String id = UUID.randomUUID().toString();
