@@ -37,6 +37,8 @@ public final class AclCommandBatch {
         return b;
     });
 
+    private static volatile boolean finished;
+
     private AclCommandBatch() {}
 
     public static void main(String[] args) throws IOException, InterruptedException {
@@ -69,11 +71,18 @@ public final class AclCommandBatch {
             }
         }, true, StandardCharsets.UTF_8));
         // A failing invocation prints why, then exits the JVM with 1: show what is not shown yet first.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> BUFFERS.forEach(b -> {
-            synchronized (b) {
-                console.print(b.toString(StandardCharsets.UTF_8));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            BUFFERS.forEach(b -> {
+                synchronized (b) {
+                    console.print(b.toString(StandardCharsets.UTF_8));
+                }
+            });
+            if (!finished) {
+                console.println("kafka-acls-virt-balancer: kafka-acls failed (above); correct it (--bootstrap-server,"
+                        + " --command-config, the applying principal's rights) and run again: ACLs already added stay");
+                console.flush();
             }
-        })));
+        }));
         ExecutorService pool = Executors.newFixedThreadPool(PARALLEL);
         List<Future<String>> done = new ArrayList<>();
         for (String[] invocation : invocations) {
@@ -97,6 +106,7 @@ public final class AclCommandBatch {
         } finally {
             pool.shutdown();
         }
+        finished = true;
         console.println("kafka-acls-virt-balancer: " + invocations.size() + " kafka-acls invocations applied");
     }
 }
