@@ -5,8 +5,12 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbalancer.protocol.KafkaSettings;
@@ -49,9 +53,12 @@ final class AgentTopics {
         try (Admin admin = Admin.create(new HashMap<>(kafka.admin(clientId)))) {
             List<Topics.Spec> specs = new ArrayList<>(topics.shared());
             hosts.forEach(h -> specs.add(topics.commandsSpec(h)));
+            Set<String> used = new HashSet<>(List.of(topics.inventory(), topics.hostLoad(), topics.domainEvents(),
+                    topics.commandResults(), topics.deadLetter()));
+            hosts.forEach(h -> used.add(topics.commands(h)));
             int created = 0;
             for (int from = 0; from < specs.size(); from += BATCH) {
-                created += create(admin, specs.subList(from, Math.min(specs.size(), from + BATCH)));
+                created += create(admin, specs.subList(from, Math.min(specs.size(), from + BATCH)), used);
             }
             if (created > 0) {
                 LOG.info("created {} topics; {} existed already", created, specs.size() - created);
@@ -66,24 +73,66 @@ final class AgentTopics {
         }
     }
 
-    /** Creates what is missing; returns how many topics it created. */
-    private static int create(Admin admin, List<Topics.Spec> specs) throws InterruptedException {
+    /**
+     * Creates what is missing; returns how many topics it created. A topic Kafka does not let the
+     * agent create (an agent confined by ACLs may create none) is fine when it exists or the agent
+     * does not use it; otherwise the agent cannot run, and says what to do.
+     *
+     * @param used the topics this agent reads or writes
+     */
+    private static int create(Admin admin, List<Topics.Spec> specs, Set<String> used)
+            throws InterruptedException, ExecutionException {
         List<NewTopic> wanted = specs.stream().map(s -> new NewTopic(s.name(), Optional.of(s.partitions()),
                 s.replicationFactor() < 0 ? Optional.<Short>empty() : Optional.of((short) s.replicationFactor()))
                 .configs(s.configs())).toList();
         int created = 0;
+        List<String> refused = new ArrayList<>();
         for (var entry : admin.createTopics(wanted).values().entrySet()) {
             try {
                 entry.getValue().get();
                 created++;
             } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw new IllegalStateException("cannot create topic " + entry.getKey() + ": " + e.getCause().getMessage()
-                            + "; create it by hand or give the agent the right to create topics", e.getCause());
+                Throwable cause = e.getCause();
+                if (cause instanceof AuthenticationException) {
+                    throw new IllegalStateException("Kafka refused the agent's credentials (" + cause.getMessage()
+                            + "): check the TLS and SASL settings of its kafka-config file (ssl.keystore.*,"
+                            + " ssl.truststore.*, sasl.jaas.config)", cause);
+                }
+                if (cause instanceof TopicAuthorizationException || cause instanceof ClusterAuthorizationException) {
+                    if (used.contains(entry.getKey())) {
+                        refused.add(entry.getKey());
+                    }
+                } else if (!(cause instanceof TopicExistsException)) {
+                    throw new IllegalStateException("cannot create topic " + entry.getKey() + ": " + cause.getMessage()
+                            + "; create it by hand or give the agent the right to create topics", cause);
                 }
             }
         }
+        if (!refused.isEmpty()) {
+            requireExisting(admin, refused);
+        }
         return created;
+    }
+
+    /** Fails, naming them, unless all of {@code names} exist and the agent may see them. */
+    private static void requireExisting(Admin admin, List<String> names) throws InterruptedException, ExecutionException {
+        List<String> missing = new ArrayList<>();
+        for (var entry : admin.describeTopics(names).topicNameValues().entrySet()) {
+            try {
+                entry.getValue().get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException
+                        || e.getCause() instanceof TopicAuthorizationException)) {
+                    throw e;
+                }
+                missing.add(entry.getKey());
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException("Kafka does not let this agent create or see topic" + (missing.size() == 1 ? " " : "s ")
+                    + String.join(", ", missing.stream().sorted().toList()) + ": create the topics first (vbal topics create"
+                    + " --hosts HOST) and give the agent its ACLs (deploy/bin/kafka-acls-virt-balancer)");
+        }
     }
 
     private interface Call<T> {

@@ -2,6 +2,7 @@ package org.virtbalancer.balancer.service;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.virtbalancer.protocol.KafkaSettings;
 import org.virtbalancer.protocol.Topics;
@@ -32,9 +33,15 @@ final class TopicAdmin implements AutoCloseable {
             try {
                 entry.getValue().get();
             } catch (ExecutionException e) {
+                if (e.getCause() instanceof AuthenticationException) {
+                    throw new IllegalStateException("Kafka refused the balancer's credentials (" + e.getCause().getMessage()
+                            + "): check the TLS and SASL settings of its kafka-config file (ssl.keystore.*,"
+                            + " ssl.truststore.*, sasl.jaas.config)", e.getCause());
+                }
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw new IllegalStateException("cannot create topic " + entry.getKey() + ": " + e.getCause().getMessage()
-                            + "; create it by hand (deploy/README) or grant the balancer CREATE on the cluster", e.getCause());
+                            + "; create it by hand (vbal topics create) or give the balancer its ACLs"
+                            + " (deploy/bin/kafka-acls-virt-balancer)", e.getCause());
                 }
             }
         }

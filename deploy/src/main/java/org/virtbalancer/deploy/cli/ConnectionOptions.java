@@ -15,8 +15,8 @@ import java.util.Properties;
 
 /**
  * Where Kafka is. Resolution order: {@code --bootstrap}, {@code VB_BOOTSTRAP}, the running demo's
- * address file, then {@code 127.0.0.1:9092}. {@code --kafka-config} passes client properties
- * (TLS, SASL, …) straight through.
+ * address file, then {@code 127.0.0.1:9092}. {@code --kafka-config} (or {@code VB_KAFKA_CONFIG})
+ * passes client properties (TLS, SASL, …) straight through to every client the command makes.
  */
 public final class ConnectionOptions {
     /** Written by {@code vbal demo} so other terminals find its broker without flags. */
@@ -30,7 +30,8 @@ public final class ConnectionOptions {
     String prefix;
 
     @Option(names = "--kafka-config", paramLabel = "FILE",
-            description = "Properties file of extra Kafka client settings (security.protocol, ssl.*, sasl.*, …)")
+            description = "Properties file of extra Kafka client settings (security.protocol, ssl.*, sasl.*, …;"
+                    + " default: $VB_KAFKA_CONFIG)")
     Path kafkaConfig;
 
     public KafkaSettings settings() {
@@ -38,6 +39,9 @@ public final class ConnectionOptions {
         String servers = firstOf(bootstrap, System.getenv("VB_BOOTSTRAP"), demo.getProperty("bootstrap"), "127.0.0.1:9092");
         String p = firstOf(prefix, System.getenv("VB_TOPIC_PREFIX"), demo.getProperty("prefix"), Topics.DEFAULT_PREFIX);
         Map<String, String> extra = new HashMap<>();
+        String fromEnv = System.getenv("VB_KAFKA_CONFIG");
+        Path kafkaConfig = this.kafkaConfig != null ? this.kafkaConfig
+                : fromEnv == null || fromEnv.isBlank() ? null : Path.of(fromEnv.trim());
         if (kafkaConfig != null) {
             Properties props = new Properties();
             try (InputStream in = Files.newInputStream(kafkaConfig)) {

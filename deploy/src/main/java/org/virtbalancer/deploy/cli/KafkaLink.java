@@ -11,6 +11,7 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.virtbalancer.protocol.Codec;
 import org.virtbalancer.protocol.ControlKey;
@@ -216,14 +217,26 @@ final class KafkaLink implements AutoCloseable {
         } catch (TimeoutException e) {
             throw CommandFailure.unreachable("cannot reach Kafka at " + settings.bootstrapServers() + " within "
                     + answerWithin.toSeconds() + " s: start the demo (deploy/bin/vbal demo), or pass --bootstrap"
-                    + " HOST:PORT (or set VB_BOOTSTRAP) naming a running broker");
-        } catch (AuthenticationException | AuthorizationException e) {
-            throw CommandFailure.failed("Kafka at " + settings.bootstrapServers() + " refused this client ("
-                    + rootMessage(e) + "); check the credentials and ACLs in --kafka-config");
+                    + " HOST:PORT (or set VB_BOOTSTRAP) naming a running broker"
+                    + (settings.extra().containsKey("security.protocol") ? "" : "; if its listener takes TLS or SASL,"
+                    + " pass --kafka-config FILE with security.protocol and the client's settings"));
+        } catch (AuthenticationException e) {
+            throw CommandFailure.failed(refusedCredentials(settings.bootstrapServers(), e));
+        } catch (AuthorizationException e) {
+            throw CommandFailure.failed("Kafka at " + settings.bootstrapServers() + " does not allow this client that ("
+                    + rootMessage(e) + "): give its principal the operators' ACLs (deploy/bin/kafka-acls-virt-balancer)");
         } catch (KafkaException e) {
             throw CommandFailure.failed("Kafka at " + settings.bootstrapServers() + " failed (" + rootMessage(e)
                     + "); try again, and check the broker's log if it persists");
         }
+    }
+
+    /** One sentence for credentials Kafka did not accept: a TLS handshake or a SASL login that failed. */
+    static String refusedCredentials(String bootstrap, AuthenticationException e) {
+        String why = e instanceof SslAuthenticationException ? "TLS handshake failed: " + rootMessage(e) : rootMessage(e);
+        return "Kafka at " + bootstrap + " refused this client's credentials (" + why + "): check the"
+                + " certificate and truststore (ssl.keystore.*, ssl.truststore.*) or the user and password"
+                + " (sasl.jaas.config) in --kafka-config";
     }
 
     /** The CLI's own value for {@code key}, unless --kafka-config sets one. */
@@ -233,7 +246,7 @@ final class KafkaLink implements AutoCloseable {
         }
     }
 
-    private static String rootMessage(Throwable e) {
+    static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();

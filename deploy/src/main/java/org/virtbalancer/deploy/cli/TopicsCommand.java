@@ -1,5 +1,6 @@
 package org.virtbalancer.deploy.cli;
 
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.virtbalancer.deploy.topics.TopicSetup;
@@ -272,6 +273,10 @@ public final class TopicsCommand {
                 error("cannot reach Kafka: " + e.getMessage() + "; check --bootstrap (or VB_BOOTSTRAP) and that the"
                         + " brokers run, or wait longer with --timeout");
                 return EXIT_UNREACHABLE;
+            }
+            if (e instanceof AuthenticationException a) {
+                error(KafkaLink.refusedCredentials(settings.bootstrapServers(), a));
+                return EXIT_FAILED;
             }
             if (e instanceof AuthorizationException) {
                 error("Kafka at " + settings.bootstrapServers() + " refused: " + e.getMessage() + "; run this as a"

@@ -48,11 +48,21 @@ public final class EmbeddedKafka implements AutoCloseable {
     public static EmbeddedKafka start(Path logDir, boolean deleteOnClose, int port) {
         int clientPort = port == 0 ? SingleNodeConfig.freePort() : port;
         int controllerPort = SingleNodeConfig.freePort();
-        Properties props = SingleNodeConfig.properties(logDir, clientPort, controllerPort);
+        return start(logDir, deleteOnClose, clientPort, SingleNodeConfig.properties(logDir, clientPort, controllerPort));
+    }
+
+    /**
+     * Starts a broker with {@code props} (built from {@link SingleNodeConfig#properties}, with more
+     * listeners or security added), formatting an empty {@code logDir} with {@code formatArgs} added
+     * to {@code kafka-storage format} (e.g. {@code --add-scram}).
+     *
+     * @param clientPort the PLAINTEXT port on 127.0.0.1 that {@link #bootstrapServers()} names
+     */
+    static EmbeddedKafka start(Path logDir, boolean deleteOnClose, int clientPort, Properties props, String... formatArgs) {
         try {
             Path config = Files.createTempFile("vb-kafka-", ".properties");
             SingleNodeConfig.write(props, config);
-            SingleNodeConfig.formatIfEmpty(logDir, config);
+            SingleNodeConfig.formatIfEmpty(logDir, config, formatArgs);
             Files.deleteIfExists(config);
             KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props), Time.SYSTEM);
             server.startup();

@@ -12,7 +12,9 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Properties;
 import java.util.stream.Stream;
 
@@ -63,14 +65,19 @@ final class SingleNodeConfig {
         }
     }
 
-    /** Formats {@code logDir} for a new cluster unless it already holds one (a restart keeps its data). */
-    static void formatIfEmpty(Path logDir, Path configFile) throws IOException {
+    /**
+     * Formats {@code logDir} for a new cluster unless it already holds one (a restart keeps its data).
+     *
+     * @param extraArgs more arguments of {@code kafka-storage format}, e.g. {@code --add-scram …}
+     */
+    static void formatIfEmpty(Path logDir, Path configFile, String... extraArgs) throws IOException {
         if (!isEmpty(logDir)) {
             return;
         }
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int rc = kafka.tools.StorageTool.execute(new String[]{"format", "-t", Uuid.randomUuid().toString(),
-                "-c", configFile.toString()}, new PrintStream(buf, true, StandardCharsets.UTF_8));
+        List<String> args = new ArrayList<>(List.of("format", "-t", Uuid.randomUuid().toString(), "-c", configFile.toString()));
+        args.addAll(List.of(extraArgs));
+        int rc = kafka.tools.StorageTool.execute(args.toArray(String[]::new), new PrintStream(buf, true, StandardCharsets.UTF_8));
         if (rc != 0) {
             throw new IllegalStateException("formatting Kafka storage in " + logDir + " failed: " + buf);
         }
