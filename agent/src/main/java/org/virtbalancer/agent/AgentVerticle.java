@@ -16,6 +16,7 @@ import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.KafkaSettings;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -49,6 +50,8 @@ public final class AgentVerticle extends VerticleBase {
     /** Host id, or "fleet-<first host>": names this process's Kafka clients and worker pools. */
     private final String name;
 
+    /** On stop, how long the blocking calls still running may take to return before the pools close. */
+    private static final Duration STOP_DRAIN = Duration.ofSeconds(10);
     private WorkerExecutor driverWorkers;
     private WorkerExecutor migrationWorkers;
     private KafkaProducer<String, byte[]> producer;
@@ -101,9 +104,11 @@ public final class AgentVerticle extends VerticleBase {
         KafkaSettings kafka = configs.get(0).kafka();
         int migrationThreads = Math.min(MAX_FLEET_MIGRATION_WORKERS,
                 configs.stream().mapToInt(AgentConfig::maxConcurrentMigrations).sum());
-        driverWorkers = vertx.createSharedWorkerExecutor("vb-agent-" + name + "-driver", DRIVER_WORKERS);
+        driverWorkers = new DrainingWorkers(vertx, vertx.createSharedWorkerExecutor("vb-agent-" + name + "-driver",
+                DRIVER_WORKERS), STOP_DRAIN);
         // Migrations block their worker for minutes: a long max execute time keeps the blocked-thread checker quiet.
-        migrationWorkers = vertx.createSharedWorkerExecutor("vb-agent-" + name + "-migrations", migrationThreads, 7, TimeUnit.DAYS);
+        migrationWorkers = new DrainingWorkers(vertx, vertx.createSharedWorkerExecutor("vb-agent-" + name + "-migrations",
+                migrationThreads, 7, TimeUnit.DAYS), STOP_DRAIN);
         for (int i = 0; i < configs.size(); i++) {
             hosts.add(new HostAgent(configs.get(i), drivers.get(i), driverWorkers));
         }
