@@ -74,6 +74,32 @@ public final class Check {
         return value;
     }
 
+    /**
+     * Upper bound of every CPU, bandwidth and rate figure (cores, MiB/s) a message may carry: far
+     * above any real host, low enough that sums and squares of them stay finite.
+     */
+    public static final double MAX_FIGURE = 1_000_000;
+    /** Upper bound of every memory figure, in MiB (2^40 MiB = 1 EiB). */
+    public static final long MAX_MEMORY_MIB = 1L << 40;
+
+    /** A finite number from 0 to {@code max}. */
+    public static double nonNegative(String field, double value, double max) {
+        nonNegative(field, value);
+        if (value > max) {
+            throw new InvalidMessageException(field, "must be at most " + max + ", got " + value);
+        }
+        return value;
+    }
+
+    /** A whole number from 0 to {@code max}. */
+    public static long nonNegative(String field, long value, long max) {
+        nonNegative(field, value);
+        if (value > max) {
+            throw new InvalidMessageException(field, "must be at most " + max + ", got " + value);
+        }
+        return value;
+    }
+
     public static long range(String field, long value, long min, long max) {
         if (value < min || value > max) {
             throw new InvalidMessageException(field, "must be between " + min + " and " + max + ", got " + value);

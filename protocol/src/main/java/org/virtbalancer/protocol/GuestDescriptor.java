@@ -28,7 +28,7 @@ public record GuestDescriptor(String name, String uuid, GuestState state, @JsonP
         uuid = Check.optionalText("uuid", uuid);
         Check.present("state", state);
         Check.range("vcpus", vcpus, 1, 4096);
-        Check.positive("memoryMiB", memoryMiB);
+        Check.range("memoryMiB", memoryMiB, 1, Check.MAX_MEMORY_MIB);
         cpuMode = Check.optionalText("cpuMode", cpuMode);
         disks = Check.list("disks", disks);
         hostDevices = Check.list("hostDevices", hostDevices);

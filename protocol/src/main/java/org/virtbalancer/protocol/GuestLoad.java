@@ -16,10 +16,10 @@ public record GuestLoad(String guest, @JsonProperty(required = true) double cpuC
                         @JsonProperty(required = true) double netMiBps, @JsonProperty(required = true) double diskMiBps) {
     public GuestLoad {
         Check.name("guest", guest);
-        Check.nonNegative("cpuCores", cpuCores);
-        Check.nonNegative("memoryMiB", memoryMiB);
-        Check.nonNegative("dirtyRateMiBps", dirtyRateMiBps);
-        Check.nonNegative("netMiBps", netMiBps);
-        Check.nonNegative("diskMiBps", diskMiBps);
+        Check.nonNegative("cpuCores", cpuCores, Check.MAX_FIGURE);
+        Check.nonNegative("memoryMiB", memoryMiB, Check.MAX_MEMORY_MIB);
+        Check.nonNegative("dirtyRateMiBps", dirtyRateMiBps, Check.MAX_FIGURE);
+        Check.nonNegative("netMiBps", netMiBps, Check.MAX_FIGURE);
+        Check.nonNegative("diskMiBps", diskMiBps, Check.MAX_FIGURE);
     }
 }

@@ -35,8 +35,9 @@ public record HostFacts(String host, String arch, String cpuModel, int cpus, lon
         Check.name("arch", arch);
         cpuModel = Check.optionalText("cpuModel", cpuModel);
         Check.range("cpus", cpus, 1, 100_000);
-        Check.positive("memoryMiB", memoryMiB);
+        Check.range("memoryMiB", memoryMiB, 1, Check.MAX_MEMORY_MIB);
         Check.positive("linkMiBps", linkMiBps);
+        Check.nonNegative("linkMiBps", linkMiBps, Check.MAX_FIGURE);
         hypervisor = Check.optionalText("hypervisor", hypervisor);
         libvirtVersion = Check.optionalText("libvirtVersion", libvirtVersion);
         qemuVersion = Check.optionalText("qemuVersion", qemuVersion);

@@ -21,10 +21,10 @@ public record HostLoad(String host, long intervalMs, @JsonProperty(required = tr
     public HostLoad {
         Check.name("host", host);
         Check.positive("intervalMs", intervalMs);
-        Check.nonNegative("cpuCores", cpuCores);
-        Check.nonNegative("memoryMiB", memoryMiB);
-        Check.nonNegative("netMiBps", netMiBps);
-        Check.nonNegative("diskMiBps", diskMiBps);
+        Check.nonNegative("cpuCores", cpuCores, Check.MAX_FIGURE);
+        Check.nonNegative("memoryMiB", memoryMiB, Check.MAX_MEMORY_MIB);
+        Check.nonNegative("netMiBps", netMiBps, Check.MAX_FIGURE);
+        Check.nonNegative("diskMiBps", diskMiBps, Check.MAX_FIGURE);
         guests = Check.list("guests", guests);
     }
 }

@@ -124,6 +124,17 @@ class CodecTest {
                 new String[]{"{\"v\":1,\"type\":\"HostLoad\",\"id\":\"x\",\"ts\":\"soon\",\"source\":\"s\",\"body\":{}}", "ts: must be a whole number"},
                 new String[]{String.format(ok, String.format(load, "-1")), "body.cpuCores: must not be negative"},
                 new String[]{String.format(ok, String.format(load, "\"NaN\"")), "body.cpuCores"},
+                // Finite but absurd: squared in the imbalance it would be infinite, and stop the balancer deciding.
+                new String[]{String.format(ok, String.format(load, "1e308")), "body.cpuCores: must be at most"},
+                // Found by fuzzing: numbers and booleans were taken as text, so hosts named "0.5" or "false" joined the cluster.
+                new String[]{String.format(ok, String.format(load, "1").replace("\"host-1\"", "0.5")),
+                        "body.host: has the wrong type: expected a string"},
+                new String[]{String.format(ok, String.format(load, "1").replace("\"host-1\"", "18446744073709551617")),
+                        "body.host: has the wrong type: expected a string"},
+                new String[]{"{\"v\":1,\"type\":\"EnterMaintenance\",\"id\":\"x\",\"ts\":5,\"source\":\"s\",\"body\":{\"host\":false}}",
+                        "body.host: has the wrong type: expected a string"},
+                new String[]{String.format(ok, String.format(load, "1").replace("\"memoryMiB\":1", "\"memoryMiB\":9223372036854775807")),
+                        "body.memoryMiB: must be at most"},
                 new String[]{String.format(ok, "{\"host\":\"host-1\"}"), "body.intervalMs"},
                 new String[]{String.format(ok, String.format(load, "1").replace("\"cpuCores\":1,", "")),
                         "body.cpuCores: is required but missing"},

@@ -75,6 +75,13 @@ public final class BalancerCore {
     /** A "nothing can be done" balancing decision is repeated at most this often while nothing changes. */
     public static final Duration QUIET_REPEAT = Duration.ofMinutes(1);
     private static final int RECENT_DECISIONS = 50;
+    /**
+     * Hosts that have sent no inventory that may wait for maintenance at once. A drain is kept for
+     * such a host (its inventory may come later, e.g. when a restarted balancer reads the control
+     * topic first), but a control topic naming ever new hosts must not grow the balancer's memory,
+     * its ticks and its status messages without end.
+     */
+    public static final int MAX_UNKNOWN_DRAINS = 1_000;
 
     private final BalancerSettings settings;
     private final Clock clock;
@@ -199,9 +206,18 @@ public final class BalancerCore {
     /**
      * EnterMaintenance, ExitMaintenance, SetAutomation, ApprovePlan, RequestMigration (kept until the
      * leader answers it) and RequestOutcome (the answer); anything else is ignored.
+     *
+     * @return why the message was refused, when it was: an EnterMaintenance for a host that has sent
+     *         no inventory while {@link #MAX_UNKNOWN_DRAINS} such hosts already wait for maintenance
      */
-    public void onControl(Message control) {
+    public Optional<String> onControl(Message control) {
         if (control instanceof EnterMaintenance enter) {
+            if (!drains.containsKey(enter.host()) && cluster.host(enter.host()).isEmpty()
+                    && drains.keySet().stream().filter(h -> cluster.host(h).isEmpty()).count() >= MAX_UNKNOWN_DRAINS) {
+                return Optional.of("EnterMaintenance for " + enter.host() + ", which has sent no inventory, while "
+                        + MAX_UNKNOWN_DRAINS + " other hosts without an inventory already wait for maintenance: check the"
+                        + " host's name against vbal hosts, and send it again once its agent runs");
+            }
             MaintenanceDrain drain = drains.computeIfAbsent(enter.host(), h -> new MaintenanceDrain(h, enter.reason()));
             drain.enter(enter.reason());
             cluster.guestsOn(enter.host()).forEach(g -> migrations.forgetFailures(g.name()));
@@ -223,6 +239,7 @@ public final class BalancerCore {
             requestWaits.remove(outcome.requestId());
             rememberAnswer(outcome);
         }
+        return Optional.empty();
     }
 
     private void rememberAnswer(RequestOutcome outcome) {
@@ -264,6 +281,8 @@ public final class BalancerCore {
             drain.status(cluster, migrations, drainRound, note, now)
                     .ifPresent(s -> actions.add(new Action.PublishDecision(s.host(), s)));
         }
+        // A host back in service whose return was published and whose drain has nothing left in flight needs no drain.
+        drains.values().removeIf(MaintenanceDrain::finished);
         round.balancing().ifPresent(plan -> balance(round.trigger(), round.overload(), plan, now, actions));
         return actions;
     }

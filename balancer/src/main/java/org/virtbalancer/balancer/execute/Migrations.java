@@ -37,6 +37,9 @@ public final class Migrations {
     private final Map<String, List<Failure>> failures = new HashMap<>();
     private final Map<String, Long> cooldownUntil = new HashMap<>();
     private final Map<String, String> cameFrom = new HashMap<>();
+    /** Failures and cooldowns that no longer count are dropped this often (from {@link #expire}). */
+    static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
+    private long lastPruned = Long.MIN_VALUE;
     private long issued;
     private long succeeded;
     private long failed;
@@ -115,6 +118,9 @@ public final class Migrations {
 
     /** Migrations past their deadline plus {@link #GRACE} with no final result; each is closed as failed. */
     public List<Migration> expire(long now) {
+        if (lastPruned == Long.MIN_VALUE || now - lastPruned >= PRUNE_EVERY.toMillis()) {
+            prune(now);
+        }
         List<Migration> overdue = new ArrayList<>();
         for (Migration m : List.copyOf(inFlight.values())) {
             if (now > m.deadlineTs() + GRACE.toMillis()) {
@@ -206,6 +212,27 @@ public final class Migrations {
 
     public long failed() {
         return failed;
+    }
+
+    /**
+     * Forgets failures older than {@link #FAILURE_MEMORY} and cooldowns that have ended (with where
+     * the guest came from, said only during its cooldown): every guest ever named in a command
+     * would otherwise stay here for good, made-up ones included.
+     */
+    void prune(long now) {
+        lastPruned = now;
+        failures.values().forEach(list -> list.removeIf(f -> now - f.at() > FAILURE_MEMORY.toMillis()));
+        failures.values().removeIf(List::isEmpty);
+        cooldownUntil.values().removeIf(until -> now >= until);
+        cameFrom.keySet().retainAll(cooldownUntil.keySet());
+    }
+
+    /** Guests this bookkeeping remembers failures or a cooldown of (for tests). */
+    int guestsRemembered() {
+        java.util.Set<String> guests = new java.util.HashSet<>(failures.keySet());
+        guests.addAll(cooldownUntil.keySet());
+        guests.addAll(cameFrom.keySet());
+        return guests.size();
     }
 
     private void fail(Migration m, ResultStatus status, String reason, long now) {

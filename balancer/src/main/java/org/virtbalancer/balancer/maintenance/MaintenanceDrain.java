@@ -196,6 +196,15 @@ public final class MaintenanceDrain {
         return Optional.empty();
     }
 
+    /**
+     * Whether this drain is over: the host is back in service, that was published, and no
+     * migration the drain started is still running.
+     */
+    public boolean finished() {
+        return state == MaintenanceState.ACTIVE && lastStatus.state() == MaintenanceState.ACTIVE
+                && lastStatus.migrating().isEmpty() && lastPublishedAt != Long.MIN_VALUE;
+    }
+
     /** The last status built, for snapshots. */
     public MaintenanceStatus lastStatus() {
         return lastStatus;

@@ -42,6 +42,14 @@ public final class Cluster {
     /** Each guest's usage by name, wherever it runs. */
     private final Map<String, UsageCell> usage = new HashMap<>();
     /**
+     * {@link #usage} is swept of guests no inventory and no latest sample lists once it holds this
+     * many cells: samples may name any guest (deleted ones, or made-up ones on a hostile topic), and
+     * their cells must not pile up. Each sweep sets the next at twice what it kept, so sweeping costs
+     * a constant per new cell.
+     */
+    private int sweepUsageAt = USAGE_SWEEP_MIN;
+    static final int USAGE_SWEEP_MIN = 4_096;
+    /**
      * Per host, the usage cells of the guests its last sample listed, in that order. The next sample
      * almost always lists the same guests, so it updates them without a lookup in {@link #usage}
      * (one per guest in a map of every guest, the bulk of ingest time at 200,000 guests).
@@ -131,6 +139,9 @@ public final class Cluster {
                 cells[i] = usage.computeIfAbsent(listed.get(i).guest(), UsageCell::new);
             }
             lastListed.put(load.host(), cells);
+            if (usage.size() >= sweepUsageAt) {
+                sweepUsage();
+            }
         }
         // Expected: the sample with each guest's use now replaced by its expected use.
         double expected = load.cpuCores();
@@ -143,6 +154,31 @@ public final class Cluster {
         hosts.put(load.host(), host.withSample(now, load.cpuCores(), load.memoryMiB(), expected, load.netMiBps(),
                 load.diskMiBps()));
         return true;
+    }
+
+    /** Forgets the usage of guests that no host's inventory and no host's latest sample lists. */
+    private void sweepUsage() {
+        Map<String, UsageCell> kept = new HashMap<>();
+        for (UsageCell[] cells : lastListed.values()) {
+            for (UsageCell c : cells) {
+                kept.put(c.guest, c);
+            }
+        }
+        for (TreeMap<String, GuestDescriptor> onHost : guests.values()) {
+            for (String name : onHost.keySet()) {
+                UsageCell c = usage.get(name);
+                if (c != null) {
+                    kept.put(name, c);
+                }
+            }
+        }
+        usage.keySet().retainAll(kept.keySet());
+        sweepUsageAt = Math.max(USAGE_SWEEP_MIN, 2 * usage.size());
+    }
+
+    /** How many guests' usage this cluster keeps (for tests). */
+    int usageCells() {
+        return usage.size();
     }
 
     private static boolean sameGuests(UsageCell[] cells, List<GuestLoad> listed) {

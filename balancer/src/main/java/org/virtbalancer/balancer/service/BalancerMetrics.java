@@ -62,6 +62,8 @@ final class BalancerMetrics implements AutoCloseable {
     static final String MISPLACED = "misplaced";
     /** {@code reason} of a dead letter: the balancer failed while handling it. */
     static final String UNHANDLED = "unhandled";
+    /** A valid control message the balancer will not act on (see {@link org.virtbalancer.balancer.core.BalancerCore#onControl}). */
+    static final String REFUSED = "refused";
 
     /** {@code purpose} of a started migration. */
     static final List<String> PURPOSES = List.of("balance", "maintenance", "manual");

@@ -413,7 +413,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                 }
             } else if (topic.equals(topics.control()) && isControl(body)) {
                 LOG.info("control from {}: {}", envelope.source(), body);
-                core.onControl(body);
+                core.onControl(body).ifPresent(why -> deadLetter(record, BalancerMetrics.REFUSED, why));
             } else {
                 deadLetter(record, BalancerMetrics.MISPLACED, "a " + envelope.type().wireName() + " message does not belong on " + topic
                         + "; " + expectedOn(topic));
@@ -726,7 +726,10 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         return producer.send(KafkaProducerRecord.create(topic, key, codec.encode(env))).mapEmpty();
     }
 
-    /** @param kind {@link BalancerMetrics#INVALID}, {@link BalancerMetrics#MISPLACED} or {@link BalancerMetrics#UNHANDLED} */
+    /**
+     * @param kind {@link BalancerMetrics#INVALID}, {@link BalancerMetrics#MISPLACED}, {@link BalancerMetrics#REFUSED} or
+     *             {@link BalancerMetrics#UNHANDLED}
+     */
     private void deadLetter(KafkaConsumerRecord<String, Received> record, String kind, String reason) {
         Topics topics = config.kafka().topics();
         metrics.deadLettered(record.topic(), kind);

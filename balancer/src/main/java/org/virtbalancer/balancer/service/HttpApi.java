@@ -197,6 +197,10 @@ public final class HttpApi {
                     + ctx.request().path() + "; " + ENDPOINTS + "."));
             router.errorHandler(405, ctx -> error(ctx, 405, ctx.request().method() + " is not allowed on "
                     + ctx.request().path() + "; " + ENDPOINTS + "."));
+            // Vert.x refuses some bodies itself (a form that does not decode): say so, as every other refusal does.
+            router.errorHandler(400, ctx -> error(ctx, 400, "the request could not be read"
+                    + (ctx.failure() == null || ctx.failure().getMessage() == null ? "" : " (" + ctx.failure().getMessage() + ")")
+                    + "; send JSON with Content-Type: application/json, such as {\"reason\": \"…\"}."));
             router.errorHandler(413, ctx -> error(ctx, 413, "the request body is larger than " + BODY_LIMIT / 1024
                     + " KiB; send a small JSON object such as {\"reason\": \"…\"}."));
             return router;

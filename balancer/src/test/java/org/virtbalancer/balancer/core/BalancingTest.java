@@ -224,4 +224,20 @@ class BalancingTest {
                     + " h[23] memory goes \\d\\.\\d\\d → \\d\\.\\d\\d"), m.reason());
         }
     }
+
+    @Test
+    void theLargestLoadTheProtocolAcceptsStillGivesAFinitePlan() {
+        // A sample at the protocol's ceiling (a lying or broken agent) must not stop the balancer deciding.
+        TestCluster c = new TestCluster(BalancerSettings.defaults());
+        c.host("h1", org.virtbalancer.protocol.Check.MAX_FIGURE,
+                org.virtbalancer.balancer.Fixtures.guest("a", org.virtbalancer.protocol.GuestState.RUNNING));
+        c.host("h2", 0);
+        c.reports("h1", org.virtbalancer.protocol.Check.MAX_FIGURE,
+                org.virtbalancer.balancer.Fixtures.guestLoad("a", org.virtbalancer.protocol.Check.MAX_FIGURE));
+        c.sampleAll(5);
+        List<PlanDecision> plans = plans(c.tick());
+        assertFalse(plans.isEmpty(), "it decides");
+        assertTrue(Double.isFinite(plans.get(0).imbalanceBefore()) && Double.isFinite(plans.get(0).imbalanceAfter()));
+        assertTrue(Double.isFinite(c.core.snapshot().imbalance()));
+    }
 }

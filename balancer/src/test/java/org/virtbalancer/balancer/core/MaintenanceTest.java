@@ -174,4 +174,44 @@ class MaintenanceTest {
         c.sampleAll(1);
         assertEquals("h2", migrations(c.tick()).get(0).migrate().target(), "the drain starts once it reports");
     }
+
+    @Test
+    void aHostBackInServiceLeavesNoDrainBehindOnceItsReturnIsPublished() {
+        TestCluster c = new TestCluster(WIDE);
+        c.host("h1", 1).host("h2", 1);
+        c.sampleAll(1);
+        c.core.onControl(new EnterMaintenance("h1", ""));
+        assertEquals(MaintenanceState.IN_MAINTENANCE, statusOf(c.tick(), "h1").state());
+        c.core.onControl(new ExitMaintenance("h1"));
+        assertEquals(MaintenanceState.ACTIVE, statusOf(c.tick(), "h1").state(), "the return is published");
+        assertEquals(List.of(), c.core.snapshot().maintenance(), "and the drain is gone");
+        assertEquals(List.of(), statuses(c.tick()));
+        c.core.onControl(new EnterMaintenance("h1", "again"));
+        assertEquals(MaintenanceState.IN_MAINTENANCE, statusOf(c.tick(), "h1").state(), "a new drain when asked again");
+    }
+
+    @Test
+    void controlNamingEverNewUnknownHostsIsRefusedBeyondABound() {
+        TestCluster c = new TestCluster(WIDE);
+        c.host("h1", 1);
+        c.sampleAll(1);
+        for (int i = 0; i < BalancerCore.MAX_UNKNOWN_DRAINS; i++) {
+            assertEquals(java.util.Optional.empty(), c.core.onControl(new EnterMaintenance("ghost-" + i, "")));
+        }
+        java.util.Optional<String> refused = c.core.onControl(new EnterMaintenance("ghost-x", ""));
+        assertTrue(refused.isPresent() && refused.get().contains("ghost-x") && refused.get().contains("sent no inventory"),
+                refused.toString());
+        assertEquals(java.util.Optional.empty(), c.core.onControl(new EnterMaintenance("h1", "")), "known hosts still may");
+        assertEquals(java.util.Optional.empty(), c.core.onControl(new EnterMaintenance("ghost-7", "again")),
+                "one already waiting still may");
+        c.tick();
+        assertEquals(BalancerCore.MAX_UNKNOWN_DRAINS + 1, c.core.snapshot().maintenance().size());
+        // Returned to service, they are forgotten, and make room again.
+        for (int i = 0; i < 10; i++) {
+            c.core.onControl(new ExitMaintenance("ghost-" + i));
+        }
+        c.tick();
+        c.tick();
+        assertEquals(java.util.Optional.empty(), c.core.onControl(new EnterMaintenance("ghost-x", "")));
+    }
 }

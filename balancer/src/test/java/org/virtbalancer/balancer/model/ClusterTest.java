@@ -156,4 +156,17 @@ class ClusterTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Cluster(Duration.ZERO));
         assertTrue(e.getMessage().contains("forecast window"), e.getMessage());
     }
+
+    @Test
+    void samplesNamingEverChangingGuestsDoNotMakeItsMemoryGrow() {
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("web", GuestState.RUNNING))), now);
+        // A hostile (or very long-lived) host-load topic: every sample names guests never seen before.
+        for (int i = 0; i < 50_000; i++) {
+            cluster.applySample(load("h1", 1, guestLoad("web", 0.5), guestLoad("made-up-" + i, 0.1)), now + i);
+        }
+        assertTrue(cluster.usageCells() <= 2 * Cluster.USAGE_SWEEP_MIN,
+                "usage cells kept: " + cluster.usageCells());
+        assertTrue(cluster.usageCells() >= 2, "the guests of the latest sample keep theirs");
+        assertEquals(0.5, cluster.guest("h1", "web").orElseThrow().cpuCores(), 1e-9, "the inventory's guest keeps its usage");
+    }
 }

@@ -11,24 +11,45 @@ import java.util.regex.Pattern;
 public final class DurationConverter implements ITypeConverter<Duration> {
     private static final Pattern SIMPLE = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
+    /** Longer durations are refused: every timeout and retention fits, and none overflows when added to a clock. */
+    public static final Duration MAX = Duration.ofDays(3650);
+
     @Override
     public Duration convert(String value) {
         Matcher m = SIMPLE.matcher(value.trim());
+        Duration d;
         if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            return switch (m.group(2)) {
-                case "ms" -> Duration.ofMillis(n);
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            };
+            try {
+                long n = Long.parseLong(m.group(1));
+                d = switch (m.group(2)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofDays(n);
+                };
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw tooLong(value);
+            }
+        } else {
+            try {
+                d = Duration.parse(value.trim());
+            } catch (RuntimeException e) {
+                throw new TypeConversionException("'" + value + "' is not a duration: write it like 90s, 5m, 1h, 7d or 500ms");
+            }
         }
-        try {
-            return Duration.parse(value.trim());
-        } catch (RuntimeException e) {
-            throw new TypeConversionException("'" + value + "' is not a duration: write it like 90s, 5m, 1h, 7d or 500ms");
+        if (d.isNegative()) {
+            throw new TypeConversionException("'" + value + "' is negative: give a duration of 0 or more, like 90s, 5m or 1h");
         }
+        if (d.compareTo(MAX) > 0) {
+            throw tooLong(value);
+        }
+        return d;
+    }
+
+    private static TypeConversionException tooLong(String value) {
+        return new TypeConversionException("'" + value + "' is longer than " + MAX.toDays() + " days: give a shorter"
+                + " duration, like 90s, 5m, 1h or 7d");
     }
 
     /** The shortest form {@link #convert} reads back: {@code 7d}, {@code 90m}, {@code 500ms}. */
