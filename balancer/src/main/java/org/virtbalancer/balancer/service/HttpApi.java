@@ -173,6 +173,7 @@ public final class HttpApi {
                     Map.of("level", queries.snapshot().automation().name().toLowerCase(Locale.ROOT))));
             router.get("/api/events").handler(feed::subscribe);
 
+            // No file uploads: Vert.x would write each multipart file to ./file-uploads, before the token is checked, and keep it.
             BodyHandler body = BodyHandler.create().setBodyLimit(BODY_LIMIT).setHandleFileUploads(false);
             router.post("/api/maintenance/:host/enter").handler(body).handler(ctx -> write(ctx,
                     () -> new EnterMaintenance(knownHost(ctx.pathParam("host")), textField(ctx, "reason"))));

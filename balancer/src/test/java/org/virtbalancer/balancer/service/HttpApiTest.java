@@ -261,6 +261,32 @@ class HttpApiTest {
     }
 
     @Test
+    void aMultipartFileIsNeverWrittenToDisk() throws Exception {
+        // Found by fuzzing: each multipart file landed in ./file-uploads (and stayed), even without the token.
+        java.nio.file.Path uploads = java.nio.file.Path.of("file-uploads");
+        long before = java.nio.file.Files.isDirectory(uploads) ? countFiles(uploads) : 0;
+        String body = "--x\r\nContent-Disposition: form-data; name=\"a\"; filename=\"junk.bin\"\r\n\r\n" + "j".repeat(1000)
+                + "\r\n--x--\r\n";
+        for (String token : new String[]{null, "not-the-token-at-all-no", TOKEN}) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api.url() + "/api/maintenance/h2/enter"))
+                    .header("Content-Type", "multipart/form-data; boundary=x").POST(HttpRequest.BodyPublishers.ofString(body));
+            if (token != null) {
+                b.header("Authorization", "Bearer " + token);
+            }
+            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue(r.statusCode() < 500, r.body());
+        }
+        long after = java.nio.file.Files.isDirectory(uploads) ? countFiles(uploads) : 0;
+        assertEquals(before, after, "files written to " + uploads.toAbsolutePath());
+    }
+
+    private static long countFiles(java.nio.file.Path dir) throws java.io.IOException {
+        try (var files = java.nio.file.Files.list(dir)) {
+            return files.count();
+        }
+    }
+
+    @Test
     void withoutATokenTheApiIsReadOnly() throws Exception {
         api.close().toCompletionStage().toCompletableFuture().get();
         api = start(ApiEndpoint.loopback(0));
