@@ -26,7 +26,7 @@ class FuzzBenchmark {
         long seed = Long.getLong("vb.fuzz.seed", 20_261_126L);
         int rounds = Integer.getInteger("vb.fuzz.rounds", 4);
         FuzzCampaign campaign = new FuzzCampaign(seed, rounds, FuzzCampaign.mix(9_000, 5_000, 5_000, 3_000, 1_500, 1_500),
-                5_000, 1_000, Duration.ofMinutes(10));
+                5_000, 1_000, Duration.ofMinutes(10), true);
         FuzzCampaign.Report report = campaign.run(broker);
         System.out.println(report);
         assertTrue(rounds < 4 || report.total() >= 100_000, report::toString);

@@ -18,10 +18,11 @@ import java.util.stream.Collectors;
  * round shows what the cluster keeps of hostile input. {@link FuzzTest} runs a small one in the
  * suite, {@link FuzzBenchmark} the 100,000-input one of BENCHMARKS.md.
  *
- * @param perRound inputs per topic kind in each Kafka round
+ * @param perRound    inputs per topic kind in each Kafka round
+ * @param measureHeap whether to read the heap (full collections, a few seconds) before, between and after the rounds
  */
 record FuzzCampaign(long seed, int rounds, Map<Target, Integer> perRound, int httpRequests, int cliRuns,
-                    Duration settleAtMost) {
+                    Duration settleAtMost, boolean measureHeap) {
 
     /** What the campaign found; {@link #clean()} when nothing at all. */
     record Report(FuzzCampaign campaign, List<FuzzRun.KafkaRound> rounds, FuzzHttp.Result http, FuzzCli.Result cli,
@@ -70,7 +71,8 @@ record FuzzCampaign(long seed, int rounds, Map<Target, Integer> perRound, int ht
                         r.missingLetters(), r.emptyReasons(), r.unexpectedLetters(),
                         r.commandsExpectingResult() - r.missingResults(), r.commandsExpectingResult(), r.missingResults(),
                         r.resultsWithoutReason(), r.refusedControl(), r.sendFailures(), r.rejectedBy()));
-                sb.append("    last answer, ms after the first record: ").append(r.lastMillis()).append('\n');
+                sb.append("    last answer, ms after the first record: ").append(r.lastMillis()).append("; heap after GC ")
+                        .append(r.heapAfterMiB()).append(" MiB\n");
                 r.missingSamples().forEach(s -> sb.append("    missing: ").append(s).append('\n'));
                 r.unexpectedSamples().forEach(s -> sb.append("    unexpected: ").append(s).append('\n'));
             }
@@ -122,17 +124,30 @@ record FuzzCampaign(long seed, int rounds, Map<Target, Integer> perRound, int ht
         return "both APIs answer GET /api/status, vbal status exits 0";
     }
 
+    /** Something to do on the started cluster before the rounds, and to check after them. */
+    interface Hook {
+        void before(FuzzRun run) throws Exception;
+
+        default void after(FuzzRun run) throws Exception {}
+    }
+
     Report run(EmbeddedKafka broker) throws Exception {
+        return run(broker, run -> {});
+    }
+
+    Report run(EmbeddedKafka broker, Hook hook) throws Exception {
         long started = System.nanoTime();
         try (FuzzRun run = FuzzRun.start(broker, seed)) {
             run.logs.reset();
-            long before = FuzzRun.heapUsedMiB();
+            hook.before(run);
+            run.measureHeap(measureHeap);
+            long before = measureHeap ? FuzzRun.heapUsedMiB() : -1;
             List<FuzzRun.KafkaRound> done = new ArrayList<>();
             long afterFirst = 0;
             for (int i = 0; i < rounds; i++) {
                 done.add(run.kafkaRound(perRound, settleAtMost));
                 if (i == 0) {
-                    afterFirst = FuzzRun.heapUsedMiB();
+                    afterFirst = done.get(0).heapAfterMiB();
                 }
             }
             FuzzHttp.Result http = new FuzzHttp(run.inputs, run.apiUrl(), run.readOnlyApiUrl()).run(httpRequests);
@@ -143,7 +158,8 @@ record FuzzCampaign(long seed, int rounds, Map<Target, Integer> perRound, int ht
             } catch (Exception | AssertionError e) {
                 alive = "NOT WORKING: " + e;
             }
-            long after = FuzzRun.heapUsedMiB();
+            hook.after(run);
+            long after = measureHeap ? FuzzRun.heapUsedMiB() : -1;
             return new Report(this, done, http, cli, before, afterFirst, after, run.logs.count(), run.logs.brokerErrors(), run.logs.events(),
                     run.logs.cliFailures(), run.uncaught.get(), alive, (System.nanoTime() - started) / 1_000_000);
         }
