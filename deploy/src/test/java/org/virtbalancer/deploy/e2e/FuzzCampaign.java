@@ -77,8 +77,9 @@ record FuzzCampaign(long seed, int rounds, Map<Target, Integer> perRound, int ht
                 r.unexpectedSamples().forEach(s -> sb.append("    unexpected: ").append(s).append('\n'));
             }
             sb.append(String.format("  http: %,d requests (%d raw) in %.1f s, statuses %s, %d failures, %d raw unanswered, %d resent on a new"
-                            + " connection after the server closed the old one%n", http.requests(), http.raw(), http.millis() / 1000.0,
-                    http.statuses(), http.failures(), http.rawUnanswered(), http.resent()));
+                            + " connection after the server closed the old one, %d with a request line over 4 KiB closed"
+                            + " without a readable answer%n", http.requests(), http.raw(), http.millis() / 1000.0,
+                    http.statuses(), http.failures(), http.rawUnanswered(), http.resent(), http.closedTooLong()));
             http.failureSamples().forEach(s -> sb.append("    http: ").append(s).append('\n'));
             sb.append(String.format("  cli: %,d runs (%d executed, %d parsed only) in %.1f s, exits %s, %d failures, %d"
                             + " interrupted; failed commands by exception %s%n", cli.runs(), cli.executed(), cli.parsedOnly(),
