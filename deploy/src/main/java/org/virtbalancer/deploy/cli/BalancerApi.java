@@ -26,7 +26,12 @@ final class BalancerApi {
 
     private final URI base;
     private final String token;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /**
+     * HTTP/1.1 only: the API speaks plain HTTP/1.1, and the JDK client's default, an h2c upgrade on the first
+     * request of each connection, only adds a protocol switch both ends must get right.
+     */
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
 
     /** @param token bearer token to send, "" for none */
     BalancerApi(URI base, String token) {

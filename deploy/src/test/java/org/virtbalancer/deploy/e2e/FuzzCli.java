@@ -183,14 +183,22 @@ final class FuzzCli {
     }
 
     private void execute(ExecutorService pool, List<String> args) throws InterruptedException {
-        Future<InProcessVbal.Run> f = pool.submit(() -> vbal.run(args.toArray(String[]::new)));
+        java.util.concurrent.atomic.AtomicReference<Thread> runner = new java.util.concurrent.atomic.AtomicReference<>();
+        Future<InProcessVbal.Run> f = pool.submit(() -> {
+            runner.set(Thread.currentThread());
+            return vbal.run(args.toArray(String[]::new));
+        });
         InProcessVbal.Run r;
         try {
             r = f.get(20, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
+            // Where it waits, for whoever reads the failure.
+            Thread t = runner.get();
+            String where = t == null ? " (never started)" : java.util.Arrays.stream(t.getStackTrace()).limit(40)
+                    .map(frame -> "\n    at " + frame).collect(java.util.stream.Collectors.joining());
             f.cancel(true);
             interrupted++;
-            fail("vbal " + args + " ran for more than 20 s");
+            fail("vbal " + args + " ran for more than 20 s; it was" + where);
             return;
         } catch (java.util.concurrent.ExecutionException e) {
             fail("vbal " + args + " threw " + e.getCause());
@@ -209,7 +217,7 @@ final class FuzzCli {
     private void fail(String what) {
         failureCount++;
         if (failures.size() < 20) {
-            failures.add(what.length() > 1500 ? what.substring(0, 1500) + "…" : what);
+            failures.add(what.length() > 6000 ? what.substring(0, 6000) + "…" : what);
         }
     }
 }
