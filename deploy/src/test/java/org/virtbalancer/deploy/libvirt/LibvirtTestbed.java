@@ -168,11 +168,7 @@ public final class LibvirtTestbed {
         try {
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
             pb.environment().put("ROOT", root.toString());
-            // Another checkout testing at the same time sets VB_TESTBED_NS so the namespaces do not clash.
-            String ns = System.getenv("VB_TESTBED_NS");
-            if (ns != null && ns.matches("[a-z]{1,8}")) {
-                pb.environment().put("NS", ns);
-            }
+            pb.environment().put("NS", namespacePrefix(System.getenv("VB_TESTBED_NS"), System.getProperty("vb.fork")));
             Process p = pb.start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
@@ -189,6 +185,19 @@ public final class LibvirtTestbed {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * The test bed's namespace prefix ({@code NS} of the scripts): VB_TESTBED_NS, or {@code vbt}, so that another
+     * checkout testing at the same time does not clash; with Surefire's fork number (the system property
+     * {@code vb.fork}, 1, 2, …) a letter for the fork, since each test JVM starts its own test bed.
+     */
+    static String namespacePrefix(String fromEnvironment, String fork) {
+        String base = fromEnvironment != null && fromEnvironment.matches("[a-z]{1,7}") ? fromEnvironment : "vbt";
+        if (fork == null || !fork.matches("[1-9]")) {
+            return base;
+        }
+        return base + (char) ('a' + Integer.parseInt(fork) - 1);
     }
 
     /** libvirt URI of host A or B (the agent's own and, for peer-to-peer, its peers'). */
