@@ -107,6 +107,12 @@ public final class BalancerCore {
     private String lastIdleTrigger = "";
     private long lastIdleAt = Long.MIN_VALUE;
 
+    /**
+     * Approved moves that found no free migration slot, by plan id: the approval stands, and each tick issues
+     * those that now have a slot (checked against every rule again), for {@link #RECOMMENDATION_TTL} after it.
+     */
+    private final Map<String, Recommendation> approvedWaiting = new LinkedHashMap<>();
+
     /** Moves recommended and waiting for ApprovePlan. */
     private record Recommendation(String planId, String trigger, String signature, Purpose purpose, List<Move> moves,
                                   long at) {}
@@ -262,6 +268,7 @@ public final class BalancerCore {
         }
 
         answerRequests(now, actions);
+        retryApproved(now, actions);
         Round round = plan(now, false);
         for (DrainStep step : round.drains()) {
             MaintenanceDrain drain = step.drain();
@@ -598,11 +605,37 @@ public final class BalancerCore {
             return;
         }
         pending.remove(planId);
+        runApproved(new Recommendation(planId, r.trigger(), r.signature(), r.purpose(), r.moves(), now), true, now, queued);
+    }
+
+    /** Approved moves that waited for a slot: those that have one now go; after the TTL the rest are dropped, said so. */
+    private void retryApproved(long now, List<Action> actions) {
+        for (Recommendation r : List.copyOf(approvedWaiting.values())) {
+            if (now - r.at() > RECOMMENDATION_TTL.toMillis()) {
+                approvedWaiting.remove(r.planId());
+                double imbalance = view(now).imbalance();
+                publish(new PlanDecision(r.planId(), "approved: " + r.trigger(), automation, false, imbalance, imbalance,
+                        List.of(), r.moves().stream().map(m -> m.guest().name() + " waited " + RECOMMENDATION_TTL.toMinutes()
+                                + " min for a migration slot and is no longer part of the approved plan; approve a"
+                                + " current recommendation instead.").toList()), actions);
+            } else {
+                runApproved(r, false, now, actions);
+            }
+        }
+    }
+
+    /**
+     * Issues an approved plan's moves that still pass every rule and have a slot. Moves that wait only for a slot
+     * stay approved ({@link #approvedWaiting}); the others are dropped with the reason. The first time the decision
+     * is always published, later only when a waiting move went or was dropped.
+     */
+    private void runApproved(Recommendation r, boolean first, long now, List<Action> actions) {
         PlanningView view = view(now);
         Slots slots = migrations.slots();
         double before = view.imbalance();
         double ceiling = settings.highWatermark();
         List<Move> still = new ArrayList<>();
+        List<Move> waiting = new ArrayList<>();
         List<String> notMoved = new ArrayList<>();
         for (Move mv : r.moves()) {
             String name = mv.guest().name();
@@ -625,7 +658,8 @@ public final class BalancerCore {
             }
             Optional<String> full = slots.whyNot(mv.source(), mv.target());
             if (full.isPresent()) {
-                notMoved.add(name + " waits: " + full.get() + ".");
+                notMoved.add(name + " waits: " + full.get() + "; it goes when a slot frees.");
+                waiting.add(mv);
                 continue;
             }
             view.projection().move(guest.get(), mv.source(), mv.target());
@@ -633,7 +667,17 @@ public final class BalancerCore {
             still.add(new Move(guest.get(), mv.source(), mv.target(), mv.mode(), mv.options(), mv.prediction(),
                     mv.reason(), mv.sourceBefore(), mv.sourceAfter(), mv.targetBefore(), mv.targetAfter()));
         }
-        issue(planId, "approved: " + r.trigger(), r.purpose(), true, still, notMoved, before, view.imbalance(), now, queued);
+        if (waiting.isEmpty()) {
+            approvedWaiting.remove(r.planId());
+        } else {
+            approvedWaiting.put(r.planId(), new Recommendation(r.planId(), r.trigger(), r.signature(), r.purpose(),
+                    waiting, r.at()));
+        }
+        boolean dropped = notMoved.size() > waiting.size();
+        if (first || !still.isEmpty() || dropped) {
+            issue(r.planId(), "approved: " + r.trigger(), r.purpose(), true, still, notMoved, before, view.imbalance(),
+                    now, actions);
+        }
     }
 
     private void publish(PlanDecision decision, List<Action> actions) {

@@ -6,6 +6,7 @@ import org.virtbalancer.protocol.AutomationLevel;
 import org.virtbalancer.protocol.EnterMaintenance;
 import org.virtbalancer.protocol.GuestState;
 import org.virtbalancer.protocol.PlanDecision;
+import org.virtbalancer.protocol.ResultStatus;
 import org.virtbalancer.protocol.SetAutomation;
 
 import java.util.List;
@@ -17,6 +18,7 @@ import static org.virtbalancer.balancer.Fixtures.guest;
 import static org.virtbalancer.balancer.Fixtures.guestLoad;
 import static org.virtbalancer.balancer.Fixtures.migrations;
 import static org.virtbalancer.balancer.Fixtures.plans;
+import static org.virtbalancer.balancer.Fixtures.result;
 import static org.virtbalancer.balancer.Fixtures.statuses;
 
 class AutomationTest {
@@ -91,6 +93,69 @@ class AutomationTest {
         assertFalse(outcome.executed());
         assertTrue(outcome.notMoved().get(0).contains("h2 is entering maintenance"), outcome.notMoved().toString());
         assertTrue(migrations(actions).stream().noneMatch(m -> m.migrate().target().equals("h2")));
+    }
+
+    @Test
+    void anApprovedMoveThatFindsNoFreeSlotStaysApprovedAndGoesWhenASlotFrees() {
+        // Two migrations at once in the whole cluster; the two drains are recommended while nothing moves.
+        TestCluster c = new TestCluster(BalancerSettings.defaults().withAutomation(AutomationLevel.MANUAL)
+                .withLimits(2, 2, 2));
+        c.host("h1", 1, guest("a", GuestState.RUNNING), guest("b", GuestState.RUNNING))
+                .host("h4", 1, guest("c", GuestState.RUNNING)).host("h2", 1).host("h3", 1);
+        c.sampleAll(1);
+        c.core.onControl(new EnterMaintenance("h4", ""));
+        PlanDecision drainH4 = plans(c.tick()).get(0);
+        c.core.onControl(new EnterMaintenance("h1", ""));
+        PlanDecision drainH1 = plans(c.tick()).stream().filter(p -> p.trigger().equals("maintenance h1")).findFirst()
+                .orElseThrow();
+        assertEquals(2, drainH1.moves().size(), drainH1.toString());
+
+        c.core.onControl(new ApprovePlan(drainH4.planId()));
+        List<Action.SendMigrate> first = migrations(c.tick());
+        assertEquals(List.of("c"), first.stream().map(m -> m.migrate().guest()).toList());
+        c.core.onControl(new ApprovePlan(drainH1.planId()));
+        List<Action> approved = c.tick();
+        List<Action.SendMigrate> second = migrations(approved);
+        assertEquals(1, second.size(), "one slot is free");
+        String waiting = second.get(0).migrate().guest().equals("a") ? "b" : "a";
+        PlanDecision partly = plans(approved).stream().filter(p -> p.planId().equals(drainH1.planId())).findFirst()
+                .orElseThrow();
+        assertTrue(partly.notMoved().stream().anyMatch(n -> n.startsWith(waiting + " waits: the cluster already runs 2"
+                + " migrations") && n.endsWith("it goes when a slot frees.")), partly.notMoved().toString());
+        assertEquals(List.of(), migrations(c.tick()), "no slot yet: the waiting move stays approved, unsent");
+
+        c.core.onCommandResult(result(first.get(0), ResultStatus.SUCCEEDED, ""));
+        List<Action> freed = c.tick();
+        assertEquals(List.of(waiting), migrations(freed).stream().map(m -> m.migrate().guest()).toList());
+        PlanDecision rest = plans(freed).stream().filter(p -> p.planId().equals(drainH1.planId())).findFirst()
+                .orElseThrow();
+        assertTrue(rest.executed());
+        assertEquals(List.of(), migrations(c.tick()), "each approved move goes once");
+    }
+
+    @Test
+    void anApprovedMoveThatWaitsForASlotLongerThanTheRecommendationTimeIsDroppedAndSaidSo() {
+        TestCluster d = new TestCluster(BalancerSettings.defaults().withAutomation(AutomationLevel.MANUAL)
+                .withLimits(2, 2, 2));
+        d.host("h1", 1, guest("a", GuestState.RUNNING), guest("b", GuestState.RUNNING))
+                .host("h4", 1, guest("c", GuestState.RUNNING)).host("h2", 1).host("h3", 1);
+        d.sampleAll(1);
+        d.core.onControl(new EnterMaintenance("h4", ""));
+        PlanDecision drainH4 = plans(d.tick()).get(0);
+        d.core.onControl(new EnterMaintenance("h1", ""));
+        PlanDecision drainH1 = plans(d.tick()).stream().filter(p -> p.trigger().equals("maintenance h1")).findFirst()
+                .orElseThrow();
+        d.core.onControl(new ApprovePlan(drainH4.planId()));
+        d.tick();
+        d.core.onControl(new ApprovePlan(drainH1.planId()));
+        assertEquals(1, migrations(d.tick()).size());
+        d.clock.advance(BalancerCore.RECOMMENDATION_TTL.plusSeconds(1));
+        List<Action> late = d.tick();
+        PlanDecision dropped = plans(late).stream().filter(p -> p.planId().equals(drainH1.planId())).findFirst()
+                .orElseThrow();
+        assertFalse(dropped.executed());
+        assertTrue(dropped.notMoved().get(0).contains("waited 10 min for a migration slot and is no longer part of the"
+                + " approved plan"), dropped.notMoved().toString());
     }
 
     @Test

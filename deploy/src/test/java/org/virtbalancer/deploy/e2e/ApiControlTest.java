@@ -114,7 +114,8 @@ class ApiControlTest {
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             JsonNode recent = get("/api/migrations").get("recent");
             List<String> done = recent.findValuesAsText("guest");
-            assertTrue(done.containsAll(approvedGuests), "approved " + approvedGuests + ", ended: " + recent);
+            assertTrue(done.containsAll(approvedGuests), "approved " + approvedGuests + ", ended: " + recent
+                    + "; decisions: " + get("/api/decisions"));
         });
 
         HttpResponse<String> exit = call("POST", "/api/maintenance/host-3/exit", null);
