@@ -94,7 +94,10 @@ public final class BalancerCore {
     private final Deque<PlanDecision> recentDecisions = new ArrayDeque<>();
     private final List<Action> queued = new ArrayList<>();
     /** Final results that arrived before their command was observed (different topics), by command id. */
-    private final Map<String, CommandResult> earlyResults = new LinkedHashMap<>();
+    private final Map<String, TimedResult> earlyResults = new LinkedHashMap<>();
+
+    /** A result with when its agent wrote it. */
+    private record TimedResult(CommandResult result, long writtenAt) {}
     private static final int EARLY_RESULTS_KEPT = 10_000;
     /** Operators' migration requests not answered yet, oldest first (every balancer keeps them; the leader answers). */
     private final Map<String, RequestMigration> requests = new LinkedHashMap<>();
@@ -138,6 +141,11 @@ public final class BalancerCore {
         cluster.applyInventory(inventory, clock.millis());
     }
 
+    /** An inventory the agent wrote at {@code writtenAt}: it outranks any move that ended before it. */
+    public void onInventory(Inventory inventory, long writtenAt) {
+        cluster.applyInventory(inventory, clock.millis(), writtenAt);
+    }
+
     /** One sample per host per interval; samples of hosts without an inventory yet are dropped. */
     public void onHostLoad(HostLoad load) {
         long now = clock.millis();
@@ -168,9 +176,9 @@ public final class BalancerCore {
         boolean requested = requests.remove(commandId) != null || answers.containsKey(commandId);
         migrations.start(commandId, command, requested ? Purpose.MANUAL : draining ? Purpose.MAINTENANCE : Purpose.BALANCING,
                 sentAt);
-        CommandResult early = earlyResults.remove(commandId);
+        TimedResult early = earlyResults.remove(commandId);
         if (early != null) {
-            onCommandResult(early);
+            onCommandResult(early.result(), early.writtenAt());
         }
     }
 
@@ -182,8 +190,16 @@ public final class BalancerCore {
      *         result kept for later, an Abort's result, or a repeat)
      */
     public ResultOutcome onCommandResult(CommandResult result) {
+        return onCommandResult(result, clock.millis());
+    }
+
+    /**
+     * As {@link #onCommandResult(CommandResult)}, for a result written at {@code writtenAt}: a host whose
+     * inventory was written after that already shows the move, and keeps what its inventory says.
+     */
+    public ResultOutcome onCommandResult(CommandResult result, long writtenAt) {
         if (result.status().isFinal() && !migrations.knows(result.commandId())) {
-            earlyResults.put(result.commandId(), result);
+            earlyResults.put(result.commandId(), new TimedResult(result, writtenAt));
             if (earlyResults.size() > EARLY_RESULTS_KEPT) {
                 earlyResults.remove(earlyResults.keySet().iterator().next());
             }
@@ -194,7 +210,7 @@ public final class BalancerCore {
         if (outcome instanceof ResultOutcome.Succeeded s) {
             Migration m = s.migration();
             GuestState before = cluster.guest(m.source(), m.guest()).map(Guest::state).orElse(GuestState.RUNNING);
-            cluster.completeMove(m.guest(), m.source(), m.target(), stateOnTarget(m, before), now);
+            cluster.completeMove(m.guest(), m.source(), m.target(), stateOnTarget(m, before), now, Math.min(writtenAt, now));
         }
         return outcome;
     }

@@ -30,6 +30,14 @@ import java.util.TreeSet;
 public final class Cluster {
     /** How long a completed move outranks inventories that contradict it. */
     public static final Duration SETTLE = Duration.ofSeconds(60);
+    /**
+     * An inventory written this long after a move ended already shows it (or shows that it did not happen): it
+     * outranks the move's result. The margin covers clocks of different hosts and an agent that lists its guests
+     * a moment before it stamps and sends the list.
+     */
+    static final Duration AFTER_MOVE = Duration.ofSeconds(5);
+    /** When a host's last applied inventory was written (its envelope's timestamp), where known. */
+    private final Map<String, Long> inventoryWrittenAt = new HashMap<>();
 
     /** Time constant of guests' expected CPU use (see {@link GuestUsage}). */
     public static final Duration DEFAULT_FORECAST_WINDOW = Duration.ofMinutes(90);
@@ -83,21 +91,40 @@ public final class Cluster {
     }
 
     /** A move a command result reported done, not yet confirmed by both hosts' inventories. */
-    private record CompletedMove(String guest, String source, String target, long at, double cpuCores, double expectedCores,
-                                 long memoryMiB, boolean sourceConfirmed, boolean targetConfirmed) {
+    private record CompletedMove(String guest, String source, String target, long at, long endedAt, double cpuCores,
+                                 double expectedCores, long memoryMiB, boolean sourceConfirmed, boolean targetConfirmed) {
         CompletedMove confirmSource() {
-            return new CompletedMove(guest, source, target, at, cpuCores, expectedCores, memoryMiB, true, targetConfirmed);
+            return new CompletedMove(guest, source, target, at, endedAt, cpuCores, expectedCores, memoryMiB, true,
+                    targetConfirmed);
         }
 
         CompletedMove confirmTarget() {
-            return new CompletedMove(guest, source, target, at, cpuCores, expectedCores, memoryMiB, sourceConfirmed, true);
+            return new CompletedMove(guest, source, target, at, endedAt, cpuCores, expectedCores, memoryMiB,
+                    sourceConfirmed, true);
+        }
+
+        /** Whether an inventory written at {@code writtenAt} was written after this move ended, so already shows it. */
+        boolean before(long writtenAt) {
+            return writtenAt != Long.MIN_VALUE && writtenAt - endedAt > AFTER_MOVE.toMillis();
         }
     }
 
     /** Replaces the host's facts and its guest list, except where a recent completed move says otherwise. */
     public void applyInventory(Inventory inventory, long now) {
+        applyInventory(inventory, now, Long.MIN_VALUE);
+    }
+
+    /**
+     * As {@link #applyInventory(Inventory, long)}, with when the agent wrote it: a completed move that ended before
+     * that (by more than {@link #AFTER_MOVE}) no longer outranks it. A balancer that re-reads old results on
+     * start, or reads a result late, would otherwise hold a guest on a host that left it long ago.
+     *
+     * @param writtenAt the inventory envelope's timestamp, {@link Long#MIN_VALUE} when unknown
+     */
+    public void applyInventory(Inventory inventory, long now, long writtenAt) {
         pruneMoves(now);
         String host = inventory.facts().host();
+        inventoryWrittenAt.put(host, writtenAt);
         hosts.merge(host, Host.of(inventory.facts()), (old, fresh) -> old.withFacts(inventory.facts()));
         hostNames.add(host);
         TreeMap<String, GuestDescriptor> listed = new TreeMap<>();
@@ -105,7 +132,9 @@ public final class Cluster {
         TreeMap<String, GuestDescriptor> previous = guests.getOrDefault(host, new TreeMap<>());
         for (int i = 0; i < recentMoves.size(); i++) {
             CompletedMove move = recentMoves.get(i);
-            if (move.source().equals(host)) {
+            if (move.before(writtenAt) && (move.source().equals(host) || move.target().equals(host))) {
+                recentMoves.set(i, move.source().equals(host) ? move.confirmSource() : move.confirmTarget());
+            } else if (move.source().equals(host)) {
                 if (listed.containsKey(move.guest())) {
                     listed.remove(move.guest());
                 } else {
@@ -227,11 +256,25 @@ public final class Cluster {
 
     /** A migration succeeded: the guest is on the target now, in {@code stateOnTarget}. */
     public void completeMove(String guestName, String source, String target, GuestState stateOnTarget, long now) {
+        completeMove(guestName, source, target, stateOnTarget, now, now);
+    }
+
+    /**
+     * A move a command result reports done. A host whose last inventory was written after the move ended
+     * (by more than {@link #AFTER_MOVE}) already shows it and is left as its inventory says: so a result read
+     * again long after (a balancer rebuilding from Kafka) does not put a guest back where it no longer is.
+     *
+     * @param endedAt when the result was written (its envelope's timestamp)
+     */
+    public void completeMove(String guestName, String source, String target, GuestState stateOnTarget, long now,
+                             long endedAt) {
         pruneMoves(now);
         allocatedMiB.remove(source);
         allocatedMiB.remove(target);
+        boolean sourceShows = shownBy(source, endedAt);
+        boolean targetShows = shownBy(target, endedAt);
         TreeMap<String, GuestDescriptor> from = guests.get(source);
-        GuestDescriptor moving = from == null ? null : from.remove(guestName);
+        GuestDescriptor moving = from == null ? null : sourceShows ? from.get(guestName) : from.remove(guestName);
         TreeMap<String, GuestDescriptor> to = guests.computeIfAbsent(target, h -> new TreeMap<>());
         if (moving == null) {
             moving = to.get(guestName);
@@ -239,11 +282,22 @@ public final class Cluster {
         if (moving == null) {
             return;
         }
-        to.putIfAbsent(guestName, moving.withState(stateOnTarget));
-        Guest moved = new Guest(moving.withState(stateOnTarget), target, usageOf(guestName));
+        if (!targetShows) {
+            to.putIfAbsent(guestName, moving.withState(stateOnTarget));
+        }
         recentMoves.removeIf(m -> m.guest().equals(guestName));
-        recentMoves.add(new CompletedMove(guestName, source, target, now, moved.cpuCores(), moved.expectedCores(),
-                moved.activeMemoryMiB(), false, false));
+        if ((sourceShows && targetShows) || now - endedAt > SETTLE.toMillis()) {
+            return;
+        }
+        Guest moved = new Guest(moving.withState(stateOnTarget), target, usageOf(guestName));
+        recentMoves.add(new CompletedMove(guestName, source, target, now, endedAt, moved.cpuCores(), moved.expectedCores(),
+                moved.activeMemoryMiB(), sourceShows, targetShows));
+    }
+
+    /** Whether the host's last inventory was written after a move that ended at {@code endedAt}. */
+    private boolean shownBy(String host, long endedAt) {
+        long writtenAt = inventoryWrittenAt.getOrDefault(host, Long.MIN_VALUE);
+        return writtenAt != Long.MIN_VALUE && writtenAt - endedAt > AFTER_MOVE.toMillis();
     }
 
     /** Every known host, in name order. */

@@ -398,7 +398,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                     core.onCommandObserved(envelope.id(), m, envelope.ts());
                 }
             } else if (topic.equals(topics.inventory()) && body instanceof Inventory inv) {
-                core.onInventory(inv);
+                core.onInventory(inv, envelope.ts());
             } else if (topic.equals(topics.hostLoad()) && body instanceof HostLoad load) {
                 // A balancer that starts late must not judge today's hosts by yesterday's samples.
                 if (envelope.ts() >= clock.millis() - config.settings().hostStaleAfter().toMillis()) {
@@ -407,7 +407,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
             } else if (topic.equals(topics.domainEvents()) && body instanceof DomainEvent event) {
                 core.onDomainEvent(event);
             } else if (topic.equals(topics.commandResults()) && body instanceof CommandResult result) {
-                metrics.onResult(result, core.onCommandResult(result));
+                metrics.onResult(result, core.onCommandResult(result, envelope.ts()));
                 if (result.status().isFinal()) {
                     resultListeners.forEach(l -> l.accept(result));
                 }

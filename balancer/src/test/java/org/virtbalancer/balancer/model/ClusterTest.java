@@ -50,6 +50,38 @@ class ClusterTest {
     }
 
     @Test
+    void inventoriesWrittenBeforeAMoveEndedStillDoNotUndoIt() {
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("web", GuestState.RUNNING))), now, now);
+        cluster.applyInventory(new Inventory(host("h2"), List.of()), now, now);
+        long ended = now + 10_000;
+        cluster.completeMove("web", "h1", "h2", GuestState.RUNNING, ended + 100, ended);
+        // Written a moment before the result, read after it.
+        cluster.applyInventory(new Inventory(host("h1"), List.of(guest("web", GuestState.RUNNING))), ended + 2_000, ended - 500);
+        cluster.applyInventory(new Inventory(host("h2"), List.of()), ended + 2_000, ended - 400);
+        assertEquals(List.of(), names("h1"));
+        assertEquals(List.of("web"), names("h2"));
+    }
+
+    @Test
+    void aResultReadAgainAfterNewerInventoriesDoesNotPutTheGuestBackWhereItNoLongerIs() {
+        // A balancer starting up re-reads the topics; inventories and results come in any order between them.
+        // web went h1 -> h2 at t+1 s, then h2 -> h3 at t+20 s; every host listed its guests again at t+30 s.
+        long t = now;
+        Cluster rebuilt = new Cluster();
+        rebuilt.applyInventory(new Inventory(host("h1"), List.of(guest("web", GuestState.RUNNING))), t + 40_000, t);
+        rebuilt.applyInventory(new Inventory(host("h2"), List.of()), t + 40_000, t + 30_000);
+        rebuilt.applyInventory(new Inventory(host("h3"), List.of(guest("web", GuestState.RUNNING))), t + 40_000, t + 30_000);
+        rebuilt.completeMove("web", "h1", "h2", GuestState.RUNNING, t + 40_000, t + 1_000);
+        rebuilt.completeMove("web", "h2", "h3", GuestState.RUNNING, t + 40_000, t + 20_000);
+        rebuilt.applyInventory(new Inventory(host("h1"), List.of()), t + 40_000, t + 30_000);
+        rebuilt.applyInventory(new Inventory(host("h2"), List.of()), t + 45_000, t + 35_000);
+        assertEquals(List.of(), rebuilt.guestsOn("h1").stream().map(Guest::name).toList());
+        assertEquals(List.of(), rebuilt.guestsOn("h2").stream().map(Guest::name).toList(), "web left h2 at t+20 s");
+        assertEquals(List.of("web"), rebuilt.guestsOn("h3").stream().map(Guest::name).toList());
+        assertEquals("h3", rebuilt.findGuest("web").orElseThrow().host());
+    }
+
+    @Test
     void inventoriesWinAgainOnceTheSettleWindowHasPassed() {
         cluster.applyInventory(new Inventory(host("h1"), List.of(guest("web", GuestState.RUNNING))), now);
         cluster.applyInventory(new Inventory(host("h2"), List.of()), now);
