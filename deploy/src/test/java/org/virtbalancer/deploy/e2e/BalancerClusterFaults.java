@@ -119,10 +119,24 @@ abstract class BalancerClusterFaults {
         awaitFullCluster();
     }
 
-    /** Until every balancer sees all three in its cluster and one of them leads. */
+    /**
+     * Until every balancer sees all three in its cluster, has read its state from Kafka, and one of them leads.
+     * A balancer still reading its state may be the one Hazelcast names to lead next (the oldest member), and
+     * then leads only once it has read it: the fault tests start from a cluster that is ready.
+     */
     void awaitFullCluster() {
         await().atMost(Duration.ofSeconds(60)).until(() -> leader().isPresent() && balancers.keySet().stream()
-                .allMatch(id -> balancers.get(id).process.isAlive() && lastMembership(id).startsWith("3 of 3")));
+                .allMatch(id -> balancers.get(id).process.isAlive() && lastMembership(id).startsWith("3 of 3")
+                        && hasReadItsState(id)));
+    }
+
+    private boolean hasReadItsState(String id) {
+        try {
+            return Files.exists(logs.get(id)) && new String(Files.readAllBytes(logs.get(id)),
+                    java.nio.charset.StandardCharsets.UTF_8).contains("has read its state from Kafka");
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     String lastMembership(String id) {
