@@ -145,7 +145,9 @@ class FleetAgentTest {
         // Each host remembers its own command ids.
         assertTrue(executedLog("h7").contains("cmd-1") && executedLog("h7").contains("probe"));
         assertTrue(executedLog("h2").contains("misrouted") && !executedLog("h2").contains("cmd-1"));
-        assertEquals("", executedLog("h3"));
+        // h3 received a guest, no command of this test (the balancer may have moved a guest off it since: its own id).
+        String h3 = executedLog("h3");
+        assertTrue(List.of("cmd-1", "probe", "misrouted").stream().noneMatch(h3::contains), h3);
     }
 
     @Test
