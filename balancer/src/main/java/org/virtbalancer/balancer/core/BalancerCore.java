@@ -243,6 +243,9 @@ public final class BalancerCore {
             MaintenanceDrain drain = drains.computeIfAbsent(enter.host(), h -> new MaintenanceDrain(h, enter.reason()));
             drain.enter(enter.reason());
             cluster.guestsOn(enter.host()).forEach(g -> migrations.forgetFailures(g.name()));
+            // A recommendation that moves a guest onto it can no longer run as shown: withdrawn, a current one follows.
+            pending.values().removeIf(r -> r.purpose() != Purpose.MAINTENANCE
+                    && r.moves().stream().anyMatch(m -> m.target().equals(enter.host())));
         } else if (control instanceof ExitMaintenance exit) {
             MaintenanceDrain drain = drains.get(exit.host());
             if (drain != null) {
