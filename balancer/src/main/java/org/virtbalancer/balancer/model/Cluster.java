@@ -105,7 +105,7 @@ public final class Cluster {
 
         /** Whether an inventory written at {@code writtenAt} was written after this move ended, so already shows it. */
         boolean before(long writtenAt) {
-            return writtenAt != Long.MIN_VALUE && writtenAt - endedAt > AFTER_MOVE.toMillis();
+            return writtenAfter(writtenAt, endedAt);
         }
     }
 
@@ -296,7 +296,11 @@ public final class Cluster {
 
     /** Whether the host's last inventory was written after a move that ended at {@code endedAt}. */
     private boolean shownBy(String host, long endedAt) {
-        long writtenAt = inventoryWrittenAt.getOrDefault(host, Long.MIN_VALUE);
+        return writtenAfter(inventoryWrittenAt.getOrDefault(host, Long.MIN_VALUE), endedAt);
+    }
+
+    /** An inventory written at {@code writtenAt} ({@link Long#MIN_VALUE}: unknown) after a move that ended at {@code endedAt}. */
+    private static boolean writtenAfter(long writtenAt, long endedAt) {
         return writtenAt != Long.MIN_VALUE && writtenAt - endedAt > AFTER_MOVE.toMillis();
     }
 

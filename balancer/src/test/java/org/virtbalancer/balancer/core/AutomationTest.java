@@ -96,9 +96,11 @@ class AutomationTest {
         assertTrue(migrations(actions).stream().noneMatch(m -> m.migrate().target().equals("h2")));
     }
 
-    @Test
-    void anApprovedMoveThatFindsNoFreeSlotStaysApprovedAndGoesWhenASlotFrees() {
-        // Two migrations at once in the whole cluster; the two drains are recommended while nothing moves.
+    /** A manual cluster allowing two migrations at once, with drains of h4 (guest c) and h1 (a, b) recommended. */
+    private record TwoDrains(TestCluster cluster, PlanDecision drainH4, PlanDecision drainH1) {}
+
+    private static TwoDrains twoDrains() {
+        // The two drains are recommended while nothing moves.
         TestCluster c = new TestCluster(BalancerSettings.defaults().withAutomation(AutomationLevel.MANUAL)
                 .withLimits(2, 2, 2));
         c.host("h1", 1, guest("a", GuestState.RUNNING), guest("b", GuestState.RUNNING))
@@ -109,6 +111,15 @@ class AutomationTest {
         c.core.onControl(new EnterMaintenance("h1", ""));
         PlanDecision drainH1 = plans(c.tick()).stream().filter(p -> p.trigger().equals("maintenance h1")).findFirst()
                 .orElseThrow();
+        return new TwoDrains(c, drainH4, drainH1);
+    }
+
+    @Test
+    void anApprovedMoveThatFindsNoFreeSlotStaysApprovedAndGoesWhenASlotFrees() {
+        TwoDrains t = twoDrains();
+        TestCluster c = t.cluster();
+        PlanDecision drainH4 = t.drainH4();
+        PlanDecision drainH1 = t.drainH1();
         assertEquals(2, drainH1.moves().size(), drainH1.toString());
 
         c.core.onControl(new ApprovePlan(drainH4.planId()));
@@ -136,16 +147,10 @@ class AutomationTest {
 
     @Test
     void anApprovedMoveThatWaitsForASlotLongerThanTheRecommendationTimeIsDroppedAndSaidSo() {
-        TestCluster d = new TestCluster(BalancerSettings.defaults().withAutomation(AutomationLevel.MANUAL)
-                .withLimits(2, 2, 2));
-        d.host("h1", 1, guest("a", GuestState.RUNNING), guest("b", GuestState.RUNNING))
-                .host("h4", 1, guest("c", GuestState.RUNNING)).host("h2", 1).host("h3", 1);
-        d.sampleAll(1);
-        d.core.onControl(new EnterMaintenance("h4", ""));
-        PlanDecision drainH4 = plans(d.tick()).get(0);
-        d.core.onControl(new EnterMaintenance("h1", ""));
-        PlanDecision drainH1 = plans(d.tick()).stream().filter(p -> p.trigger().equals("maintenance h1")).findFirst()
-                .orElseThrow();
+        TwoDrains t = twoDrains();
+        TestCluster d = t.cluster();
+        PlanDecision drainH4 = t.drainH4();
+        PlanDecision drainH1 = t.drainH1();
         d.core.onControl(new ApprovePlan(drainH4.planId()));
         d.tick();
         d.core.onControl(new ApprovePlan(drainH1.planId()));

@@ -540,15 +540,7 @@ final class FuzzInputs {
     private Message validOfOtherType(Target target, String host) {
         while (true) {
             Message m = anyValid(host);
-            boolean belongs = switch (target) {
-                case INVENTORY -> m instanceof Inventory;
-                case HOST_LOAD -> m instanceof HostLoad;
-                case DOMAIN_EVENTS -> m instanceof DomainEvent;
-                case COMMAND_RESULTS -> m instanceof CommandResult;
-                case CONTROL -> m instanceof EnterMaintenance || m instanceof ExitMaintenance || m instanceof SetAutomation
-                        || m instanceof ApprovePlan || m instanceof RequestMigration || m instanceof RequestOutcome;
-                case COMMANDS -> m instanceof Migrate || m instanceof Abort;
-            };
+            boolean belongs = FuzzRun.belongs(target, m);
             if (!belongs) {
                 return m;
             }
