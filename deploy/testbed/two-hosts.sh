@@ -14,6 +14,7 @@
 #   images : write the guests' boot sectors into $ROOT/shared
 #   clean  : destroy and undefine every guest and pool on both hosts (between tests); the pool of
 #            shared-storage.sh, when it is up, stays and only loses its volumes
+#   stop-daemon A|B, start-daemon A|B : stop or start one host's libvirtd only (its guests keep running)
 # shared-storage.sh (same ROOT and NS) adds a GlusterFS pool "shared" to both hosts; down stops it too.
 # Client URIs (root namespace): qemu+unix:///system?socket=$ROOT/hosts/A/run/libvirt-sock (and B)
 set -u
@@ -60,10 +61,50 @@ CONF
   : > $d/etc/libvirt.conf
 }
 
+# The one way a test libvirtd is started: in host $1's network namespace, with a private mount and
+# UTS namespace in which its own directories are bind-mounted over libvirt's.
+start_daemon() {
+  local d=$H/$1
+  # ip, unshare and sh all exec(), so $! ends up as libvirtd's PID (it also writes --pid-file).
+  ip netns exec $NS-$1 unshare --mount --uts --propagation private -- sh -c "
+    hostname host$1
+    mount --bind $d/etc   /etc/libvirt
+    mount --bind $d/run   /run/libvirt
+    mount --bind $d/lib   /var/lib/libvirt
+    mount --bind $d/log   /var/log/libvirt
+    mount --bind $d/cache /var/cache/libvirt
+    exec libvirtd --listen --pid-file $d/run/libvirtd.pid" >> $d/libvirtd.out 2>&1 &
+  echo $! > $d/libvirtd.launcher.pid
+}
+
+wait_daemon() {
+  local ok=0 launcher; launcher=$(cat $H/$1/libvirtd.launcher.pid)
+  for i in $(seq 1 120); do
+    virsh -c "$(sockuri $1)" hostname >/dev/null 2>&1 && { ok=1; break; }
+    kill -0 "$launcher" 2>/dev/null ||
+      { echo "libvirtd of host $1 exited: $(tail -3 $H/$1/libvirtd.out) $(grep ' error : ' $H/$1/log/libvirtd.log | tail -3)" >&2; exit 5; }
+    sleep 0.25
+  done
+  [ $ok = 1 ] || { echo "libvirtd of host $1 did not answer; see $H/$1/libvirtd.out" >&2; exit 5; }
+  echo "host $1: $(sockuri $1) pid $(cat $H/$1/run/libvirtd.pid 2>/dev/null)"
+}
+
+# Stops host $1's libvirtd (SIGTERM, then SIGKILL after 5 s); its guests keep running, as they do
+# when a real host's libvirtd stops.
+stop_daemon() {
+  for pf in $H/$1/run/libvirtd.pid $H/$1/libvirtd.launcher.pid; do
+    [ -f $pf ] || continue
+    p=$(cat $pf); kill "$p" 2>/dev/null
+    for i in $(seq 1 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$p" 2>/dev/null; rm -f $pf
+  done
+}
+
 up() {
   command -v libvirtd >/dev/null || { echo "libvirtd is not installed: run deploy/bin/install-prerequisites test as root" >&2; exit 3; }
   [ "$(id -u)" -eq 0 ] || { echo "the test bed needs root (network namespaces, libvirtd)" >&2; exit 3; }
-  mkdir -p /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt   # bind-mount targets
+  # Bind-mount targets: on a machine where no libvirtd ever ran, they do not exist yet.
+  mkdir -p /etc/libvirt /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt
   write_conf A $IP_A $UUID_A 49152
   write_conf B $IP_B $UUID_B 49200
   ip netns add $NS-A && ip netns add $NS-B || { echo "cannot create network namespaces (left over? run: $0 down)" >&2; exit 4; }
@@ -71,25 +112,8 @@ up() {
   ip link set ${NS}A0 netns $NS-A; ip link set ${NS}B0 netns $NS-B
   ip -n $NS-A addr add $IP_A/24 dev ${NS}A0; ip -n $NS-B addr add $IP_B/24 dev ${NS}B0
   for h in A B; do ip -n $NS-$h link set lo up; ip -n $NS-$h link set ${NS}${h}0 up; done
-  for h in A B; do
-    local d=$H/$h
-    # ip, unshare and sh all exec(), so $! ends up as libvirtd's PID (it also writes --pid-file).
-    ip netns exec $NS-$h unshare --mount --uts --propagation private -- sh -c "
-      hostname host$h
-      mount --bind $d/etc   /etc/libvirt
-      mount --bind $d/run   /run/libvirt
-      mount --bind $d/lib   /var/lib/libvirt
-      mount --bind $d/log   /var/log/libvirt
-      mount --bind $d/cache /var/cache/libvirt
-      exec libvirtd --listen --pid-file $d/run/libvirtd.pid" > $d/libvirtd.out 2>&1 &
-    echo $! > $d/libvirtd.launcher.pid
-  done
-  for h in A B; do
-    local ok=0
-    for i in $(seq 1 120); do virsh -c "$(sockuri $h)" hostname >/dev/null 2>&1 && { ok=1; break; }; sleep 0.25; done
-    [ $ok = 1 ] || { echo "libvirtd of host $h did not answer; see $H/$h/libvirtd.out" >&2; exit 5; }
-    echo "host $h: $(sockuri $h) pid $(cat $H/$h/run/libvirtd.pid 2>/dev/null)"
-  done
+  for h in A B; do start_daemon $h; done
+  for h in A B; do wait_daemon $h; done
   images
 }
 
@@ -110,12 +134,7 @@ down() {
   "$HERE/shared-storage.sh" down >/dev/null   # first: its FUSE mounts live in the hosts' namespaces
   clean_guests
   for h in A B; do
-    for pf in $H/$h/run/libvirtd.pid $H/$h/libvirtd.launcher.pid; do
-      [ -f $pf ] || continue
-      p=$(cat $pf); kill "$p" 2>/dev/null
-      for i in $(seq 1 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.25; done
-      kill -9 "$p" 2>/dev/null; rm -f $pf
-    done
+    stop_daemon $h
     # libvirtd leaves guests running when it exits
     for pf in $H/$h/run/qemu/*.pid; do [ -f "$pf" ] && kill -9 "$(cat "$pf")" 2>/dev/null; done
   done
@@ -148,8 +167,11 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
+  stop-daemon|start-daemon)
+     case "${2:-}" in A|B) ;; *) echo "usage: $0 $1 A|B" >&2; exit 2 ;; esac
+     if [ "$1" = stop-daemon ]; then stop_daemon "$2"; else start_daemon "$2"; wait_daemon "$2"; fi ;;
   images) images ;;
   clean) clean_guests; "$HERE/shared-storage.sh" clean
          find $H/A/lib/images $H/B/lib/images -maxdepth 1 -type f -delete; rm -f $S/*.serial.log ;;
-  *) echo "usage: $0 up|down|status|images|clean"; exit 2 ;;
+  *) echo "usage: $0 up|down|status|images|clean|stop-daemon A|B|start-daemon A|B"; exit 2 ;;
 esac

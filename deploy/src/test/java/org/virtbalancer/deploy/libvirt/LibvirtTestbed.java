@@ -122,6 +122,20 @@ public final class LibvirtTestbed {
         return exec(List.of(script.toString(), command));
     }
 
+    /** Stops one host's libvirtd; its guests keep running, as on a real host whose daemon stops. */
+    public void stopDaemon(String host) {
+        exec(List.of(script.toString(), "stop-daemon", letter(host)));
+    }
+
+    /** Starts one host's libvirtd again (if it is not running) and waits until it answers. */
+    public void startDaemon(String host) {
+        try {
+            virsh(host, "hostname");
+        } catch (IllegalStateException notRunning) {
+            exec(List.of(script.toString(), "start-daemon", letter(host)));
+        }
+    }
+
     /**
      * Real shared storage, as the migration guide's §17.5 prepares it (deploy/testbed/shared-storage.sh):
      * a GlusterFS server in a third namespace and an active {@code netfs} pool {@value #SHARED_POOL},
