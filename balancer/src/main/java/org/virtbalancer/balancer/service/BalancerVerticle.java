@@ -243,17 +243,30 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         vertx.cancelTimer(commitTimer);
         LeaderChannel open = channel;
         channel = null;
+        Role was = role;
         role = Role.FOLLOWER;
-        Future<Void> c = consumer == null ? Future.succeededFuture()
-                : commitHandled().recover(e -> Future.succeededFuture()).compose(v -> consumer.close());
+        // Hand over first: the leader's batches already handed to its channel are committed (the channel
+        // closes after them), then this member leaves the balancers' cluster, so the next one leads at once
+        // instead of after the heartbeat timeout a crash costs. The rest closes afterwards.
+        long handingOver = System.nanoTime();
+        Future<Void> handedOver = vertx.executeBlocking(() -> {
+            if (open != null) {
+                open.close();
+            }
+            leadership.close();
+            return null;
+        });
+        if (was != Role.FOLLOWER) {
+            handedOver.onSuccess(v -> LOG.info("balancer {} stopped leading (epoch {}) and left the cluster in {} ms",
+                    config.id(), epoch, (System.nanoTime() - handingOver) / 1_000_000));
+        }
         metrics.close();
-        return c.compose(v -> producer == null ? Future.succeededFuture() : producer.close())
+        return handedOver.recover(e -> Future.succeededFuture())
+                .compose(v -> consumer == null ? Future.succeededFuture()
+                        : commitHandled().recover(e -> Future.succeededFuture()).compose(x -> consumer.close()))
+                .compose(v -> producer == null ? Future.succeededFuture() : producer.close())
                 .compose(v -> api == null ? Future.succeededFuture() : api.close())
                 .compose(v -> vertx.executeBlocking(() -> {
-                    if (open != null) {
-                        open.close();
-                    }
-                    leadership.close();
                     if (admin != null) {
                         admin.close();
                     }
@@ -580,6 +593,7 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                     if (ends.isEmpty()) {
                         role = Role.LEADER;
                         LOG.info("balancer {} leads with epoch {} ({})", config.id(), epoch, leadership.describe());
+                        decideNow();
                     } else {
                         checkCaughtUp();
                     }
@@ -608,8 +622,16 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                 role = Role.LEADER;
                 LOG.info("balancer {} leads with epoch {} ({}), {} ms after it began to take over", config.id(), epoch,
                         leadership.describe(), (System.nanoTime() - openingSince) / 1_000_000);
+                decideNow();
             }
         });
+    }
+
+    /** A balancer that has just become leader decides at once rather than at its next tick. */
+    private void decideNow() {
+        if (role == Role.LEADER && !stopping && channel != null) {
+            decide();
+        }
     }
 
     /**
