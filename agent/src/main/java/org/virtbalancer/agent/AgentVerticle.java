@@ -132,7 +132,7 @@ public final class AgentVerticle extends VerticleBase {
             return new Startup(own, AgentTopics.prepare(kafka, ids, "vb-agent-" + name + "-admin"), keyFiles);
         }, false).compose(startup -> {
             Topics topics = kafka.topics();
-            outage = new KafkaOutage(registry, "vb.agent", name, fleet ? "agent fleet " + name : "agent " + name,
+            outage = new KafkaOutage(registry, "vb.agent", name, "agent " + name,
                     kafka.bootstrapServers(), List.of(topics.hostLoad(), topics.inventory(), topics.domainEvents(),
                     topics.commandResults(), topics.deadLetter()), System::currentTimeMillis);
             producer = new SharedProducer(generation -> {

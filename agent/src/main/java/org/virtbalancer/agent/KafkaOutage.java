@@ -128,11 +128,11 @@ final class KafkaOutage {
             }
             since = handedAt;
         }
-        LOG.warn("Kafka did not take a record for {} from {} ({}: {}), sent {} ago: it is lost, and so is every record"
+        LOG.warn("Kafka did not take a record for {} from {} ({}: {}), sent {} s ago: it is lost, and so is every record"
                         + " Kafka does not take until it is reachable again (the producer keeps retrying each for"
                         + " delivery.timeout.ms). Check that the brokers at {} are running and reachable from this host, and"
                         + " their logs. The {} carries on and logs when sends succeed again; {}_kafka_send_failures_total counts"
-                        + " what is lost.", topic, who, reason, e.getMessage(), Duration.ofMillis(Math.max(0, clock.getAsLong() - handedAt)),
+                        + " what is lost.", topic, who, reason, e.getMessage(), seconds(clock.getAsLong() - handedAt),
                 bootstrapServers, who, prefix.replace('.', '_'));
         return true;
     }
@@ -156,7 +156,7 @@ final class KafkaOutage {
             recoveredFrom = Math.max(recoveredFrom, handedAt);
         }
         LOG.info("Kafka takes what {} sends again, after {} s: {} record(s) were lost meanwhile {}", who,
-                String.format(Locale.ROOT, "%.1f", r.lasted().toMillis() / 1000.0), r.lost(), r.lostByTopic());
+                seconds(r.lasted().toMillis()), r.lost(), r.lostByTopic());
         return Optional.of(r);
     }
 
@@ -171,6 +171,10 @@ final class KafkaOutage {
     /** Takes the process's gauge out of the registry (it stopped); the counters stay, shared with others. */
     void remove() {
         registry.remove(unreachableSince);
+    }
+
+    private static String seconds(long ms) {
+        return String.format(Locale.ROOT, "%.1f", Math.max(0, ms) / 1000.0);
     }
 
     private Counter counter(String topic, String reason) {
