@@ -15,6 +15,8 @@ import org.virtbalancer.protocol.Codec;
 import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.KafkaSettings;
 import org.virtbalancer.protocol.Topics;
+import org.virtbalancer.protocol.kafka.SharedProducer;
+import org.virtbalancer.protocol.kafka.KafkaOutage;
 
 import java.nio.file.Path;
 import java.time.Duration;

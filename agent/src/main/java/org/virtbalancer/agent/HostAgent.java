@@ -17,6 +17,7 @@ import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.Inventory;
 import org.virtbalancer.protocol.MigrationStats;
 import org.virtbalancer.protocol.ResultStatus;
+import org.virtbalancer.protocol.kafka.SharedProducer;
 
 import java.io.IOException;
 import java.util.ArrayList;

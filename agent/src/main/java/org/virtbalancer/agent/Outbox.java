@@ -14,6 +14,7 @@ import org.virtbalancer.protocol.DeadLetter;
 import org.virtbalancer.protocol.Envelope;
 import org.virtbalancer.protocol.Message;
 import org.virtbalancer.protocol.ResultStatus;
+import org.virtbalancer.protocol.kafka.SharedProducer;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What one host's agent writes to Kafka, wrapped in envelopes from {@code agent:<host>}; the producer may be shared.
- * A send Kafka does not take is counted and reported by the producer ({@link SharedProducer}, {@link KafkaOutage}).
+ * A send Kafka does not take is counted and reported once per outage by the producer ({@link SharedProducer}).
  *
  * <p>Bounded: while Kafka is away the producer keeps what it is given (and retries it) until its
  * write queue is full, set by {@link AgentVerticle} to three quarters of the producer's buffer

@@ -13,6 +13,8 @@ import org.virtbalancer.protocol.HostLoad;
 import org.virtbalancer.protocol.KafkaSettings;
 import org.virtbalancer.protocol.MigrationStats;
 import org.virtbalancer.protocol.ResultStatus;
+import org.virtbalancer.protocol.kafka.SharedProducer;
+import org.virtbalancer.protocol.kafka.KafkaOutage;
 
 import java.io.IOException;
 import java.net.InetAddress;

@@ -147,6 +147,12 @@ class MetricsExpositionTest {
         assertTrue(m.sum("vb_plan_duration_seconds_count") > 0);
         assertEquals(1, m.sum("vb_dead_letters_total", "reason=\"invalid\"", "topic=\"" + topics.hostLoad() + "\""));
         assertTrue(m.value("vb_consumer_lag_records{topic=\"" + topics.prefix() + "commands.*\"}").isPresent());
+        for (String reason : List.of("timeout", "producer_state", "other")) {
+            assertTrue(m.value("vb_balancer_kafka_send_failures_total{reason=\"" + reason + "\",topic=\"" + topics.control()
+                    + "\"}").isPresent(), reason);
+        }
+        assertEquals(0, m.sum("vb_balancer_kafka_producer_replaced_total"));
+        assertEquals(0, m.sum("vb_balancer_kafka_unreachable_since_seconds", "client=\"mx\""));
         assertFalse(m.names().stream().anyMatch(n -> n.startsWith("vb_agent_")), "a balancer alone runs no agent");
     }
 

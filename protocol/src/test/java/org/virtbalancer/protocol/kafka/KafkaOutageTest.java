@@ -1,4 +1,4 @@
-package org.virtbalancer.agent;
+package org.virtbalancer.protocol.kafka;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.kafka.common.KafkaException;

@@ -1,4 +1,4 @@
-package org.virtbalancer.agent;
+package org.virtbalancer.protocol.kafka;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -23,16 +23,16 @@ import java.util.function.LongSupplier;
 
 /**
  * What the failed sends of one process's producer tell: an outage of Kafka, expected and ridden out.
- * Every failed send is counted ({@code vb_agent_kafka_send_failures_total{topic, reason}}); the
- * record it carried is lost. The first failure of an outage is logged once at WARN, with its cause
- * and what to check, and {@code vb_agent_kafka_unreachable_since_seconds} holds when the first
- * failed record was handed to the producer; the first send that succeeds after ends the outage,
+ * Every failed send is counted ({@code <prefix>_kafka_send_failures_total{topic, reason}}, e.g.
+ * {@code vb_agent_…}); the record it carried is lost. The first failure of an outage is logged once
+ * at WARN, with its cause and what to check, and {@code <prefix>_kafka_unreachable_since_seconds{client}}
+ * holds when the first failed record was handed to the producer; the first send that succeeds after ends the outage,
  * logged once at INFO with how long it lasted and how many records were lost.
  *
  * <p>A record handed to the producer before the one whose success ended an outage, that fails
  * after it, is late news of that outage: counted, and it does not open another.
  */
-final class KafkaOutage {
+public final class KafkaOutage {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaOutage.class);
     /** The send did not complete in time: the record expired (delivery.timeout.ms) or its topic's metadata never came. */
     static final String TIMEOUT = "timeout";
@@ -63,7 +63,7 @@ final class KafkaOutage {
      * @param topics           the topics it writes to: their failure series are exported at 0 from the start
      * @param clock            epoch ms
      */
-    KafkaOutage(MeterRegistry registry, String prefix, String client, String who, String bootstrapServers, Collection<String> topics,
+    public KafkaOutage(MeterRegistry registry, String prefix, String client, String who, String bootstrapServers, Collection<String> topics,
                 LongSupplier clock) {
         this.registry = registry;
         this.prefix = prefix;
@@ -169,7 +169,7 @@ final class KafkaOutage {
     }
 
     /** Takes the process's gauge out of the registry (it stopped); the counters stay, shared with others. */
-    void remove() {
+    public void remove() {
         registry.remove(unreachableSince);
     }
 

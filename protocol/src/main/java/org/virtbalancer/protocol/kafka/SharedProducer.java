@@ -1,4 +1,4 @@
-package org.virtbalancer.agent;
+package org.virtbalancer.protocol.kafka;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,10 +20,10 @@ import java.util.function.LongSupplier;
  * leaves the idempotent producer unusable ({@link KafkaOutage#leavesProducerUnusable}: after an
  * outage, an out-of-order sequence number on a partition fails every later record of it until the
  * delivery timeout) replaces it at once with a new one, counted in
- * {@code vb_agent_kafka_producer_replaced_total} and logged. The old one is closed after it, given
+ * {@code <prefix>_kafka_producer_replaced_total} and logged. The old one is closed after it, given
  * a few seconds to deliver what it still holds for other partitions.
  */
-final class SharedProducer {
+public final class SharedProducer {
     private static final Logger LOG = LoggerFactory.getLogger(SharedProducer.class);
     /** How long a replaced producer may go on delivering what it holds before it is closed. */
     static final long CLOSE_REPLACED_MS = 5_000;
@@ -41,7 +41,7 @@ final class SharedProducer {
      *                new client id each, as two producers of one id clash while the old one closes)
      * @param prefix  of the metric names, e.g. {@code vb.agent}
      */
-    SharedProducer(IntFunction<KafkaProducer<String, byte[]>> factory, KafkaOutage outage, MeterRegistry registry,
+    public SharedProducer(IntFunction<KafkaProducer<String, byte[]>> factory, KafkaOutage outage, MeterRegistry registry,
                    String prefix, LongSupplier clock) {
         this.factory = factory;
         this.outage = outage;
@@ -54,7 +54,7 @@ final class SharedProducer {
     }
 
     /** Whether the current producer's write queue is full. */
-    boolean writeQueueFull() {
+    public boolean writeQueueFull() {
         return current.get().writeQueueFull();
     }
 
@@ -62,7 +62,7 @@ final class SharedProducer {
      * Sends through the current producer. The future fails when Kafka does not take the record;
      * that failure is counted and reported by {@link KafkaOutage}, and nowhere else.
      */
-    Future<RecordMetadata> send(KafkaProducerRecord<String, byte[]> record) {
+    public Future<RecordMetadata> send(KafkaProducerRecord<String, byte[]> record) {
         KafkaProducer<String, byte[]> producer = current.get();
         long handedAt = clock.getAsLong();
         return producer.send(record).onComplete(ar -> {
@@ -103,7 +103,7 @@ final class SharedProducer {
     }
 
     /** Closes the current producer, delivering what it holds (the process is stopping). */
-    Future<Void> close() {
+    public Future<Void> close() {
         closed = true;
         return current.get().close();
     }
