@@ -31,7 +31,8 @@ import static org.virtbalancer.deploy.fault.BrokerRestartTest.within;
  * without being restarted. The balancer ({@code vbal balancer}, its own JVM) is asked through its API
  * to set the automation level during the outage: it answers 503, and its producer counts and logs
  * the outage in the same way; the same request succeeds after the restart. The delivery timeout is
- * shortened to 8 s through {@code --kafka-config}, and a send's wait for metadata to 5 s. Logs stay in {@code deploy/target/broker-outage/run-*}.
+ * shortened to 8 s through {@code --kafka-config}, and a send's wait for metadata to 5 s. Logs stay
+ * in {@code deploy/target/broker-outage/run-*}.
  */
 class BrokerOutageTest {
     private static final List<String> HOSTS = List.of("o1", "o2");
@@ -43,12 +44,12 @@ class BrokerOutageTest {
     private static final String BALANCER_INFO = "Kafka takes what balancer";
     private static final String BALANCER_FAILURES = "vb_balancer_kafka_send_failures_total";
     private static final String TOKEN = "broker-outage-test-token-0123";
+    /** The balancer's JVM: the client JIT only, as BrokerRestartTest's. */
+    private static final List<String> JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private static final List<String> JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
-
     @Test
-    void anAgentCountsWhatAnOutageLostLogsItOnceAndPublishesAgainWhenTheBrokerIsBack() throws Exception {
+    void anAgentAndABalancerCountWhatAnOutageLostLogItOnceAndSendAgainWhenTheBrokerIsBack() throws Exception {
         Path run = Files.createDirectories(Path.of("target", "broker-outage").toAbsolutePath()
                 .resolve("run-" + System.currentTimeMillis()));
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
@@ -113,6 +114,7 @@ class BrokerOutageTest {
     private HttpResponse<String> setAutomation(String api, String level) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(api + "/api/automation")).timeout(Duration.ofSeconds(90))
                 .PUT(HttpRequest.BodyPublishers.ofString("{\"level\": \"" + level + "\"}"))
-                .header("content-type", "application/json").header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+                .header("content-type", "application/json").header("Authorization", "Bearer " + TOKEN).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -25,9 +25,10 @@ import java.util.function.LongSupplier;
  * What the failed sends of one process's producer tell: an outage of Kafka, expected and ridden out.
  * Every failed send is counted ({@code <prefix>_kafka_send_failures_total{topic, reason}}, e.g.
  * {@code vb_agent_…}); the record it carried is lost. The first failure of an outage is logged once
- * at WARN, with its cause and what to check, and {@code <prefix>_kafka_unreachable_since_seconds{client}}
- * holds when the first failed record was handed to the producer; the first send that succeeds after ends the outage,
- * logged once at INFO with how long it lasted and how many records were lost.
+ * at WARN, with its cause and what to check, and
+ * {@code <prefix>_kafka_unreachable_since_seconds{client}} holds when the first failed record was
+ * handed to the producer; the first send that succeeds after ends the outage, logged once at INFO
+ * with how long it lasted and how many records were lost.
  *
  * <p>A record handed to the producer before the one whose success ended an outage, that fails
  * after it, is late news of that outage: counted, and it does not open another.
@@ -60,11 +61,12 @@ public final class KafkaOutage {
      * @param prefix           of the metric names, e.g. {@code vb.agent}
      * @param client           the process's name, the {@code client} label of its gauge (one JVM may run several)
      * @param who              names the process in the log, e.g. {@code agent fleet-h1}
+     * @param bootstrapServers where the brokers are, for the log
      * @param topics           the topics it writes to: their failure series are exported at 0 from the start
      * @param clock            epoch ms
      */
-    public KafkaOutage(MeterRegistry registry, String prefix, String client, String who, String bootstrapServers, Collection<String> topics,
-                LongSupplier clock) {
+    public KafkaOutage(MeterRegistry registry, String prefix, String client, String who, String bootstrapServers,
+                       Collection<String> topics, LongSupplier clock) {
         this.registry = registry;
         this.prefix = prefix;
         this.who = who;
@@ -128,12 +130,14 @@ public final class KafkaOutage {
             }
             since = handedAt;
         }
+        String advice = reason.equals(PRODUCER_STATE)
+                ? "A producer cannot send after this error: it is replaced by a new one."
+                : "Check that the brokers at " + bootstrapServers + " are running and reachable from this host, and their"
+                        + " logs (the producer retries each record for delivery.timeout.ms).";
         LOG.warn("Kafka did not take a record for {} from {} ({}: {}), sent {} s ago: it is lost, and so is every record"
-                        + " Kafka does not take until it is reachable again (the producer keeps retrying each for"
-                        + " delivery.timeout.ms). Check that the brokers at {} are running and reachable from this host, and"
-                        + " their logs. The {} carries on and logs when sends succeed again; {}_kafka_send_failures_total counts"
-                        + " what is lost.", topic, who, reason, e.getMessage(), seconds(clock.getAsLong() - handedAt),
-                bootstrapServers, who, prefix.replace('.', '_'));
+                        + " Kafka does not take until sends succeed again. {} The {} carries on and logs when sends succeed"
+                        + " again; {}_kafka_send_failures_total counts what is lost.", topic, who, reason, e.getMessage(),
+                seconds(clock.getAsLong() - handedAt), advice, who, prefix.replace('.', '_'));
         return true;
     }
 
