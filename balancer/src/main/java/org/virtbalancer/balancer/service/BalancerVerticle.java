@@ -42,6 +42,8 @@ import org.virtbalancer.protocol.Migrate;
 import org.virtbalancer.protocol.SetAutomation;
 import org.virtbalancer.protocol.SigningKeys;
 import org.virtbalancer.protocol.Topics;
+import org.virtbalancer.protocol.kafka.KafkaOutage;
+import org.virtbalancer.protocol.kafka.SharedProducer;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -133,7 +135,9 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private KafkaConsumer<String, Received> consumer;
     /** Next offset to read per partition, of records handled: what is committed, never a position polled ahead. */
     private final Map<TopicPartition, OffsetAndMetadata> handled = new HashMap<>();
-    private KafkaProducer<String, byte[]> producer;
+    /** Control messages from the API and dead letters; replaced when Kafka leaves it unusable. */
+    private SharedProducer producer;
+    private KafkaOutage outage;
     private TopicAdmin admin;
     private HttpApi api;
     private long tickTimer = -1;
@@ -198,7 +202,11 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                     return null;
                 }))
                 .compose(v -> {
-                    producer = KafkaProducer.create(vertx, config.kafka().producer("balancer-" + config.id()));
+                    outage = new KafkaOutage(registry, "vb.balancer", config.id(), "balancer " + config.id(),
+                            config.kafka().bootstrapServers(), List.of(topics.control(), topics.deadLetter()), clock::millis);
+                    producer = new SharedProducer(generation -> KafkaProducer.create(vertx, config.kafka()
+                            .producer("balancer-" + config.id() + (generation == 0 ? "" : "-" + generation))),
+                            outage, registry, "vb.balancer", clock::millis);
                     Map<String, String> reading = new HashMap<>(config.kafka().consumer("balancer-" + config.id(),
                             config.groupId()));
                     reading.put("value.deserializer", Received.Reader.class.getName());
@@ -265,6 +273,11 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                 .compose(v -> consumer == null ? Future.succeededFuture()
                         : commitHandled().recover(e -> Future.succeededFuture()).compose(x -> consumer.close()))
                 .compose(v -> producer == null ? Future.succeededFuture() : producer.close())
+                .onComplete(x -> {
+                    if (outage != null) {
+                        outage.remove();
+                    }
+                })
                 .compose(v -> api == null ? Future.succeededFuture() : api.close())
                 .compose(v -> vertx.executeBlocking(() -> {
                     if (admin != null) {
@@ -760,6 +773,6 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                 record.value().bytes(), reason, "balancer:" + config.id());
         send(topics.deadLetter(), record.key() == null ? record.topic() : record.key(),
                 Envelope.of("balancer:" + config.id(), dl, clock.millis()))
-                .onFailure(e -> LOG.error("could not write to {}: {}", topics.deadLetter(), e.toString()));
+                .onFailure(e -> LOG.debug("could not write to {}: {}", topics.deadLetter(), e.toString()));
     }
 }
