@@ -63,6 +63,14 @@ public final class KafkaDiagnosis {
 
     /** Asks Kafka at {@code settings} why it may not take a write to {@code topic}, naming {@code failure} when nothing else explains it. */
     public static Finding of(KafkaSettings settings, String topic, Throwable failure) {
+        return of(settings, List.of(topic), failure);
+    }
+
+    /**
+     * Asks Kafka at {@code settings} why it may not serve {@code topics} (the first partition of them that
+     * cannot, in their order), naming {@code failure} when nothing else explains it.
+     */
+    public static Finding of(KafkaSettings settings, List<String> topics, Throwable failure) {
         String bootstrap = settings.bootstrapServers();
         Map<String, Object> config = adminConfig(settings, bootstrap, ASK_WITHIN);
         try (Admin admin = Admin.create(config)) {
@@ -70,10 +78,11 @@ public final class KafkaDiagnosis {
                     new DescribeClusterOptions().timeoutMs(millis(ASK_WITHIN))).nodes();
             KafkaFuture<QuorumInfo> quorumAsked = admin.describeMetadataQuorum(
                     new DescribeMetadataQuorumOptions().timeoutMs(millis(BROKER_WITHIN))).quorumInfo();
-            KafkaFuture<Map<String, TopicDescription>> topicAsked = admin.describeTopics(List.of(topic),
+            KafkaFuture<Map<String, TopicDescription>> topicAsked = admin.describeTopics(topics,
                     new DescribeTopicsOptions().timeoutMs(millis(ASK_WITHIN))).allTopicNames();
-            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-            KafkaFuture<Map<ConfigResource, Config>> configAsked = admin.describeConfigs(List.of(resource),
+            List<ConfigResource> resources = topics.stream()
+                    .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
+            KafkaFuture<Map<ConfigResource, Config>> configAsked = admin.describeConfigs(resources,
                     new DescribeConfigsOptions().timeoutMs(millis(ASK_WITHIN))).all();
 
             List<Node> nodes;
@@ -97,8 +106,8 @@ public final class KafkaDiagnosis {
             controller.ifPresent(about::add);
             boolean noController = controller.filter(NO_CONTROLLER::equals).isPresent();
 
-            Optional<Integer> minIsr = minInsyncReplicas(configAsked, resource);
-            String partition = partitionProblem(topicAsked, topic, answering, minIsr, noController)
+            Map<String, Integer> minIsr = minInsyncReplicas(configAsked);
+            String partition = partitionProblem(topicAsked, topics, answering, minIsr, noController)
                     .orElse("did not take the write (" + rootMessage(failure) + ")");
             String action = !down.isEmpty() ? "start the brokers that are down (" + ids(down) + ")"
                     : "check the brokers' logs";
@@ -147,28 +156,49 @@ public final class KafkaDiagnosis {
         }
     }
 
-    private static Optional<Integer> minInsyncReplicas(KafkaFuture<Map<ConfigResource, Config>> asked, ConfigResource resource) {
+    /** Each topic's {@code min.insync.replicas}, of those Kafka told. */
+    private static Map<String, Integer> minInsyncReplicas(KafkaFuture<Map<ConfigResource, Config>> asked) {
+        Map<String, Integer> found = new HashMap<>();
         try {
-            ConfigEntry entry = asked.get(ASK_WITHIN.toMillis() + 1000, TimeUnit.MILLISECONDS).get(resource)
-                    .get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
-            return entry == null || entry.value() == null ? Optional.empty() : Optional.of(Integer.parseInt(entry.value()));
+            asked.get(ASK_WITHIN.toMillis() + 1000, TimeUnit.MILLISECONDS).forEach((resource, config) -> {
+                ConfigEntry entry = config.get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
+                if (entry != null && entry.value() != null) {
+                    found.put(resource.name(), Integer.parseInt(entry.value()));
+                }
+            });
         } catch (Exception e) {
             interruptedAgain(e);
-            return Optional.empty();
         }
+        return found;
     }
 
     /** What keeps the first partition that cannot take a write from taking it, if the metadata shows it. */
-    private static Optional<String> partitionProblem(KafkaFuture<Map<String, TopicDescription>> asked, String topic,
-                                                     Set<Integer> answering, Optional<Integer> minIsr,
-                                                     boolean noController) {
-        TopicDescription description;
+    private static Optional<String> partitionProblem(KafkaFuture<Map<String, TopicDescription>> asked,
+                                                     List<String> topics, Set<Integer> answering,
+                                                     Map<String, Integer> minIsr, boolean noController) {
+        Map<String, TopicDescription> descriptions;
         try {
-            description = asked.get(ASK_WITHIN.toMillis() + 1000, TimeUnit.MILLISECONDS).get(topic);
+            descriptions = asked.get(ASK_WITHIN.toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             interruptedAgain(e);
-            return Optional.of("its description of topic " + topic + " did not come (" + rootMessage(e) + ")");
+            return Optional.of("its description of " + String.join(", ", topics) + " did not come (" + rootMessage(e) + ")");
         }
+        for (String topic : topics) {
+            Optional<String> problem = partitionProblem(descriptions.get(topic), answering,
+                    Optional.ofNullable(minIsr.get(topic)), noController);
+            if (problem.isPresent()) {
+                return problem;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> partitionProblem(TopicDescription description, Set<Integer> answering,
+                                                     Optional<Integer> minIsr, boolean noController) {
+        if (description == null) {
+            return Optional.empty();
+        }
+        String topic = description.name();
         for (TopicPartitionInfo p : description.partitions()) {
             String name = "partition " + topic + "-" + p.partition();
             Node leader = p.leader();

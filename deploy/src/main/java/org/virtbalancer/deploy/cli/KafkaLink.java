@@ -12,6 +12,7 @@ import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.virtbalancer.balancer.kafka.ControlWriter;
+import org.virtbalancer.balancer.kafka.KafkaDiagnosis;
 import org.virtbalancer.protocol.Codec;
 import org.virtbalancer.protocol.ControlKey;
 import org.virtbalancer.protocol.Decoded;
@@ -219,7 +220,11 @@ final class KafkaLink implements AutoCloseable {
         try {
             return kafkaCall.get();
         } catch (TimeoutException e) {
-            throw unreachable("");
+            // Kafka may answer yet not serve a partition (its leader down, no controller): say so, not "start the demo".
+            List<String> involved = new ArrayList<>(new LinkedHashSet<>(assigned.stream().map(TopicPartition::topic).toList()));
+            KafkaDiagnosis.Finding finding = KafkaDiagnosis.of(settings, involved.isEmpty() ? List.of(topics().control())
+                    : involved, e);
+            throw finding.answers() ? CommandFailure.failed(finding.sentence()) : unreachable("");
         } catch (AuthenticationException e) {
             throw CommandFailure.failed(refusedCredentials(settings.bootstrapServers(), e));
         } catch (AuthorizationException e) {
