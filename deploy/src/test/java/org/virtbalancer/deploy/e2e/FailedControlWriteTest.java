@@ -72,7 +72,7 @@ class FailedControlWriteTest {
     private static final List<String> HOSTS = List.of("host-1", "host-2", "host-3");
 
     @TempDir
-    Path dir;
+    static Path dir;
     private KafkaCluster kafka;
     private ClusterFixture fx;
     private InProcessVbal vbal;
