@@ -188,8 +188,8 @@ public final class ControlWriter implements AutoCloseable {
             return failed(topic, last);
         }
         return new Unconfirmed("Kafka took the write but did not confirm it within " + wait.toSeconds()
-                + " s; it may still take effect when Kafka recovers (" + lowerFirst(diagnose(topic, last).sentence())
-                + "); check with " + checkWith, last);
+                + " s; it may still take effect when Kafka recovers — " + diagnose(topic, last).sentence()
+                + "; check with " + checkWith, last);
     }
 
     /** The producer, its transactions initialised; retried (which Kafka allows after a timeout) until the deadline. */
@@ -281,10 +281,6 @@ public final class ControlWriter implements AutoCloseable {
         if (!settings.extra().containsKey(key)) {
             config.put(key, String.valueOf(value));
         }
-    }
-
-    private static String lowerFirst(String s) {
-        return s.isEmpty() ? s : Character.toLowerCase(s.charAt(0)) + s.substring(1);
     }
 
     @Override

@@ -315,7 +315,7 @@ class HttpApiTest {
         assertEquals(List.of("error"), fieldNames(r), "the API's error shape");
 
         String unconfirmed = "Kafka took the write but did not confirm it within 30 s; it may still take effect when"
-                + " Kafka recovers (…); check with vbal automation get";
+                + " Kafka recovers — Kafka answers at …; check with vbal automation get";
         notWritten = new ControlWriter.Unconfirmed(unconfirmed, new RuntimeException("timeout"));
         r = write("PUT", "/api/automation", "{\"level\": \"manual\"}", TOKEN);
         assertEquals(504, r.statusCode(), r.body());

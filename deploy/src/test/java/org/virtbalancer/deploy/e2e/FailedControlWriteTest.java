@@ -7,6 +7,12 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerInterceptor;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerInterceptor;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
@@ -62,7 +68,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * maintenance, none of its guests moved, and no committed EnterMaintenance for it is on the topic.
  * Before control writes were transactional, the surviving leader kept the record in its log and
  * committed it when its followers returned, draining the host minutes after "failed".
- * A healthy write, from the CLI and from the API, is confirmed and takes effect.
+ * A healthy write, from the CLI and from the API, is confirmed and takes effect. And when the two
+ * brokers die between the record's acknowledgement and its commit, vbal says that Kafka took the
+ * write without confirming it (exit 7), never "failed", and the balancer later acts on it exactly
+ * when it is committed.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -208,11 +217,106 @@ class FailedControlWriteTest {
                 .until(() -> maintenance(host) == MaintenanceState.ACTIVE);
     }
 
-    /**
-     * Makes {@link #KEEPER} lead every partition (its replicas listed first, then a preferred election),
-     * then kills the other two brokers: Kafka answers, with every leader alive, but can commit nothing.
-     */
+    @Test
+    @Order(4)
+    void aCommitKafkaTookButDidNotConfirmIsReportedAsSuchNotAsFailed() throws Exception {
+        // The record is acknowledged by all three replicas; right then, before the commit leaves, two brokers die:
+        // the coordinator (on the keeper) cannot make the commit durable, so nobody can say whether it will be.
+        leadEverythingFromTheKeeper();
+        Path config = java.nio.file.Files.writeString(dir.resolve("kill-on-ack.properties"),
+                "interceptor.classes=" + KillOnAcknowledgement.class.getName() + "\n");
+        KillOnAcknowledgement.arm(this::killAllButTheKeeper);
+        InProcessVbal.Run enter;
+        try {
+            enter = vbal.run("maintenance", "enter", "host-1", "--kafka-config", config.toString());
+        } finally {
+            KillOnAcknowledgement.disarm();
+            kafka.startAll();
+        }
+        System.out.println("vbal maintenance enter, brokers killed between acknowledgement and commit: " + enter.all());
+        assertEquals(7, enter.exit(), enter.all());
+        assertTrue(enter.err().startsWith("error: Kafka took the write but did not confirm it within 30 s; it may still"
+                + " take effect when Kafka recovers — Kafka answers at "), enter.err());
+        assertTrue(enter.err().endsWith("; check with vbal maintenance status host-1\n"), enter.err());
+        assertFalse(enter.err().contains("nothing was written"), enter.err());
+
+        // Whatever Kafka made of it, every reader agrees: the balancer acts on it exactly when it is committed.
+        awaitLaterWrite(() -> vbal.run("automation", "set", "manual").exit() == 0, AutomationLevel.MANUAL);
+        try (TopicTap committed = new TopicTap(fx.kafka, true)) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> committed.bodies(fx.topics.control(), SetAutomation.class)
+                    .contains(new SetAutomation(AutomationLevel.MANUAL)));
+            boolean tookEffect = committed.bodies(fx.topics.control(), EnterMaintenance.class).stream()
+                    .anyMatch(e -> e.host().equals("host-1"));
+            System.out.println("the unconfirmed EnterMaintenance " + (tookEffect ? "took effect" : "did not take effect"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> (maintenance("host-1") != MaintenanceState.ACTIVE) == tookEffect);
+        }
+    }
+
+    /** A producer interceptor that runs a hook once, on the first acknowledgement, before the producer goes on. */
+    public static final class KillOnAcknowledgement implements ProducerInterceptor<String, byte[]>,
+            ConsumerInterceptor<String, byte[]> {
+        private static final AtomicReference<Runnable> HOOK = new AtomicReference<>();
+
+        static void arm(Runnable hook) {
+            HOOK.set(hook);
+        }
+
+        static void disarm() {
+            HOOK.set(null);
+        }
+
+        @Override
+        public ProducerRecord<String, byte[]> onSend(ProducerRecord<String, byte[]> record) {
+            return record;
+        }
+
+        @Override
+        public void onAcknowledgement(RecordMetadata metadata, Exception exception) {
+            Runnable hook = HOOK.getAndSet(null);
+            if (hook != null && exception == null) {
+                hook.run();
+            }
+        }
+
+        // vbal hands its --kafka-config to its consumer too: there it does nothing.
+        @Override
+        public ConsumerRecords<String, byte[]> onConsume(ConsumerRecords<String, byte[]> records) {
+            return records;
+        }
+
+        @Override
+        public void onCommit(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        }
+
+        @Override
+        public void close() {
+        }
+
+        @Override
+        public void configure(Map<String, ?> configs) {
+        }
+    }
+
+    /** Makes {@link #KEEPER} lead every partition, then kills the other two brokers. */
     private void leaveOnlyTheKeeper() throws Exception {
+        leadEverythingFromTheKeeper();
+        killAllButTheKeeper();
+    }
+
+    private void killAllButTheKeeper() {
+        for (int node : kafka.nodeIds()) {
+            if (node != KEEPER) {
+                kafka.kill(node);
+            }
+        }
+    }
+
+    /**
+     * Makes {@link #KEEPER} lead every partition, the transaction coordinator's included (its replicas
+     * listed first, then a preferred election): with the other two brokers gone, Kafka answers with every
+     * leader alive but can commit nothing (no controller to shrink the in-sync replicas).
+     */
+    private void leadEverythingFromTheKeeper() throws Exception {
         try (Admin admin = Admin.create(new HashMap<>(fx.kafka.admin("test-leaders")))) {
             Set<String> names = admin.listTopics(new ListTopicsOptions().listInternal(true)).names().get();
             Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames().get();
@@ -230,7 +334,6 @@ class FailedControlWriteTest {
             admin.alterPartitionReassignments(reorder).all().get();
             await().atMost(Duration.ofSeconds(60)).until(() -> admin.listPartitionReassignments().reassignments().get()
                     .isEmpty());
-            AtomicReference<String> notYet = new AtomicReference<>();
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
                 // Partitions already led by the keeper answer "election not needed"; the rest move to it.
                 admin.electLeaders(ElectionType.PREFERRED, null).partitions().get();
@@ -240,14 +343,8 @@ class FailedControlWriteTest {
                         elsewhere.add(t.name() + "-" + p.partition());
                     }
                 }));
-                notYet.set(elsewhere.toString());
                 return elsewhere.isEmpty();
             });
-        }
-        for (int node : kafka.nodeIds()) {
-            if (node != KEEPER) {
-                kafka.kill(node);
-            }
         }
     }
 
