@@ -45,7 +45,7 @@ public final class KafkaDiagnosis {
     /** How long the cluster, topic and configuration questions may take together. */
     static final Duration ASK_WITHIN = Duration.ofSeconds(5);
     /** How long one broker may take to answer on its own before it counts as down. */
-    static final Duration BROKER_WITHIN = Duration.ofSeconds(3);
+    static final Duration BROKER_WITHIN = Duration.ofSeconds(5);
     private static final String NO_CONTROLLER = "no active controller";
 
     /**
@@ -73,10 +73,12 @@ public final class KafkaDiagnosis {
     public static Finding of(KafkaSettings settings, List<String> topics, Throwable failure) {
         String bootstrap = settings.bootstrapServers();
         Map<String, Object> config = adminConfig(settings, bootstrap, ASK_WITHIN);
-        try (Admin admin = Admin.create(config)) {
+        // The quorum question waits on a controller that may be gone, and a broker answers the requests of one
+        // connection in order: asked over a connection of its own, it holds up no other question.
+        try (Admin admin = Admin.create(config); Admin quorumAdmin = Admin.create(config)) {
             KafkaFuture<java.util.Collection<Node>> nodesAsked = admin.describeCluster(
                     new DescribeClusterOptions().timeoutMs(millis(ASK_WITHIN))).nodes();
-            KafkaFuture<QuorumInfo> quorumAsked = admin.describeMetadataQuorum(
+            KafkaFuture<QuorumInfo> quorumAsked = quorumAdmin.describeMetadataQuorum(
                     new DescribeMetadataQuorumOptions().timeoutMs(millis(BROKER_WITHIN))).quorumInfo();
             KafkaFuture<Map<String, TopicDescription>> topicAsked = admin.describeTopics(topics,
                     new DescribeTopicsOptions().timeoutMs(millis(ASK_WITHIN))).allTopicNames();
@@ -98,10 +100,15 @@ public final class KafkaDiagnosis {
                     .collect(Collectors.toCollection(TreeSet::new));
 
             List<String> about = new ArrayList<>();
-            about.add(down.isEmpty() ? (nodes.size() == 1 ? "its only broker answers"
-                    : "all " + nodes.size() + " registered brokers answer")
-                    : (answering.size() == 1 ? "only broker " : "only brokers ") + ids(answering) + " of the "
-                    + nodes.size() + " registered " + (answering.size() == 1 ? "answers" : "answer"));
+            if (answering.isEmpty()) {
+                about.add("none of the " + nodes.size() + " registered brokers answered on its own within "
+                        + BROKER_WITHIN.toSeconds() + " s");
+            } else if (down.isEmpty()) {
+                about.add(nodes.size() == 1 ? "its only broker answers" : "all " + nodes.size() + " registered brokers answer");
+            } else {
+                about.add((answering.size() == 1 ? "only broker " : "only brokers ") + ids(answering) + " of the "
+                        + nodes.size() + " registered " + (answering.size() == 1 ? "answers" : "answer"));
+            }
             Optional<String> controller = controller(quorumAsked);
             controller.ifPresent(about::add);
             boolean noController = controller.filter(NO_CONTROLLER::equals).isPresent();
@@ -109,8 +116,8 @@ public final class KafkaDiagnosis {
             Map<String, Integer> minIsr = minInsyncReplicas(configAsked);
             String partition = partitionProblem(topicAsked, topics, answering, minIsr, noController)
                     .orElse("did not take the write (" + rootMessage(failure) + ")");
-            String action = !down.isEmpty() ? "start the brokers that are down (" + ids(down) + ")"
-                    : "check the brokers' logs";
+            String action = !down.isEmpty() && !answering.isEmpty() ? "start the brokers that are down (" + ids(down) + ")"
+                    : "check the brokers and their logs";
             return new Finding(true, "Kafka answers at " + bootstrap + " (" + String.join("; ", about) + ") but "
                     + partition + ": " + action);
         }

@@ -25,6 +25,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.WebDriverWait;
 import org.virtbalancer.agent.sim.GuestSpec;
 import org.virtbalancer.agent.sim.HostSpec;
 import org.virtbalancer.agent.sim.SimulatedFabric;
@@ -66,6 +72,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * cause. The brokers come back; once a later control write is seen by the balancer (so everything
  * written before it has been read), the failed one has not taken effect: the host is not in
  * maintenance, none of its guests moved, and no committed EnterMaintenance for it is on the topic.
+ * The live page's "Enter maintenance" button, in headless Chromium, shows the API's sentence.
  * Before control writes were transactional, the surviving leader kept the record in its log and
  * committed it when its followers returned, draining the host minutes after "failed".
  * A healthy write, from the CLI and from the API, is confirmed and takes effect. And when the two
@@ -87,6 +94,8 @@ class FailedControlWriteTest {
     private InProcessVbal vbal;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final ObjectMapper json = new ObjectMapper();
+    /** Control writes made to see that the cluster recovered: each a SetAutomation. */
+    private int laterWrites;
 
     @BeforeAll
     void start() throws Exception {
@@ -195,8 +204,15 @@ class FailedControlWriteTest {
         assertFalse(sentence.contains("start the demo"), sentence);
     }
 
+    /** Whether {@code tap} has read as far as the latest later write (which set {@code level}). */
+    private boolean hasReadTheLaterWrite(TopicTap tap, AutomationLevel level) {
+        List<SetAutomation> levels = tap.bodies(fx.topics.control(), SetAutomation.class);
+        return levels.size() >= laterWrites && levels.get(levels.size() - 1).equals(new SetAutomation(level));
+    }
+
     /** Retries {@code write} until it is confirmed, then waits until the balancer shows {@code level}. */
     private void awaitLaterWrite(java.util.concurrent.Callable<Boolean> write, AutomationLevel level) {
+        laterWrites++;
         await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(2)).until(write);
         await().atMost(Duration.ofMinutes(2)).until(() -> fx.cluster.balancer().snapshot().automation() == level);
     }
@@ -206,8 +222,7 @@ class FailedControlWriteTest {
         assertEquals(guestsBefore, guestsOf(host), host + "'s guests stayed where they were");
         // What every reader of the control topic sees (read_committed): the later write, not the failed one.
         try (TopicTap committed = new TopicTap(fx.kafka, true)) {
-            await().atMost(Duration.ofSeconds(60)).until(() -> committed.bodies(fx.topics.control(), SetAutomation.class)
-                    .contains(new SetAutomation(laterLevel)));
+            await().atMost(Duration.ofSeconds(60)).until(() -> hasReadTheLaterWrite(committed, laterLevel));
             assertTrue(committed.bodies(fx.topics.control(), EnterMaintenance.class).stream()
                     .noneMatch(e -> e.host().equals(host)), committed.bodies(fx.topics.control(), EnterMaintenance.class)
                     .toString());
@@ -243,13 +258,52 @@ class FailedControlWriteTest {
         // Whatever Kafka made of it, every reader agrees: the balancer acts on it exactly when it is committed.
         awaitLaterWrite(() -> vbal.run("automation", "set", "manual").exit() == 0, AutomationLevel.MANUAL);
         try (TopicTap committed = new TopicTap(fx.kafka, true)) {
-            await().atMost(Duration.ofSeconds(60)).until(() -> committed.bodies(fx.topics.control(), SetAutomation.class)
-                    .contains(new SetAutomation(AutomationLevel.MANUAL)));
+            await().atMost(Duration.ofSeconds(60)).until(() -> hasReadTheLaterWrite(committed, AutomationLevel.MANUAL));
             boolean tookEffect = committed.bodies(fx.topics.control(), EnterMaintenance.class).stream()
                     .anyMatch(e -> e.host().equals("host-1"));
             System.out.println("the unconfirmed EnterMaintenance " + (tookEffect ? "took effect" : "did not take effect"));
             await().atMost(Duration.ofSeconds(30)).until(() -> (maintenance("host-1") != MaintenanceState.ACTIVE) == tookEffect);
         }
+    }
+
+    @Test
+    @Order(5)
+    void maintenanceThePagesButtonReportsFailedShowsTheApisSentenceAndNeverTakesEffect() throws Exception {
+        List<String> before = guestsOf("host-2");
+        try (HeadlessChromium chromium = HeadlessChromium.start(1440, 1000)) {
+            WebDriver page = chromium.driver;
+            page.get(fx.apiUrl() + "/ui/#token=" + TOKEN);
+            within(page, 60).until(d -> d.findElements(By.cssSelector("article[data-host]")).size() == 3);
+            String notice;
+            try {
+                leaveOnlyTheKeeper();
+                page.findElement(By.cssSelector("article[data-host='host-2'] button[data-action='enter']")).click();
+                within(page, 10).until(d -> visible(d, By.id("enter-reason"))).sendKeys("kernel update");
+                page.findElement(By.id("enter-confirm")).click();
+                within(page, 120).until(d -> visible(d, By.cssSelector("#notice[data-kind='error']")));
+                notice = page.findElement(By.id("notice-text")).getText();
+                java.nio.file.Files.write(HeadlessChromium.screenshots().resolve("failed-write.png"),
+                        chromium.driver.getScreenshotAs(OutputType.BYTES));
+            } finally {
+                kafka.startAll();
+            }
+            System.out.println("the page, two of three brokers down: " + notice);
+            assertTrue(notice.startsWith("Enter maintenance on host-2 failed: Kafka answers at "), notice);
+            assertRealCause(notice);
+        }
+        awaitLaterWrite(() -> put("/api/automation", "{\"level\": \"partial\"}").statusCode() == 202,
+                AutomationLevel.PARTIAL);
+        assertNeverTookEffect("host-2", before, AutomationLevel.PARTIAL);
+    }
+
+    private static WebDriverWait within(WebDriver page, int seconds) {
+        WebDriverWait wait = new WebDriverWait(page, Duration.ofSeconds(seconds), Duration.ofMillis(100));
+        wait.ignoring(StaleElementReferenceException.class);
+        return wait;
+    }
+
+    private static WebElement visible(WebDriver d, By by) {
+        return d.findElements(by).stream().filter(WebElement::isDisplayed).findFirst().orElse(null);
     }
 
     /** A producer interceptor that runs a hook once, on the first acknowledgement, before the producer goes on. */
