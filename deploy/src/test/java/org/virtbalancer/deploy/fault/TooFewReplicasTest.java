@@ -40,8 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * On a three-broker cluster with the topics {@code vbal topics create --replication-factor 3} makes
  * (min.insync.replicas 2), a producer with the project's settings ({@link KafkaSettings#producer},
- * acks=all) is never acknowledged while only one broker is left: the send's future fails with
- * NotEnoughReplicas (or a timeout), within the delivery timeout. And a real agent (AgentVerticle, simulated
+ * acks=all) is never acknowledged while only one broker is left: the broker refuses each try with
+ * NotEnoughReplicas and the send's future fails at the delivery timeout (the producer's TimeoutException,
+ * or NotEnoughReplicas itself). And a real agent (AgentVerticle, simulated
  * hosts) that samples all along publishes its samples again by itself once a second broker is back:
  * same deployment, no restart. Broker logs stay in {@code deploy/target/too-few-replicas/run-*}.
  */
@@ -97,6 +98,12 @@ class TooFewReplicasTest {
                     Throwable cause = failure.getCause();
                     assertTrue(cause instanceof NotEnoughReplicasException || cause instanceof NotEnoughReplicasAfterAppendException
                             || cause instanceof TimeoutException, "failed with " + cause);
+
+                    // The producer's retries end in a timeout; what the broker answered them with is in its log.
+                    String survivorLog = Files.readString(cluster.node(survivor).log());
+                    assertTrue(survivorLog.contains("NotEnoughReplicasException: The size of the current ISR : 1 is insufficient"
+                            + " to satisfy the min.isr requirement of 2 for partition " + probeTopic + "-0"),
+                            "the last broker refused the write for want of replicas in sync; see " + cluster.node(survivor).log());
 
                     // A second broker returns: two replicas in sync again, and the same agents' samples flow.
                     int back = stopped.get(0);
