@@ -1,6 +1,7 @@
 package org.virtbalancer.deploy.kafka;
 
 import org.apache.kafka.common.Uuid;
+import org.virtbalancer.protocol.Topics;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -24,7 +25,8 @@ import java.util.stream.Stream;
  * ({@link ChildKafka}), or one node of a {@link KafkaCluster}. Settings follow what was measured on
  * 2-core machines (FACTS.md): one offsets partition, two threads of each kind, a small log-cleaner
  * buffer. A single node has replication factor and min ISR 1 everywhere; a cluster of n nodes
- * replicates its internal topics n times (at most 3) and asks for {@link #minInsyncReplicas} of them.
+ * replicates its internal topics n times (at most 3), and every topic asks for as many in sync as
+ * {@code vbal topics create} would ({@link Topics.Layout#minInsyncReplicasFor}).
  */
 final class KraftConfig {
     private KraftConfig() {}
@@ -47,13 +49,6 @@ final class KraftConfig {
         return Math.min(3, nodes);
     }
 
-    /**
-     * {@code min.insync.replicas} for a replication factor: one less than the factor from 3 up (2 of
-     * 3: one replica may be down and acks=all still commits to two), 1 below that.
-     */
-    static int minInsyncReplicas(int replicationFactor) {
-        return replicationFactor >= 3 ? replicationFactor - 1 : 1;
-    }
 
     /**
      * One node of a cluster of {@code nodes} combined broker-controllers.
@@ -62,7 +57,7 @@ final class KraftConfig {
      */
     static Properties node(int nodeId, int nodes, String voters, Path logDir, int clientPort, int controllerPort) {
         int rf = internalReplicationFactor(nodes);
-        String minIsr = Integer.toString(minInsyncReplicas(rf));
+        String minIsr = Integer.toString(Topics.Layout.minInsyncReplicasFor(rf));
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", Integer.toString(nodeId));
