@@ -365,7 +365,7 @@ public final class HttpApi {
                                     request.target(), "mode", request.mode(), "status", "/api/migrations/"
                                             + request.requestId()));
                         } else {
-                            LOG.error("could not write {} to the control topic: {}", request, done.cause().getMessage());
+                            LOG.debug("could not write {} to the control topic: {}", request, done.cause().getMessage());
                             notWritten(ctx, request, done.cause());
                         }
                     });

@@ -29,8 +29,10 @@ import static org.virtbalancer.deploy.fault.BrokerRestartTest.within;
  * {@code vb_agent_kafka_unreachable_since_seconds} while it lasts), logs the outage once at WARN and
  * its end once at INFO, never an unhandled exception, and publishes samples again after the restart
  * without being restarted. The balancer ({@code vbal balancer}, its own JVM) is asked through its API
- * to set the automation level during the outage: it answers 503, and its producer counts and logs
- * the outage in the same way; the same request succeeds after the restart. The delivery timeout is
+ * to set the automation level during the outage: its control write (a transaction of its own) fails and
+ * it answers 503 saying nothing was written, with no unhandled exception; the same request succeeds
+ * after the restart. (The balancer's other producer, for dead letters, handles an outage as the
+ * agent's does: SharedProducerTest, KafkaOutageTest.) The delivery timeout is
  * shortened to 8 s through {@code --kafka-config}, and a send's wait for metadata to 5 s. Logs stay
  * in {@code deploy/target/broker-outage/run-*}.
  */
@@ -40,9 +42,6 @@ class BrokerOutageTest {
     private static final String RECOVERY_INFO = "Kafka takes what agent";
     private static final String FAILURES = "vb_agent_kafka_send_failures_total";
     private static final String SINCE = "vb_agent_kafka_unreachable_since_seconds";
-    private static final String BALANCER_WARN = "Kafka did not take a record for vb.control from balancer";
-    private static final String BALANCER_INFO = "Kafka takes what balancer";
-    private static final String BALANCER_FAILURES = "vb_balancer_kafka_send_failures_total";
     private static final String TOKEN = "broker-outage-test-token-0123";
     /** The balancer's JVM: the client JIT only, as BrokerRestartTest's. */
     private static final List<String> JVM = List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
@@ -82,9 +81,10 @@ class BrokerOutageTest {
                 Exposition during = Exposition.scrape(metrics);
                 assertTrue(during.sum(SINCE) > 0, "unreachable since, in seconds: " + during.sum(SINCE));
                 double lostDuring = during.sum(FAILURES);
+                // The API's control write goes out in a transaction of its own (ControlWriter), which fails and says so.
                 HttpResponse<String> refused = setAutomation(api, "manual");
                 assertEquals(503, refused.statusCode(), refused.body());
-                assertTrue(Exposition.scrape(api + "/metrics").sum(BALANCER_FAILURES, "reason=\"timeout\"") >= 1);
+                assertTrue(refused.body().contains("nothing was written"), refused.body());
 
                 broker.start();
                 long readyAt = System.currentTimeMillis();
@@ -102,9 +102,6 @@ class BrokerOutageTest {
                 assertEquals(0, agent.logCount("Unhandled exception"), "every failed send is handled\n" + diagnosis.get());
 
                 assertTrue(balancer.isAlive(), diagnosis);
-                assertEquals(0.0, Exposition.scrape(api + "/metrics").sum("vb_balancer_kafka_unreachable_since_seconds"));
-                assertEquals(1, balancer.logCount(BALANCER_WARN), "one WARN for the outage\n" + diagnosis.get());
-                assertEquals(1, balancer.logCount(BALANCER_INFO), "one INFO for its end\n" + diagnosis.get());
                 assertEquals(0, balancer.logCount("Unhandled exception"), "every failed send is handled\n" + diagnosis.get());
             }
         }
