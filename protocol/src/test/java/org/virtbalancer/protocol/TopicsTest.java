@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -51,5 +52,38 @@ class TopicsTest {
         var retention = assertThrows(InvalidMessageException.class, () -> new Topics.Layout(1, -1, Duration.ZERO,
                 Duration.ofDays(1), Duration.ofDays(1), Duration.ofDays(1), Duration.ofDays(1)));
         assertEquals("loadRetention", retention.field());
+    }
+
+    @Test
+    void minInsyncReplicasFollowsTheReplicationFactorUnlessGiven() {
+        assertEquals(1, Topics.Layout.minInsyncReplicasFor(1));
+        assertEquals(1, Topics.Layout.minInsyncReplicasFor(2));
+        assertEquals(2, Topics.Layout.minInsyncReplicasFor(3));
+        assertEquals(4, Topics.Layout.minInsyncReplicasFor(5));
+        Topics.Layout three = new Topics.Layout(3, 3, Duration.ofDays(1), Duration.ofDays(7), Duration.ofDays(1),
+                Duration.ofDays(7), Duration.ofDays(7));
+        for (Topics.Spec s : topics.shared(three)) {
+            assertEquals("2", s.configs().get(Topics.MIN_INSYNC_REPLICAS), s.name());
+        }
+        assertEquals("2", topics.commandsSpec("h1", three).configs().get(Topics.MIN_INSYNC_REPLICAS));
+        Topics.Layout given = new Topics.Layout(3, 3, 3, Duration.ofDays(1), Duration.ofDays(7), Duration.ofDays(1),
+                Duration.ofDays(7), Duration.ofDays(7));
+        assertEquals("3", topics.commandsSpec("h1", given).configs().get(Topics.MIN_INSYNC_REPLICAS));
+        // The broker's replication: the broker's min.insync.replicas too.
+        assertFalse(topics.commandsSpec("h1").configs().containsKey(Topics.MIN_INSYNC_REPLICAS));
+    }
+
+    @Test
+    void minInsyncReplicasAboveTheReplicationFactorOrWithoutOneIsRefused() {
+        var above = assertThrows(InvalidMessageException.class, () -> new Topics.Layout(1, 3, 4, Duration.ofDays(1),
+                Duration.ofDays(1), Duration.ofDays(1), Duration.ofDays(1), Duration.ofDays(1)));
+        assertEquals("minInsyncReplicas", above.field());
+        assertTrue(above.getMessage().contains("between 1 and the replication factor 3"), above.getMessage());
+        var zero = assertThrows(InvalidMessageException.class, () -> new Topics.Layout(1, 3, 0, Duration.ofDays(1),
+                Duration.ofDays(1), Duration.ofDays(1), Duration.ofDays(1), Duration.ofDays(1)));
+        assertEquals("minInsyncReplicas", zero.field());
+        var unknown = assertThrows(InvalidMessageException.class, () -> new Topics.Layout(1, -1, 2, Duration.ofDays(1),
+                Duration.ofDays(1), Duration.ofDays(1), Duration.ofDays(1), Duration.ofDays(1)));
+        assertTrue(unknown.getMessage().contains("give the replication factor too"), unknown.getMessage());
     }
 }

@@ -49,12 +49,14 @@ public final class TopicsCommand {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
             description = {"Create every topic of the topic prefix that is missing, and the command topic of each host"
-                    + " given; set the cleanup policy and retention of those that exist. Run it again at will:"
+                    + " given; set the cleanup policy, retention and min.insync.replicas of those that exist. Run it"
+                    + " again at will:"
                     + " what exists is reported and kept at these settings."},
             exitCodeListHeading = ExitCode.HEADING,
             exitCodeList = {"0:done: every topic exists with these settings", "1:Kafka refused (e.g. no CREATE right)",
                     ExitCode.USAGE_HELP, ExitCode.KAFKA_UNREACHABLE_HELP},
             footer = {"%nExamples:", "  vbal topics create --bootstrap kafka1:9092 --replication-factor 3",
+                    "  vbal topics create --bootstrap kafka1:9092 --replication-factor 5 --min-insync-replicas 3",
                     "  vbal topics create --hosts-file /etc/virt-balancer/hosts --partitions 12"})
     static final class Create implements Callable<Integer> {
         private static final Topics.Layout DEFAULTS = Topics.Layout.defaults();
@@ -71,6 +73,12 @@ public final class TopicsCommand {
                 description = "Replicas of every partition; -1 takes the broker's default.replication.factor. Use 3 on"
                         + " a production cluster (default: ${DEFAULT-VALUE})")
         int replicationFactor = DEFAULTS.replicationFactor();
+
+        @Option(names = "--min-insync-replicas", paramLabel = "N",
+                description = "min.insync.replicas of every topic: replicas that must have a record before an"
+                        + " acks=all write of it succeeds, 1 up to --replication-factor. Default: the replication"
+                        + " factor - 1 from 3 up (2 of 3), else 1; with the broker's replication, the broker's")
+        int minInsyncReplicas = DEFAULTS.minInsyncReplicas();
 
         @Option(names = "--load-retention", converter = DurationConverter.class, paramLabel = "DURATION",
                 description = "How long host-load samples are kept (default: 1d)")
@@ -110,8 +118,13 @@ public final class TopicsCommand {
             List<Topics.Spec> specs = new ArrayList<>();
             try {
                 settings = common.connection.settings();
-                layout = new Topics.Layout(partitions, replicationFactor, loadRetention, eventsRetention, commandRetention,
-                        decisionsRetention, deadLetterRetention);
+                if (minInsyncReplicas != -1 && replicationFactor == -1) {
+                    throw new IllegalArgumentException("--min-insync-replicas " + minInsyncReplicas + " needs"
+                            + " --replication-factor too, to be checked against it: give both, e.g."
+                            + " --replication-factor 3 --min-insync-replicas 2");
+                }
+                layout = new Topics.Layout(partitions, replicationFactor, minInsyncReplicas, loadRetention, eventsRetention,
+                        commandRetention, decisionsRetention, deadLetterRetention);
                 specs.addAll(settings.topics().shared(layout));
                 for (String host : hosts()) {
                     specs.add(settings.topics().commandsSpec(host, layout));
@@ -180,8 +193,8 @@ public final class TopicsCommand {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
-            description = {"List the topics of the topic prefix with their partitions, replication, cleanup policy and"
-                    + " retention, and name those that are missing."},
+            description = {"List the topics of the topic prefix with their partitions, replication, min.insync.replicas,"
+                    + " cleanup policy and retention, and name those that are missing."},
             exitCodeListHeading = ExitCode.HEADING,
             exitCodeList = {"0:listed (even when some are missing)", "1:Kafka refused", ExitCode.USAGE_HELP,
                     ExitCode.KAFKA_UNREACHABLE_HELP},
@@ -207,10 +220,11 @@ public final class TopicsCommand {
                 List<String> missing = settings.topics().shared().stream().map(Topics.Spec::name)
                         .filter(n -> !present.contains(n)).toList();
                 int width = Math.max(5, states.stream().mapToInt(s -> s.name().length()).max().orElse(0));
-                out.line(String.format("%-" + width + "s  %10s  %11s  %s", "TOPIC", "PARTITIONS", "REPLICATION", "CLEANUP"));
+                out.line(String.format("%-" + width + "s  %10s  %11s  %7s  %s", "TOPIC", "PARTITIONS", "REPLICATION",
+                        "MIN-ISR", "CLEANUP"));
                 for (TopicSetup.TopicState s : states) {
-                    out.line(String.format("%-" + width + "s  %10d  %11d  %s", s.name(), s.partitions(),
-                            s.replicationFactor(), cleanup(s)));
+                    out.line(String.format("%-" + width + "s  %10d  %11d  %7s  %s", s.name(), s.partitions(),
+                            s.replicationFactor(), minIsr(s), cleanup(s)));
                 }
                 out.line(states.size() + " topics under prefix '" + settings.topics().prefix() + "' at "
                         + settings.bootstrapServers() + (missing.isEmpty() ? ""
@@ -228,10 +242,15 @@ public final class TopicsCommand {
         return "--" + e.field().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase() + " " + problem;
     }
 
-    /** e.g. {@code 3 partitions, replication 1, delete after 1d}. */
+    /** e.g. {@code 3 partitions, replication 3, min.insync.replicas 2, delete after 1d}. */
     static String describe(TopicSetup.TopicState s) {
         return s.partitions() + (s.partitions() == 1 ? " partition" : " partitions") + ", replication "
-                + s.replicationFactor() + ", " + cleanup(s);
+                + s.replicationFactor() + ", min.insync.replicas " + minIsr(s) + ", " + cleanup(s);
+    }
+
+    /** The number, or {@code ?} when the broker did not report it. */
+    private static String minIsr(TopicSetup.TopicState s) {
+        return s.minInsyncReplicas() < 0 ? "?" : String.valueOf(s.minInsyncReplicas());
     }
 
     /** {@code compact}, or {@code delete after 7d} (or {@code delete, kept forever}). */

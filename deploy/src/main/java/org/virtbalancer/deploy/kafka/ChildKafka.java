@@ -2,6 +2,7 @@ package org.virtbalancer.deploy.kafka;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,15 +14,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real single-node KRaft broker in a child JVM ({@code kafka.Kafka server.properties}) on
- * 127.0.0.1, which can be stopped cleanly (SIGTERM) or killed (SIGKILL) and started again on the
- * same ports and the same data directory: what fault tests need. Settings as {@link EmbeddedKafka}'s
- * ({@link SingleNodeConfig}). Every start is a cold JVM start (6.5-7.4 s on 2 cores, FACTS.md);
- * ready means {@code Admin.describeCluster()} answers. The child exits by itself when this JVM dies (it watches
- * its stdin), so a crashed test leaves no broker behind.
+ * A real KRaft node (broker and controller in one) in a child JVM ({@code kafka.Kafka server.properties})
+ * on 127.0.0.1, which can be stopped cleanly (SIGTERM) or killed (SIGKILL) and started again on the
+ * same ports and the same data directory: what fault tests need. On its own it is a single-node broker
+ * with {@link EmbeddedKafka}'s settings ({@link KraftConfig}); {@link KafkaCluster} runs several as one
+ * cluster. Every start is a cold JVM start (6.5-7.4 s on 2 cores, FACTS.md); ready means the node
+ * answers {@code Admin.describeCluster()} and names itself among the registered brokers. The child
+ * exits by itself when this JVM dies (it watches its stdin), so a crashed test leaves no broker behind.
  *
  * <p>Layout of the work directory: {@code data/} (the log), {@code server.properties},
  * {@code broker.log} (the broker's log4j output) and {@code broker.out} (its stdout and stderr).
@@ -39,23 +42,26 @@ public final class ChildKafka implements AutoCloseable {
     private final Path workDir;
     private final boolean deleteDataOnClose;
     private final boolean temporary;
+    private final int nodeId;
     private final int clientPort;
     private final String classpath;
     private final List<String> jvmOptions;
     private Process process;
+    private long launchedAt;
 
-    private ChildKafka(Path workDir, boolean deleteDataOnClose, boolean temporary, int clientPort, String classpath,
-                       List<String> jvmOptions) {
+    private ChildKafka(Path workDir, boolean deleteDataOnClose, boolean temporary, int nodeId, int clientPort,
+                       String classpath, List<String> jvmOptions) {
         this.workDir = workDir;
         this.deleteDataOnClose = deleteDataOnClose;
         this.temporary = temporary;
+        this.nodeId = nodeId;
         this.clientPort = clientPort;
         this.classpath = classpath;
         this.jvmOptions = List.copyOf(jvmOptions);
     }
 
     /**
-     * Prepares a broker in {@code workDir} (formatted when its data directory is empty) on two free
+     * Prepares a single-node broker in {@code workDir} (formatted when its data directory is empty) on two free
      * loopback ports, kept for every later start; does not start it.
      *
      * @param deleteDataOnClose remove {@code data/} on close; the logs stay
@@ -68,18 +74,28 @@ public final class ChildKafka implements AutoCloseable {
 
     private static ChildKafka create(Path workDir, boolean deleteDataOnClose, boolean temporary, String classpath,
                                      List<String> jvmOptions) {
-        int clientPort = SingleNodeConfig.freePort();
-        int controllerPort = SingleNodeConfig.freePort();
+        int clientPort = KraftConfig.freePort();
+        int controllerPort = KraftConfig.freePort();
+        Properties props = KraftConfig.properties(workDir.resolve("data"), clientPort, controllerPort);
+        return prepare(workDir, KraftConfig.SINGLE_NODE_ID, clientPort, props, Uuid.randomUuid().toString(),
+                deleteDataOnClose, temporary, classpath, jvmOptions);
+    }
+
+    /**
+     * Prepares a node in {@code workDir}: writes {@code props} (whose {@code log.dirs} is {@code workDir/data})
+     * to {@code server.properties} and formats {@code data/} as a member of {@code clusterId} if it is empty.
+     */
+    static ChildKafka prepare(Path workDir, int nodeId, int clientPort, Properties props, String clusterId,
+                              boolean deleteDataOnClose, boolean temporary, String classpath, List<String> jvmOptions) {
         try {
             Files.createDirectories(workDir);
-            Path data = workDir.resolve("data");
             Path config = workDir.resolve("server.properties");
-            SingleNodeConfig.write(SingleNodeConfig.properties(data, clientPort, controllerPort), config);
-            SingleNodeConfig.formatIfEmpty(data, config);
+            KraftConfig.write(props, config);
+            KraftConfig.formatIfEmpty(clusterId, workDir.resolve("data"), config);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare a Kafka broker in " + workDir, e);
         }
-        return new ChildKafka(workDir, deleteDataOnClose, temporary, clientPort, classpath, jvmOptions);
+        return new ChildKafka(workDir, deleteDataOnClose, temporary, nodeId, clientPort, classpath, jvmOptions);
     }
 
     /** A broker in a fresh temporary directory, deleted on close, run with this JVM's classpath and {@link #DEFAULT_JVM_OPTIONS}. */
@@ -93,16 +109,26 @@ public final class ChildKafka implements AutoCloseable {
     }
 
     /**
-     * Starts the broker and waits until it answers {@code describeCluster}.
+     * Starts the broker and waits until it is ready (it answers {@code describeCluster} and is registered).
      *
      * @return how long that took
      * @throws IllegalStateException if it is running already, exits, or is not ready within 90 s
      */
     public synchronized Duration start() {
+        launch();
+        awaitReady();
+        return Duration.ofNanos(System.nanoTime() - launchedAt);
+    }
+
+    /**
+     * Launches the child JVM without waiting for it: a node of a cluster cannot be ready before a
+     * quorum of its voters runs, so {@link KafkaCluster} launches them all first.
+     */
+    synchronized void launch() {
         if (isRunning()) {
             throw new IllegalStateException("the broker on " + bootstrapServers() + " is running already; stop it first");
         }
-        long began = System.nanoTime();
+        launchedAt = System.nanoTime();
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmOptions);
@@ -115,8 +141,6 @@ public final class ChildKafka implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot launch the Kafka broker JVM", e);
         }
-        awaitReady(began);
-        return Duration.ofNanos(System.nanoTime() - began);
     }
 
     /**
@@ -149,6 +173,11 @@ public final class ChildKafka implements AutoCloseable {
         return isRunning() ? process.pid() : -1;
     }
 
+    /** Its {@code node.id}. */
+    public int nodeId() {
+        return nodeId;
+    }
+
     /** {@code 127.0.0.1:port}, the same across restarts. */
     public String bootstrapServers() {
         return "127.0.0.1:" + clientPort;
@@ -169,9 +198,9 @@ public final class ChildKafka implements AutoCloseable {
             end(true);
         }
         if (temporary) {
-            SingleNodeConfig.deleteTree(workDir);
+            KraftConfig.deleteTree(workDir);
         } else if (deleteDataOnClose) {
-            SingleNodeConfig.deleteTree(dataDir());
+            KraftConfig.deleteTree(dataDir());
         }
     }
 
@@ -197,8 +226,15 @@ public final class ChildKafka implements AutoCloseable {
         return Duration.ofNanos(System.nanoTime() - began);
     }
 
-    private void awaitReady(long began) {
-        long giveUp = began + READY_TIMEOUT.toNanos();
+    /**
+     * Waits until the launched node answers {@code describeCluster} with itself among the brokers:
+     * registered with the controller and unfenced. Kills it if it is not ready within 90 s of its launch.
+     */
+    synchronized void awaitReady() {
+        if (process == null) {
+            throw new IllegalStateException("the broker on " + bootstrapServers() + " was never launched");
+        }
+        long giveUp = launchedAt + READY_TIMEOUT.toNanos();
         Map<String, Object> config = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
                 AdminClientConfig.CLIENT_ID_CONFIG, "vb-child-kafka-ready",
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000,
@@ -212,7 +248,7 @@ public final class ChildKafka implements AutoCloseable {
                             + " while starting; see " + workDir.resolve("broker.out") + " and " + log() + tail());
                 }
                 try {
-                    if (!admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).isEmpty()) {
+                    if (admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).stream().anyMatch(n -> n.id() == nodeId)) {
                         return;
                     }
                 } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {

@@ -13,7 +13,7 @@ import java.util.Properties;
 /**
  * A real single-node KRaft Kafka broker (broker and controller in one), started in this JVM on
  * 127.0.0.1. Used by the demo and the tests; production points at an existing cluster instead.
- * Settings: {@link SingleNodeConfig}. {@link ChildKafka} runs the same broker in a child JVM, which
+ * Settings: {@link KraftConfig}. {@link ChildKafka} runs the same broker in a child JVM, which
  * a test can stop and start again.
  */
 public final class EmbeddedKafka implements AutoCloseable {
@@ -46,13 +46,13 @@ public final class EmbeddedKafka implements AutoCloseable {
      * @param port          client port on 127.0.0.1, 0 for any free one
      */
     public static EmbeddedKafka start(Path logDir, boolean deleteOnClose, int port) {
-        int clientPort = port == 0 ? SingleNodeConfig.freePort() : port;
-        int controllerPort = SingleNodeConfig.freePort();
-        return start(logDir, deleteOnClose, clientPort, SingleNodeConfig.properties(logDir, clientPort, controllerPort));
+        int clientPort = port == 0 ? KraftConfig.freePort() : port;
+        int controllerPort = KraftConfig.freePort();
+        return start(logDir, deleteOnClose, clientPort, KraftConfig.properties(logDir, clientPort, controllerPort));
     }
 
     /**
-     * Starts a broker with {@code props} (built from {@link SingleNodeConfig#properties}, with more
+     * Starts a broker with {@code props} (built from {@link KraftConfig#properties}, with more
      * listeners or security added), formatting an empty {@code logDir} with {@code formatArgs} added
      * to {@code kafka-storage format} (e.g. {@code --add-scram}).
      *
@@ -61,8 +61,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     static EmbeddedKafka start(Path logDir, boolean deleteOnClose, int clientPort, Properties props, String... formatArgs) {
         try {
             Path config = Files.createTempFile("vb-kafka-", ".properties");
-            SingleNodeConfig.write(props, config);
-            SingleNodeConfig.formatIfEmpty(logDir, config, formatArgs);
+            KraftConfig.write(props, config);
+            KraftConfig.formatIfEmpty(logDir, config, formatArgs);
             Files.deleteIfExists(config);
             KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props), Time.SYSTEM);
             server.startup();
@@ -86,7 +86,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         server.shutdown();
         server.awaitShutdown();
         if (deleteOnClose) {
-            SingleNodeConfig.deleteTree(logDir);
+            KraftConfig.deleteTree(logDir);
         }
     }
 }

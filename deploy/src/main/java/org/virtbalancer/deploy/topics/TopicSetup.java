@@ -29,13 +29,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Creates virt-balancer's topics as their {@link Topics.Spec}s say, brings the cleanup policy and
- * retention of existing ones to the same, and reports how each topic is set up. Blocking.
+ * Creates virt-balancer's topics as their {@link Topics.Spec}s say, brings the cleanup policy,
+ * retention and {@code min.insync.replicas} of existing ones to the same, and reports how each topic
+ * is set up. Blocking.
  */
 public final class TopicSetup implements AutoCloseable {
     /** Topics per request (FACTS.md: 2,000 topics in batches of 500 are acknowledged in about 2 s). */
     static final int BATCH = 500;
-    private static final List<String> SHOWN_CONFIGS = List.of(Topics.CLEANUP_POLICY, Topics.RETENTION_MS);
+    private static final List<String> SHOWN_CONFIGS = List.of(Topics.CLEANUP_POLICY, Topics.RETENTION_MS,
+            Topics.MIN_INSYNC_REPLICAS);
 
     private final Admin admin;
     private final String bootstrap;
@@ -51,7 +53,8 @@ public final class TopicSetup implements AutoCloseable {
     /**
      * A topic as the cluster has it.
      *
-     * @param configs {@code cleanup.policy} and {@code retention.ms}, as the broker reports them
+     * @param configs {@code cleanup.policy}, {@code retention.ms} and {@code min.insync.replicas}, as the
+     *                broker reports them (its own defaults included)
      */
     public record TopicState(String name, int partitions, int replicationFactor, Map<String, String> configs) {
         public TopicState {
@@ -60,6 +63,12 @@ public final class TopicSetup implements AutoCloseable {
 
         public boolean compacted() {
             return configs.getOrDefault(Topics.CLEANUP_POLICY, "").contains("compact");
+        }
+
+        /** Its {@code min.insync.replicas}, or -1 if the broker did not say. */
+        public int minInsyncReplicas() {
+            String value = configs.get(Topics.MIN_INSYNC_REPLICAS);
+            return value == null ? -1 : Integer.parseInt(value);
         }
     }
 
@@ -84,8 +93,10 @@ public final class TopicSetup implements AutoCloseable {
     }
 
     /**
-     * Creates each missing topic and sets the cleanup policy and retention of each existing one
-     * to its spec's. Partition count and replication of existing topics are only reported.
+     * Creates each missing topic and sets the cleanup policy, retention and {@code min.insync.replicas}
+     * of each existing one to its spec's. Partition count and replication of existing topics are only
+     * reported, and so is a {@code min.insync.replicas} above an existing topic's replication (it would
+     * refuse every acks=all write).
      *
      * @return one outcome per spec, in the specs' order
      */
@@ -103,7 +114,11 @@ public final class TopicSetup implements AutoCloseable {
             TopicState state = states.get(spec.name());
             List<String> changes = new ArrayList<>();
             List<AlterConfigOp> ops = new ArrayList<>();
-            spec.configs().forEach((key, wanted) -> {
+            Map<String, String> wantedConfigs = new LinkedHashMap<>(spec.configs());
+            if (spec.minInsyncReplicas() > state.replicationFactor()) {
+                wantedConfigs.remove(Topics.MIN_INSYNC_REPLICAS);
+            }
+            wantedConfigs.forEach((key, wanted) -> {
                 String actual = state.configs().get(key);
                 if (!wanted.equals(actual)) {
                     changes.add(key + " " + actual + " → " + wanted);
@@ -115,7 +130,7 @@ public final class TopicSetup implements AutoCloseable {
             }
             Action action = created.contains(spec.name()) ? Action.CREATED : ops.isEmpty() ? Action.EXISTS : Action.UPDATED;
             Map<String, String> after = new HashMap<>(state.configs());
-            after.putAll(spec.configs());
+            after.putAll(wantedConfigs);
             outcomes.add(new Outcome(action, new TopicState(state.name(), state.partitions(), state.replicationFactor(), after),
                     changes, action == Action.CREATED ? List.of() : notes(spec, state)));
         }
@@ -144,6 +159,12 @@ public final class TopicSetup implements AutoCloseable {
         if (spec.replicationFactor() > 0 && state.replicationFactor() != spec.replicationFactor()) {
             notes.add("has replication " + state.replicationFactor() + ", " + spec.replicationFactor() + " wanted: left as"
                     + " is (change it with kafka-reassign-partitions.sh)");
+        }
+        if (spec.minInsyncReplicas() > state.replicationFactor()) {
+            notes.add("min.insync.replicas " + spec.minInsyncReplicas() + " wanted, but it has replication "
+                    + state.replicationFactor() + ": left at " + state.configs().get(Topics.MIN_INSYNC_REPLICAS)
+                    + ", since more replicas in sync than it has would refuse every acks=all write (raise its"
+                    + " replication with kafka-reassign-partitions.sh, then run this again)");
         }
         return notes;
     }

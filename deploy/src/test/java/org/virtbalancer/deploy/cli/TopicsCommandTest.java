@@ -114,7 +114,7 @@ class TopicsCommandTest {
         for (String host : List.of("kvm-01", "kvm-02", "kvm-03", "kvm-04")) {
             assertTopic(t.commands(host), 1, "delete", Duration.ofDays(1));
         }
-        assertLine(run.out(), t.hostLoad(), "created  2 partitions, replication 1, delete after 6h");
+        assertLine(run.out(), t.hostLoad(), "created  2 partitions, replication 1, min.insync.replicas 1, delete after 6h");
         assertTrue(run.out().endsWith("12 topics under prefix '" + prefix + "' at " + kafka.bootstrapServers()
                 + ": 12 created, 0 existed (0 of them updated)\n"), run.out());
     }
@@ -130,9 +130,9 @@ class TopicsCommandTest {
         Run again = topics("create", "--partitions", "4");
         assertEquals(0, again.exit(), again.err());
         assertTopic(t.decisions(), 1, "delete", Duration.ofDays(7));
-        assertLine(again.out(), t.decisions(), "updated  1 partition, replication 1, delete after 7d");
+        assertLine(again.out(), t.decisions(), "updated  1 partition, replication 1, min.insync.replicas 1, delete after 7d");
         assertTrue(again.out().contains("set retention.ms 3600000 → 604800000"), again.out());
-        assertLine(again.out(), t.control(), "exists   1 partition, replication 1, compact");
+        assertLine(again.out(), t.control(), "exists   1 partition, replication 1, min.insync.replicas 1, compact");
         // Adding partitions would move hosts' keys: reported, not done.
         assertTopic(t.hostLoad(), 2, "delete", Duration.ofDays(1));
         assertTrue(again.out().contains("note: has 2 partitions, 4 wanted: left as is"), again.out());
@@ -149,9 +149,9 @@ class TopicsCommandTest {
         assertEquals(0, topics("create", "--hosts", "kvm-01").exit());
         Run listed = topics("list");
         assertEquals(0, listed.exit(), listed.err());
-        assertLine(listed.out(), prefix + "host-load", "3 +1 +delete after 1d");
-        assertLine(listed.out(), prefix + "leader", "1 +1 +compact");
-        assertLine(listed.out(), prefix + "commands.kvm-01", "1 +1 +delete after 1d");
+        assertLine(listed.out(), prefix + "host-load", "3 +1 +1 +delete after 1d");
+        assertLine(listed.out(), prefix + "leader", "1 +1 +1 +compact");
+        assertLine(listed.out(), prefix + "commands.kvm-01", "1 +1 +1 +delete after 1d");
         assertTrue(listed.out().endsWith("9 topics under prefix '" + prefix + "' at " + kafka.bootstrapServers() + "\n"),
                 listed.out());
     }
@@ -212,9 +212,26 @@ class TopicsCommandTest {
         assertEquals(2, partitions.exit());
         assertEquals("error: --partitions must be at least 1, got 0\n", partitions.err());
 
+        Run isrAboveReplication = topics("create", "--replication-factor", "3", "--min-insync-replicas", "4");
+        assertEquals(2, isrAboveReplication.exit());
+        assertEquals("error: --min-insync-replicas must be between 1 and the replication factor 3 (more would refuse"
+                + " every acks=all write), or -1 for 2, got 4\n", isrAboveReplication.err());
+
+        Run isrZero = topics("create", "--replication-factor", "3", "--min-insync-replicas", "0");
+        assertEquals(2, isrZero.exit());
+        assertTrue(isrZero.err().startsWith("error: --min-insync-replicas must be between 1 and the replication factor 3"),
+                isrZero.err());
+
+        Run isrWithoutReplication = topics("create", "--min-insync-replicas", "2");
+        assertEquals(2, isrWithoutReplication.exit());
+        assertEquals("error: --min-insync-replicas 2 needs --replication-factor too, to be checked against it: give both,"
+                + " e.g. --replication-factor 3 --min-insync-replicas 2\n", isrWithoutReplication.err());
+
         Run missingFile = topics("create", "--hosts-file", "/nonexistent/hosts");
         assertEquals(2, missingFile.exit());
         assertTrue(missingFile.err().startsWith("error: cannot read --hosts-file /nonexistent/hosts"), missingFile.err());
         assertTrue(Set.of(prefixRun, host, colon, partitions, missingFile).stream().allMatch(r -> r.err().lines().count() == 1));
+        assertTrue(Set.of(isrAboveReplication, isrZero, isrWithoutReplication).stream()
+                .allMatch(r -> r.err().lines().count() == 1));
     }
 }

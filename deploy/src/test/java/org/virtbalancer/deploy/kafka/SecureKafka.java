@@ -43,12 +43,12 @@ public final class SecureKafka implements AutoCloseable {
     public static SecureKafka start(Path dir) throws Exception {
         TestCertificates ca = TestCertificates.authority("vb-test-ca", dir);
         Path serverKeys = ca.keystore("localhost");
-        int plainPort = SingleNodeConfig.freePort();
-        int sslPort = SingleNodeConfig.freePort();
-        int saslPort = SingleNodeConfig.freePort();
-        int controllerPort = SingleNodeConfig.freePort();
+        int plainPort = KraftConfig.freePort();
+        int sslPort = KraftConfig.freePort();
+        int saslPort = KraftConfig.freePort();
+        int controllerPort = KraftConfig.freePort();
         Path logDir = dir.resolve("kafka-log");
-        Properties p = SingleNodeConfig.properties(logDir, plainPort, controllerPort);
+        Properties p = KraftConfig.properties(logDir, plainPort, controllerPort);
         p.put("listeners", "PLAINTEXT://127.0.0.1:" + plainPort + ",SSL://127.0.0.1:" + sslPort + ",SASL_SSL://127.0.0.1:"
                 + saslPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
         p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + plainPort + ",SSL://127.0.0.1:" + sslPort

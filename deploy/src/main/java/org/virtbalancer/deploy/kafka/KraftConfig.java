@@ -1,6 +1,7 @@
 package org.virtbalancer.deploy.kafka;
 
 import org.apache.kafka.common.Uuid;
+import org.virtbalancer.protocol.Topics;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -19,19 +20,48 @@ import java.util.Properties;
 import java.util.stream.Stream;
 
 /**
- * The server settings of a single-node KRaft broker (broker and controller in one) on 127.0.0.1,
- * whether it runs in this JVM ({@link EmbeddedKafka}) or in a child JVM ({@link ChildKafka}).
- * Settings follow what was measured on 2-core machines (FACTS.md): one offsets partition,
- * replication factor and min ISR 1 everywhere, two threads of each kind, a small log-cleaner buffer.
+ * The server settings of a KRaft node in combined mode (broker and controller in one) on 127.0.0.1:
+ * a single-node broker, whether it runs in this JVM ({@link EmbeddedKafka}) or in a child JVM
+ * ({@link ChildKafka}), or one node of a {@link KafkaCluster}. Settings follow what was measured on
+ * 2-core machines (FACTS.md): one offsets partition, two threads of each kind, a small log-cleaner
+ * buffer. A single node has replication factor and min ISR 1 everywhere; a cluster of n nodes
+ * replicates its internal topics n times (at most 3), and every topic asks for as many in sync as
+ * {@code vbal topics create} would ({@link Topics.Layout#minInsyncReplicasFor}).
  */
-final class SingleNodeConfig {
-    private SingleNodeConfig() {}
+final class KraftConfig {
+    private KraftConfig() {}
 
+    /** The node id of a single-node broker. */
+    static final int SINGLE_NODE_ID = 1;
+
+    /** A single-node broker: node {@value #SINGLE_NODE_ID}, the only voter. */
     static Properties properties(Path logDir, int clientPort, int controllerPort) {
+        return node(SINGLE_NODE_ID, 1, voter(SINGLE_NODE_ID, controllerPort), logDir, clientPort, controllerPort);
+    }
+
+    /** {@code id@127.0.0.1:port}, one entry of {@code controller.quorum.voters}. */
+    static String voter(int nodeId, int controllerPort) {
+        return nodeId + "@127.0.0.1:" + controllerPort;
+    }
+
+    /** The replication factor of the internal topics (offsets, transaction state) of a cluster of {@code nodes}. */
+    static int internalReplicationFactor(int nodes) {
+        return Math.min(3, nodes);
+    }
+
+
+    /**
+     * One node of a cluster of {@code nodes} combined broker-controllers.
+     *
+     * @param voters {@code controller.quorum.voters}: every node's {@link #voter}, comma-separated
+     */
+    static Properties node(int nodeId, int nodes, String voters, Path logDir, int clientPort, int controllerPort) {
+        int rf = internalReplicationFactor(nodes);
+        String minIsr = Integer.toString(Topics.Layout.minInsyncReplicasFor(rf));
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
-        props.put("node.id", "1");
-        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        props.put("node.id", Integer.toString(nodeId));
+        props.put("controller.quorum.voters", voters);
         props.put("listeners", "PLAINTEXT://127.0.0.1:" + clientPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
         props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + clientPort);
         props.put("controller.listener.names", "CONTROLLER");
@@ -40,12 +70,16 @@ final class SingleNodeConfig {
         props.put("log.dirs", logDir.toAbsolutePath().toString());
         props.put("num.partitions", "1");
         props.put("offsets.topic.num.partitions", "1");
-        props.put("offsets.topic.replication.factor", "1");
-        props.put("transaction.state.log.replication.factor", "1");
-        props.put("transaction.state.log.min.isr", "1");
+        props.put("offsets.topic.replication.factor", Integer.toString(rf));
+        props.put("transaction.state.log.replication.factor", Integer.toString(rf));
+        props.put("transaction.state.log.min.isr", minIsr);
         props.put("transaction.state.log.num.partitions", "1");
-        props.put("share.coordinator.state.topic.replication.factor", "1");
-        props.put("share.coordinator.state.topic.min.isr", "1");
+        props.put("share.coordinator.state.topic.replication.factor", Integer.toString(rf));
+        props.put("share.coordinator.state.topic.min.isr", minIsr);
+        props.put("default.replication.factor", Integer.toString(rf));
+        props.put("min.insync.replicas", minIsr);
+        // Never elect a replica that missed committed records: a lost command is worse than a pause.
+        props.put("unclean.leader.election.enable", "false");
         props.put("group.initial.rebalance.delay.ms", "0");
         props.put("num.network.threads", "2");
         props.put("num.io.threads", "2");
@@ -59,23 +93,31 @@ final class SingleNodeConfig {
 
     static void write(Properties props, Path file) {
         try (OutputStream out = Files.newOutputStream(file)) {
-            props.store(out, "virt-balancer single-node KRaft broker");
+            props.store(out, "virt-balancer KRaft node");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
     }
 
     /**
-     * Formats {@code logDir} for a new cluster unless it already holds one (a restart keeps its data).
+     * Formats {@code logDir} for a new single-node cluster unless it already holds one (a restart keeps its data).
      *
      * @param extraArgs more arguments of {@code kafka-storage format}, e.g. {@code --add-scram …}
      */
     static void formatIfEmpty(Path logDir, Path configFile, String... extraArgs) throws IOException {
+        formatIfEmpty(Uuid.randomUuid().toString(), logDir, configFile, extraArgs);
+    }
+
+    /**
+     * Formats {@code logDir} as a member of cluster {@code clusterId} unless it already holds data;
+     * every node of one cluster is formatted with the same id.
+     */
+    static void formatIfEmpty(String clusterId, Path logDir, Path configFile, String... extraArgs) throws IOException {
         if (!isEmpty(logDir)) {
             return;
         }
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        List<String> args = new ArrayList<>(List.of("format", "-t", Uuid.randomUuid().toString(), "-c", configFile.toString()));
+        List<String> args = new ArrayList<>(List.of("format", "-t", clusterId, "-c", configFile.toString()));
         args.addAll(List.of(extraArgs));
         int rc = kafka.tools.StorageTool.execute(args.toArray(String[]::new), new PrintStream(buf, true, StandardCharsets.UTF_8));
         if (rc != 0) {
