@@ -36,8 +36,11 @@ final class StagingCluster implements AutoCloseable {
     static final String AGENT = "virt-balancer-agent";
     /** The fleet's named host (kvm-3's host id); the others are sim-1 … sim-49. */
     static final String FLEET_HOST = "sim-" + FLEET;
-    /** Memory of each real guest: two on one test-bed host are an overload, one is not (see {@link #memoryWatermark}). */
-    static final int REAL_GUEST_MIB = 1024;
+    /**
+     * Memory of each real guest: a third of this machine's (QEMU touches little of it), so that two on one
+     * test-bed host are an overload and one is not ({@link #memoryWatermark}).
+     */
+    static final long REAL_GUEST_MIB = machineMemoryKib() / 3 / 1024;
 
     final Path dir;
     final Path dist;
@@ -257,15 +260,20 @@ final class StagingCluster implements AutoCloseable {
     }
 
     /**
-     * The share of a test-bed host's memory (this machine's) that one and a half real guests take: two
-     * running guests overload a host, one does not, and a host with one can take one more only if none of its
-     * own would overload it. Simulated hosts (1 TiB, 20 guests of at most a few GiB) stay far below.
+     * The memory watermark under which two running real guests overload a test-bed host and one does not.
+     * A host's memory counts as the larger of what its running guests were given and what it reports
+     * used: both test-bed hosts report this machine's, which the other tests move, so the watermark sits
+     * high (1.75 guests, about 58 %); a host keeping one guest (a third) is below the low watermark
+     * even while this machine is half used. Simulated hosts (1 TiB, 20 guests of a few GiB) stay far below.
      */
     static String memoryWatermark() {
+        return String.format(java.util.Locale.ROOT, "%.3f", 1.75 * REAL_GUEST_MIB * 1024 / machineMemoryKib());
+    }
+
+    private static long machineMemoryKib() {
         try {
-            long totalKib = Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal:"))
+            return Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal:"))
                     .mapToLong(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElseThrow();
-            return String.format(java.util.Locale.ROOT, "%.5f", 1.5 * REAL_GUEST_MIB * 1024 / totalKib);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
