@@ -14,6 +14,9 @@ import org.virtbalancer.agent.driver.MeteredDriver;
 import org.virtbalancer.protocol.Codec;
 import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.KafkaSettings;
+import org.virtbalancer.protocol.Topics;
+import org.virtbalancer.protocol.kafka.SharedProducer;
+import org.virtbalancer.protocol.kafka.KafkaOutage;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,7 +57,8 @@ public final class AgentVerticle extends VerticleBase {
     private static final Duration STOP_DRAIN = Duration.ofSeconds(10);
     private WorkerExecutor driverWorkers;
     private WorkerExecutor migrationWorkers;
-    private KafkaProducer<String, byte[]> producer;
+    private SharedProducer producer;
+    private KafkaOutage outage;
     private ClusterHosts cluster;
     private CommandIntake intake;
     private final List<HostAgent> hosts = new ArrayList<>();
@@ -129,9 +133,17 @@ public final class AgentVerticle extends VerticleBase {
             }
             return new Startup(own, AgentTopics.prepare(kafka, ids, "vb-agent-" + name + "-admin"), keyFiles);
         }, false).compose(startup -> {
-            producer = KafkaProducer.create(vertx, kafka.producer("vb-agent-" + name));
-            // The outbox drops what a later message replaces once 3/4 of the producer's buffer waits (Outbox).
-            producer.setWriteQueueMaxSize((int) Math.min(Integer.MAX_VALUE, kafka.producerBufferBytes() / 4 * 3));
+            Topics topics = kafka.topics();
+            outage = new KafkaOutage(registry, "vb.agent", name, "agent " + name,
+                    kafka.bootstrapServers(), List.of(topics.hostLoad(), topics.inventory(), topics.domainEvents(),
+                    topics.commandResults(), topics.deadLetter()), System::currentTimeMillis);
+            producer = new SharedProducer(generation -> {
+                KafkaProducer<String, byte[]> p = KafkaProducer.create(vertx,
+                        kafka.producer("vb-agent-" + name + (generation == 0 ? "" : "-" + generation)));
+                // The outbox drops what a later message replaces once 3/4 of the producer's buffer waits (Outbox).
+                p.setWriteQueueMaxSize((int) Math.min(Integer.MAX_VALUE, kafka.producerBufferBytes() / 4 * 3));
+                return p;
+            }, outage, registry, "vb.agent", System::currentTimeMillis);
             Outbox outbox = new Outbox(producer, new Codec(), "agent:" + name);
             DeadLetters deadLetters = new DeadLetters(outbox, kafka.topics().deadLetter(), "agent:" + name, registry);
             KafkaConsumer<String, byte[]> inventoryConsumer = KafkaConsumer.create(vertx,
@@ -192,6 +204,11 @@ public final class AgentVerticle extends VerticleBase {
                 .compose(v -> cluster == null ? Future.succeededFuture() : cluster.stop().recover(e -> Future.succeededFuture()))
                 .compose(v -> Future.join(hosts.stream().map(HostAgent::stop).toList()).recover(e -> Future.succeededFuture()))
                 .compose(v -> producer == null ? Future.succeededFuture() : producer.close().recover(e -> Future.succeededFuture()))
+                .onComplete(x -> {
+                    if (outage != null) {
+                        outage.remove();
+                    }
+                })
                 .eventually(() -> Future.join(driverWorkers.close(), migrationWorkers.close()))
                 .onComplete(x -> LOG.info("agent {} stopped", name));
     }

@@ -6,7 +6,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.kafka.client.producer.KafkaProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbalancer.agent.driver.DriverException;
@@ -18,6 +17,7 @@ import org.virtbalancer.protocol.HostFacts;
 import org.virtbalancer.protocol.Inventory;
 import org.virtbalancer.protocol.MigrationStats;
 import org.virtbalancer.protocol.ResultStatus;
+import org.virtbalancer.protocol.kafka.SharedProducer;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -43,8 +43,8 @@ final class HostAgent {
     /** How soon to ask the hypervisor again about a migration it could not answer for at start. */
     static final long RECONCILE_RETRY_MS = 5_000;
 
-    /** What the hosts of one process share. */
-    record Shared(Vertx vertx, Context context, Codec codec, KafkaProducer<String, byte[]> producer, ClusterHosts cluster,
+    /** What the hosts of one process share; the producer is replaced under them when Kafka breaks it ({@link SharedProducer}). */
+    record Shared(Vertx vertx, Context context, Codec codec, SharedProducer producer, ClusterHosts cluster,
                   WorkerExecutor migrationWorkers, MeterRegistry registry, Map<java.nio.file.Path, CommandKeys> keyFiles) {}
 
     private final AgentConfig config;

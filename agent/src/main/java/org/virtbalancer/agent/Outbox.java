@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,6 +14,7 @@ import org.virtbalancer.protocol.DeadLetter;
 import org.virtbalancer.protocol.Envelope;
 import org.virtbalancer.protocol.Message;
 import org.virtbalancer.protocol.ResultStatus;
+import org.virtbalancer.protocol.kafka.SharedProducer;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What one host's agent writes to Kafka, wrapped in envelopes from {@code agent:<host>}; the producer may be shared.
+ * A send Kafka does not take is counted and reported once per outage by the producer ({@link SharedProducer}).
  *
  * <p>Bounded: while Kafka is away the producer keeps what it is given (and retries it) until its
  * write queue is full, set by {@link AgentVerticle} to three quarters of the producer's buffer
@@ -39,7 +40,7 @@ final class Outbox {
     private static final AtomicLong DROPPED = new AtomicLong();
     private static final AtomicLong DROPS_LOGGED_AT = new AtomicLong();
 
-    private final KafkaProducer<String, byte[]> producer;
+    private final SharedProducer producer;
     private final Codec codec;
     private final String source;
     private final Meters meters;
@@ -66,12 +67,12 @@ final class Outbox {
     }
 
     /** An outbox whose sends are not measured. */
-    Outbox(KafkaProducer<String, byte[]> producer, Codec codec, String source) {
+    Outbox(SharedProducer producer, Codec codec, String source) {
         this(producer, codec, source, null);
     }
 
     /** @param meters where to count pending and dropped messages; null counts nothing */
-    Outbox(KafkaProducer<String, byte[]> producer, Codec codec, String source, Meters meters) {
+    Outbox(SharedProducer producer, Codec codec, String source, Meters meters) {
         this.producer = producer;
         this.codec = codec;
         this.source = source;
@@ -79,8 +80,9 @@ final class Outbox {
     }
 
     /**
-     * Sends and completes when the broker has it; a failed send is logged, and the future fails (it
-     * never throws). Fails at once, without sending, when the outbox is full and {@code body} may be dropped.
+     * Sends and completes when the broker has it; a failed send fails the future (it never throws),
+     * and is reported once per outage by the producer. Fails at once, without sending, when the outbox
+     * is full and {@code body} may be dropped.
      */
     Future<Void> publish(String topic, String key, Message body) {
         if (producer.writeQueueFull() && mayDrop(body)) {
@@ -102,7 +104,7 @@ final class Outbox {
                         meters.pending.decrementAndGet();
                     }
                 })
-                .onFailure(e -> LOG.warn("could not publish {} to {}: {}", body.getClass().getSimpleName(), topic, e.toString()))
+                .onFailure(e -> LOG.debug("could not publish {} to {}: {}", body.getClass().getSimpleName(), topic, e.toString()))
                 .mapEmpty();
     }
 

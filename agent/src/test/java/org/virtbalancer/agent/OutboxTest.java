@@ -1,5 +1,6 @@
 package org.virtbalancer.agent;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.producer.KafkaProducer;
@@ -12,6 +13,8 @@ import org.virtbalancer.protocol.HostLoad;
 import org.virtbalancer.protocol.KafkaSettings;
 import org.virtbalancer.protocol.MigrationStats;
 import org.virtbalancer.protocol.ResultStatus;
+import org.virtbalancer.protocol.kafka.SharedProducer;
+import org.virtbalancer.protocol.kafka.KafkaOutage;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -40,8 +43,13 @@ class OutboxTest {
     void whenFullItDropsWhatALaterMessageReplacesButKeepsResultsAndDeadLetters() throws IOException {
         Map<String, String> config = new HashMap<>(KafkaSettings.of("127.0.0.1:" + unusedPort()).producer("outbox-test"));
         config.put("max.block.ms", "1000"); // the topic's metadata never comes: fail the kept sends soon
-        KafkaProducer<String, byte[]> producer = KafkaProducer.create(vertx, config);
-        producer.setWriteQueueMaxSize(1);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        SharedProducer producer = new SharedProducer(generation -> {
+            KafkaProducer<String, byte[]> p = KafkaProducer.create(vertx, config);
+            p.setWriteQueueMaxSize(1);
+            return p;
+        }, new KafkaOutage(registry, "vb.agent", "h1", "agent h1", config.get("bootstrap.servers"), List.of(),
+                System::currentTimeMillis), registry, "vb.agent", System::currentTimeMillis);
         Outbox outbox = new Outbox(producer, new Codec(), "agent:h1");
         HostLoad sample = new HostLoad("h1", 1000, 1.0, 1024, 0, 0, List.of());
 

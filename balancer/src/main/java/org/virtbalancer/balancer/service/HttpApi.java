@@ -273,7 +273,8 @@ public final class HttpApi {
                     Envelope env = done.result();
                     send(ctx, 202, ordered("sent", env.type().wireName(), "message", env.id(), "body", env.body()));
                 } else {
-                    LOG.error("could not write {} to the control topic", control, done.cause());
+                    // The caller hears why; an outage of Kafka is logged once by the producer (KafkaOutage).
+                    LOG.debug("could not write {} to the control topic: {}", control, done.cause().toString());
                     error(ctx, 503, "the balancer could not write " + control.getClass().getSimpleName()
                             + " to Kafka (" + done.cause().getMessage() + "); check the broker and try again");
                 }

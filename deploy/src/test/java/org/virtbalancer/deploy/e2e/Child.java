@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One {@code vbal} command in its own JVM, for fault tests: its output lines are kept, and it can
- * be killed (SIGKILL), hung (SIGSTOP) and resumed (SIGCONT) like a real process on a real host.
+ * be stopped (SIGTERM), killed (SIGKILL), hung (SIGSTOP) and resumed (SIGCONT) like a real process on a real host.
  */
 final class Child implements AutoCloseable {
     final String name;
@@ -57,6 +57,14 @@ final class Child implements AutoCloseable {
     void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, as systemd stops a service: the process runs its shutdown hook; waits until it has exited. */
+    void terminate() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException(name + " did not exit within 60 s of SIGTERM");
+        }
     }
 
     /** SIGSTOP: the process hangs, every thread frozen, its sockets open. */

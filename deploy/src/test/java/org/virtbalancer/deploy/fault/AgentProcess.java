@@ -5,7 +5,9 @@ import org.virtbalancer.protocol.KafkaSettings;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,10 +21,12 @@ import java.util.concurrent.TimeUnit;
  */
 final class AgentProcess implements AutoCloseable {
     private final Process process;
+    private final Path log;
     private final List<String> lines = new CopyOnWriteArrayList<>();
     private volatile long runningAt;
 
-    private AgentProcess(List<String> command) throws IOException {
+    private AgentProcess(List<String> command, Path log) throws IOException {
+        this.log = log;
         process = new ProcessBuilder(command).redirectErrorStream(true).start();
         Thread reader = new Thread(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -50,14 +54,14 @@ final class AgentProcess implements AutoCloseable {
         List<String> args = new ArrayList<>();
         hosts.forEach(h -> args.addAll(List.of("--host", h)));
         args.addAll(List.of(more));
-        return new AgentProcess(command(kafka, stateDir, log, "simulated", args));
+        return new AgentProcess(command(kafka, stateDir, log, "simulated", args), log);
     }
 
     /** Starts {@code vbal agent --driver libvirt} for one host, with its executed commands in {@code stateDir}. */
     static AgentProcess libvirt(KafkaSettings kafka, Path stateDir, Path log, String host, String uri, String migrationAddress)
             throws IOException {
         return new AgentProcess(command(kafka, stateDir, log, "libvirt", List.of("--host", host, "--libvirt-uri", uri,
-                "--migration-address", migrationAddress)));
+                "--migration-address", migrationAddress)), log);
     }
 
     private static List<String> command(KafkaSettings kafka, Path stateDir, Path log, String driver, List<String> more) {
@@ -73,6 +77,24 @@ final class AgentProcess implements AutoCloseable {
     /** Whether it has printed that its agents run (they consume their command topics from then on). */
     boolean running() {
         return runningAt > 0;
+    }
+
+    /** Where its {@code /metrics} is served ({@code --metrics-port 0} picks a free port); null until it says so. */
+    String metricsUrl() {
+        return lines.stream().filter(l -> l.startsWith("metrics: ")).findFirst()
+                .map(l -> l.substring("metrics: ".length()).trim().split("\\s+")[0]).orElse(null);
+    }
+
+    /** How many lines of its log file hold {@code text}; 0 while there is no log yet. */
+    long logCount(String text) {
+        if (!Files.exists(log)) {
+            return 0;
+        }
+        try (var in = Files.lines(log, StandardCharsets.UTF_8)) {
+            return in.filter(l -> l.contains(text)).count();
+        } catch (IOException | UncheckedIOException e) {
+            return 0;
+        }
     }
 
     boolean alive() {

@@ -184,7 +184,7 @@ class BrokerRestartTest {
     }
 
     /** Waits for {@code condition}; fails with {@code diagnosis} when it does not hold in time. */
-    private static void within(Duration atMost, Callable<Boolean> condition, Supplier<String> diagnosis) {
+    static void within(Duration atMost, Callable<Boolean> condition, Supplier<String> diagnosis) {
         try {
             await().atMost(atMost).pollInterval(Duration.ofMillis(50)).until(condition);
         } catch (ConditionTimeoutException e) {

@@ -147,6 +147,12 @@ class MetricsExpositionTest {
         assertTrue(m.sum("vb_plan_duration_seconds_count") > 0);
         assertEquals(1, m.sum("vb_dead_letters_total", "reason=\"invalid\"", "topic=\"" + topics.hostLoad() + "\""));
         assertTrue(m.value("vb_consumer_lag_records{topic=\"" + topics.prefix() + "commands.*\"}").isPresent());
+        for (String reason : List.of("timeout", "producer_state", "other")) {
+            assertTrue(m.value("vb_balancer_kafka_send_failures_total{reason=\"" + reason + "\",topic=\"" + topics.control()
+                    + "\"}").isPresent(), reason);
+        }
+        assertEquals(0, m.sum("vb_balancer_kafka_producer_replaced_total"));
+        assertEquals(0, m.sum("vb_balancer_kafka_unreachable_since_seconds", "client=\"mx\""));
         assertFalse(m.names().stream().anyMatch(n -> n.startsWith("vb_agent_")), "a balancer alone runs no agent");
     }
 
@@ -162,6 +168,14 @@ class MetricsExpositionTest {
             assertTrue(m.sum("vb_agent_samples_published_total", "host=\"" + host + "\"") >= 1, host);
             assertTrue(m.value("vb_agent_outbox_pending{host=\"" + host + "\"}").isPresent(), host);
         }
+        // Kafka took every send: its failure series are exported at 0 (for alerts on increase()), and no outage is open.
+        for (String reason : List.of("timeout", "producer_state", "other")) {
+            assertTrue(m.value("vb_agent_kafka_send_failures_total{reason=\"" + reason + "\",topic=\"" + topics.hostLoad()
+                    + "\"}").isPresent(), reason);
+        }
+        assertEquals(0, m.sum("vb_agent_kafka_send_failures_total"));
+        assertEquals(0, m.sum("vb_agent_kafka_producer_replaced_total"));
+        assertEquals(0, m.sum("vb_agent_kafka_unreachable_since_seconds"));
         assertTrue(m.names().contains("process_cpu_seconds_total") && m.names().contains("jvm_memory_used_bytes"));
         assertFalse(m.names().stream().anyMatch(n -> n.startsWith("vb_host_")), "an agent alone runs no balancer");
     }
