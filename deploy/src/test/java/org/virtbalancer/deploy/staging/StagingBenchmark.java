@@ -2,17 +2,12 @@ package org.virtbalancer.deploy.staging;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 import org.virtbalancer.deploy.libvirt.LibvirtTestbed;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-
-import static org.awaitility.Awaitility.await;
 
 /**
  * The leader's handover on SIGTERM against a crash (SIGKILL), side by side, on the staging deployment
@@ -30,7 +25,8 @@ class StagingBenchmark {
     private static final int ROUNDS = Integer.getInteger("staging.rounds", 5);
 
     @Test
-    void sigtermHandoverAgainstSigkill(@TempDir Path dir, LibvirtTestbed bed) throws Exception {
+    void sigtermHandoverAgainstSigkill(LibvirtTestbed bed) throws Exception {
+        Path dir = StagingCluster.workDir();
         bed.clean();
         List<Handover> term = new ArrayList<>();
         List<Handover> kill = new ArrayList<>();
@@ -39,18 +35,17 @@ class StagingBenchmark {
             int host = 1;
             for (int round = 0; round < ROUNDS; round++) {
                 for (boolean sigkill : new boolean[]{false, true}) {
-                    String drained = "sim-" + host++;
-                    Set<String> guests = c.record.guestsOn(drained);
-                    long since = System.currentTimeMillis();
-                    c.vbal(c.host("kvm-1"), "maintenance", "enter", drained);
-                    await().atMost(Duration.ofMinutes(1)).until(() -> c.record.migrates(guests, since).size() >= 2);
-                    Handover h = Handover.of(c, sigkill);
+                    Drain drain = Drain.start(c, host);
+                    host = Integer.parseInt(drain.host.substring("sim-".length())) + 1;
+                    Handover h = Handover.of(c, sigkill, drain);
                     System.out.println("[benchmark] round " + round + ": " + h);
                     (sigkill ? kill : term).add(h);
-                    await().atMost(Duration.ofMinutes(4)).until(() -> c.record.guestsOn(drained).isEmpty());
-                    c.vbal(c.host("kvm-1"), "maintenance", "exit", drained);
+                    drain.awaitCompletedOnce();
+                    drain.exit();
                 }
             }
+            c.close();
+            StagingCluster.delete(dir);
         } finally {
             bed.clean();
         }
@@ -66,10 +61,17 @@ class StagingBenchmark {
     }
 
     private static String cell(Handover h) {
+        if (!h.measured()) {
+            return "nothing left to command";
+        }
         return (h.gapMs() < 0 ? "n/a" : String.valueOf(h.gapMs())) + " / " + h.firstMs();
     }
 
     private static String median(List<Handover> hs) {
+        if (hs.stream().noneMatch(Handover::measured)) {
+            return "n/a";
+        }
+        hs = hs.stream().filter(Handover::measured).toList();
         List<Long> gaps = hs.stream().map(Handover::gapMs).filter(g -> g >= 0).sorted().toList();
         List<Long> firsts = hs.stream().map(Handover::firstMs).sorted().toList();
         return (gaps.isEmpty() ? "n/a" : gaps.get(gaps.size() / 2)) + " / " + firsts.get(firsts.size() / 2);

@@ -106,6 +106,20 @@ final class StagingCluster implements AutoCloseable {
         return c;
     }
 
+    /**
+     * A fresh directory for one deployment, target/staging/run-TIME: kept when a test fails (the services'
+     * logs and journals are in each host's var/log/virt-balancer), removed by {@link #delete} when it passes.
+     */
+    static Path workDir() throws IOException {
+        return Files.createDirectories(Path.of("target", "staging", "run-" + System.currentTimeMillis()).toAbsolutePath());
+    }
+
+    static void delete(Path dir) throws IOException {
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
     StagingHost host(String name) {
         return hosts.get(name);
     }
@@ -318,8 +332,14 @@ final class StagingCluster implements AutoCloseable {
         }
     }
 
+    private boolean closed;
+
     @Override
-    public void close() throws Exception {
+    public synchronized void close() throws Exception {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             services.values().forEach(ServiceProcess::stop);
             record.close();
