@@ -298,7 +298,7 @@ final class StagingCluster implements AutoCloseable {
         StagingHost h = host("kvm-1");
         Path fleet = h.path("/etc/virt-balancer/fleet-hosts");
         Files.writeString(fleet, IntStream.rangeClosed(1, FLEET).mapToObj(i -> "sim-" + i).collect(Collectors.joining("\n")) + "\n");
-        FleetAcls.apply(h.path("/opt/virt-balancer"), fleet, "User:agent-" + FLEET_HOST, kafka.saslBootstrap(1),
+        FleetAcls.apply(h.path("/opt/virt-balancer"), fleet, "User:agent-" + FLEET_HOST, FLEET_HOST, kafka.saslBootstrap(1),
                 h.path("/etc/virt-balancer/admin.properties"));
         vbal(h, "topics", "create", "--replication-factor", "3", "--hosts-file", fleet.toString());
     }
