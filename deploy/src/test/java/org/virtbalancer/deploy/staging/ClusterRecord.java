@@ -44,20 +44,31 @@ final class ClusterRecord implements AutoCloseable {
 
     /** Migrate commands of {@code guests} (null: every guest) issued since {@code since}. */
     List<Envelope> migrates(Set<String> guests, long since) {
+        return migrates(guests, since, null);
+    }
+
+    /** Migrate commands of {@code guests} (null: every guest) off {@code source} (null: any host) issued since {@code since}. */
+    List<Envelope> migrates(Set<String> guests, long since, String source) {
         return commands().stream().map(TopicTap.Seen::envelope)
-                .filter(e -> e.ts() >= since && e.body() instanceof Migrate m && (guests == null || guests.contains(m.guest())))
+                .filter(e -> e.ts() >= since && e.body() instanceof Migrate m && (guests == null || guests.contains(m.guest()))
+                        && (source == null || m.source().equals(source)))
                 .toList();
     }
 
-    /** Per guest of {@code guests}: how many Migrate commands since {@code since}. */
-    Map<String, Long> commandsPerGuest(Set<String> guests, long since) {
-        return migrates(guests, since).stream().collect(Collectors.groupingBy(e -> ((Migrate) e.body()).guest(),
+    /** Per guest of {@code guests}: how many Migrate commands off {@code source} (null: any) since {@code since}. */
+    Map<String, Long> commandsPerGuest(Set<String> guests, long since, String source) {
+        return migrates(guests, since, source).stream().collect(Collectors.groupingBy(e -> ((Migrate) e.body()).guest(),
                 Collectors.counting()));
     }
 
     /** Per guest of {@code guests}: how many of its Migrate commands since {@code since} succeeded. */
     Map<String, Long> movesPerGuest(Set<String> guests, long since) {
-        Set<String> ids = migrates(guests, since).stream().map(Envelope::id).collect(Collectors.toSet());
+        return movesPerGuest(guests, since, null);
+    }
+
+    /** Per guest of {@code guests}: how many of its Migrate commands off {@code source} (null: any) since {@code since} succeeded. */
+    Map<String, Long> movesPerGuest(Set<String> guests, long since, String source) {
+        Set<String> ids = migrates(guests, since, source).stream().map(Envelope::id).collect(Collectors.toSet());
         return results().stream().filter(r -> r.status() == ResultStatus.SUCCEEDED && ids.contains(r.commandId()))
                 .collect(Collectors.groupingBy(CommandResult::guest, Collectors.counting()));
     }

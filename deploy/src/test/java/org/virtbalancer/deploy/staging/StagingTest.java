@@ -88,15 +88,21 @@ class StagingTest {
 
     /**
      * Every balancer, then every agent, restarted once with the guide's {@code systemctl restart}, while
-     * simulated hosts drain: before each balancer restart a fresh drain (of a host holding only its own
-     * guests), so that each restart of a leader comes while commands are due; one more before the agents'.
+     * simulated hosts drain: before each balancer restart a fresh drain (once the one before has emptied its
+     * host, and of a host holding only its own guests, so that no drain moves a guest another one moved), so
+     * that each restart of a leader comes while commands are due; one more before the agents'. Then no
+     * guest may have moved twice.
      */
     private void rollingRestartDuringDrains(StagingCluster c) throws Exception {
+        long began = System.currentTimeMillis();
         List<Drain> drains = new ArrayList<>();
         List<Handover> handovers = new ArrayList<>();
         List<String> restarted = new ArrayList<>();
         int next = 7;
         while (restarted.size() < StagingCluster.HOSTS.length) {
+            if (!drains.isEmpty()) {
+                drains.get(drains.size() - 1).awaitEmpty();
+            }
             Drain drain = Drain.start(c, next);
             drains.add(drain);
             next = Integer.parseInt(drain.host.substring("sim-".length())) + 1;
@@ -115,6 +121,7 @@ class StagingTest {
             c.awaitBalancersReady();
             restarted.add(host);
         }
+        drains.get(drains.size() - 1).awaitEmpty();
         drains.add(Drain.start(c, next));
         for (String h : StagingCluster.HOSTS) {
             c.guide.run("restart-agent", c.host(h));
@@ -122,6 +129,10 @@ class StagingTest {
         for (Drain d : drains) {
             d.awaitCompletedOnce();
         }
+        Set<String> drained = new java.util.HashSet<>();
+        drains.forEach(d -> drained.addAll(d.guests));
+        c.record.movesPerGuest(drained, began).forEach((g, n) -> assertEquals(1L, n,
+                () -> g + " moved " + n + " times" + c.record.history(g, began)));
         assertEquals(Map.of(), c.record.acceptedTwice(), "commands accepted twice");
         assertTrue(handovers.stream().anyMatch(Handover::measured), "no restart of a leader came while a drain issued"
                 + " commands: " + handovers);
