@@ -197,13 +197,23 @@ final class StagingCluster implements AutoCloseable {
                 markLog(host, unit);
                 service(host.name(), unit).start();
             }
-            case "stop" -> service(host.name(), unit).stop();
+            case "stop" -> stopCleanly(host, unit);
             case "restart" -> {
-                service(host.name(), unit).stop();
+                stopCleanly(host, unit);
                 markLog(host, unit);
                 service(host.name(), unit).start();
             }
             default -> throw new IllegalArgumentException("the staging test's systemd knows no 'systemctl " + verb + "'");
+        }
+    }
+
+    /** SIGTERM, and the exit systemd counts as a clean stop: 0, or 143 (the units' SuccessExitStatus). */
+    private void stopCleanly(StagingHost host, String unit) {
+        ServiceProcess s = service(host.name(), unit);
+        int exit = s.stop();
+        if (exit != 0 && exit != 143) {
+            throw new AssertionError(s.name() + " exited " + exit + " on SIGTERM, which systemd counts as a failure:\n"
+                    + s.journal());
         }
     }
 

@@ -28,8 +28,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class StagingTest {
     private static final String A = LibvirtTestbed.HOST_A;
     private static final String B = LibvirtTestbed.HOST_B;
-    /** A generous correctness bound on a SIGTERM handover; the figures go to StagingBenchmark. */
-    private static final long HANDOVER_BOUND_MS = 10_000;
+    /**
+     * A generous correctness bound on a SIGTERM handover; the figures go to StagingBenchmark. Usually 2.5-5 s
+     * here, but one took 10.3 s on this 2-core machine at load 30, 5 s of it the new leader's fencing of the old
+     * one's transactional producer (its log: "fenced earlier leaders … in 5031 ms").
+     */
+    private static final long HANDOVER_BOUND_MS = 20_000;
 
     @Test
     void theGuideDeploysABalancedClusterThatSurvivesARollingRestart(LibvirtTestbed bed) throws Exception {
