@@ -83,7 +83,8 @@ async function write(method, path, body, what) {
   }
   const answer = await res.json().catch(() => null);
   const why = answer && typeof answer.error === 'string' ? answer.error : `the balancer answered HTTP ${res.status}`;
-  notice('error', `${what} failed: ${why}`);
+  // 504: Kafka took the write without confirming it, so it may still take effect: not "failed".
+  notice('error', res.status === 504 ? `${what} not confirmed: ${why}` : `${what} failed: ${why}`);
   return false;
 }
 

@@ -15,6 +15,7 @@ const STATE_LABEL = {
   FAILED: 'Failed',
   REFUSED: 'Refused',
   'NOT-SENT': 'Not sent',
+  UNCONFIRMED: 'Not confirmed',
 };
 const POLL_MS = 500;
 /** A request is read back from Kafka before the balancer knows it: a 404 this soon means "not yet". */
@@ -288,7 +289,9 @@ export class MigrateDialog {
     }
     this.setBusy(false);
     const refused = res.status === 409;
-    this.showOutcome(refused ? 'REFUSED' : 'NOT-SENT', 0, this.why(res, answer, 'to migrate'));
+    // 504: Kafka took the request without confirming it; it may still run (503 and the rest: it never will).
+    this.showOutcome(refused ? 'REFUSED' : res.status === 504 ? 'UNCONFIRMED' : 'NOT-SENT', 0,
+      this.why(res, answer, 'to migrate'));
     // Refused: the cluster changed since the list was drawn; draw it again as it is now.
     if (refused) this.ask();
   }
@@ -345,7 +348,7 @@ export class MigrateDialog {
     this.progress.hidden = false;
     this.progress.dataset.state = state;
     this.stateText.textContent = STATE_LABEL[state] || state;
-    if (state === 'SENT' || state === 'NOT-SENT') this.route.textContent = `${this.guest}: ${this.source} \u2192 ${this.chosen}`;
+    if (state === 'SENT' || state === 'NOT-SENT' || state === 'UNCONFIRMED') this.route.textContent = `${this.guest}: ${this.source} \u2192 ${this.chosen}`;
     const pct = Math.max(0, Math.min(100, Number(percent) || 0));
     this.progress.dataset.percent = String(pct);
     this.bar.value = pct;

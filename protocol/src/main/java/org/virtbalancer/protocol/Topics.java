@@ -61,6 +61,18 @@ public record Topics(String prefix) {
     public String leaderTransactionalId() { return prefix + "balancer-leader"; }
 
     /**
+     * What every {@code vbal} run's {@code transactional.id} starts with: {@code <prefix>vbal-<random>}, one per
+     * run, so operators never fence one another (their ACL is a prefixed one on this).
+     */
+    public String operatorTransactionalIdPrefix() { return prefix + "vbal-"; }
+
+    /** What the {@code transactional.id} of each balancer's API writer starts with (a prefixed ACL on this). */
+    public String apiTransactionalIdPrefix() { return prefix + "api-"; }
+
+    /** The {@code transactional.id} under which balancer {@code balancerId}'s API writes control messages. */
+    public String apiTransactionalId(String balancerId) { return apiTransactionalIdPrefix() + balancerId; }
+
+    /**
      * How every topic is created, by {@code vbal topics create} and by the agents' and balancers'
      * own creation of missing topics alike, so all of them agree.
      *

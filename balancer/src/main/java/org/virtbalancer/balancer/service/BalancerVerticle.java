@@ -15,6 +15,7 @@ import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.virtbalancer.balancer.core.Action;
+import org.virtbalancer.balancer.kafka.ControlWriter;
 import org.virtbalancer.balancer.core.BalancerCore;
 import org.virtbalancer.balancer.core.ClusterSnapshot;
 import org.virtbalancer.balancer.core.Preview;
@@ -56,6 +57,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -94,6 +98,10 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
             Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5)};
     /** The leader stops deciding while this many of its batches wait for Kafka (bounds the channel's queue). */
     static final int MAX_UNSENT_BATCHES = 8;
+    /** Most one Kafka call of an API write may block. */
+    private static final Duration CONTROL_ANSWER_WITHIN = Duration.ofSeconds(10);
+    /** Most an API write waits for Kafka to commit it before it answers 503 (failed) or 504 (unconfirmed). */
+    static final Duration CONTROL_WAIT = Duration.ofSeconds(30);
     /** A new leader waits at most this long to read the command topics to their end. */
     private static final Duration CATCH_UP_LIMIT = Duration.ofSeconds(10);
 
@@ -135,9 +143,12 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
     private KafkaConsumer<String, Received> consumer;
     /** Next offset to read per partition, of records handled: what is committed, never a position polled ahead. */
     private final Map<TopicPartition, OffsetAndMetadata> handled = new HashMap<>();
-    /** Control messages from the API and dead letters; replaced when Kafka leaves it unusable. */
+    /** Dead letters; replaced when Kafka leaves it unusable. */
     private SharedProducer producer;
     private KafkaOutage outage;
+    /** Writes the API's control messages, one transaction each, on {@link #controlThread}. */
+    private final ControlWriter controlWriter;
+    private final ExecutorService controlThread;
     private TopicAdmin admin;
     private HttpApi api;
     private long tickTimer = -1;
@@ -158,6 +169,13 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         this.elected = Counter.builder("vb.balancer.elections").description("Times this balancer became leader")
                 .register(registry);
         this.metrics = new BalancerMetrics(registry, config.kafka().topics(), this::role, clock);
+        this.controlWriter = new ControlWriter(config.kafka(), "balancer-" + config.id() + "-api",
+                config.kafka().topics().apiTransactionalId(config.id()), CONTROL_ANSWER_WITHIN, CONTROL_WAIT);
+        this.controlThread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "vb-api-control-" + config.id());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** What this balancer does now; safe from any thread. */
@@ -280,6 +298,11 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
                 })
                 .compose(v -> api == null ? Future.succeededFuture() : api.close())
                 .compose(v -> vertx.executeBlocking(() -> {
+                    controlThread.shutdown();
+                    if (!controlThread.awaitTermination(CONTROL_WAIT.toSeconds() + 15, TimeUnit.SECONDS)) {
+                        LOG.warn("balancer {}: an API write was still waiting for Kafka when it stopped", config.id());
+                    }
+                    controlWriter.close();
                     if (admin != null) {
                         admin.close();
                     }
@@ -338,7 +361,25 @@ public final class BalancerVerticle extends VerticleBase implements BalancerQuer
         }
         // Signed with the balancer's key: the API's writes are as good as a signed CLI's.
         Envelope env = config.signing().sign(Envelope.of("operator:" + who, control, clock.millis()));
-        return send(config.kafka().topics().control(), ControlKey.of(control), env).map(v -> env);
+        Promise<Envelope> written = Promise.promise();
+        try {
+            controlThread.execute(() -> {
+                try {
+                    ControlWriter.Outcome outcome = controlWriter.write(config.kafka().topics().control(),
+                            ControlKey.of(control), codec.encode(env), ControlWriter.howToCheck(control));
+                    if (outcome instanceof ControlWriter.Confirmed) {
+                        written.complete(env);
+                    } else {
+                        written.fail(new ControlWriter.NotConfirmed(outcome));
+                    }
+                } catch (RuntimeException e) {
+                    written.fail(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            written.fail(new IllegalStateException("the balancer is stopping"));
+        }
+        return written.future();
     }
 
     /** Runs a query on this verticle's context, where the core lives, from whatever thread asks. */

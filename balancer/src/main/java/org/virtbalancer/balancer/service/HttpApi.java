@@ -19,6 +19,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.virtbalancer.balancer.kafka.ControlWriter;
 import org.virtbalancer.balancer.core.ClusterSnapshot;
 import org.virtbalancer.balancer.core.GuestSnapshot;
 import org.virtbalancer.balancer.core.HostSnapshot;
@@ -275,10 +276,22 @@ public final class HttpApi {
                 } else {
                     // The caller hears why; an outage of Kafka is logged once by the producer (KafkaOutage).
                     LOG.debug("could not write {} to the control topic: {}", control, done.cause().toString());
-                    error(ctx, 503, "the balancer could not write " + control.getClass().getSimpleName()
-                            + " to Kafka (" + done.cause().getMessage() + "); check the broker and try again");
+                    notWritten(ctx, control, done.cause());
                 }
             });
+        }
+
+        /**
+         * A control write that was not confirmed: 503 when it failed (it never takes effect), 504 when Kafka
+         * took it without confirming it (it may still take effect), each with the writer's sentence.
+         */
+        private void notWritten(RoutingContext ctx, Message control, Throwable cause) {
+            if (cause instanceof ControlWriter.NotConfirmed n) {
+                error(ctx, n.mayStillTakeEffect() ? 504 : 503, n.getMessage());
+            } else {
+                error(ctx, 503, "the balancer could not write " + control.getClass().getSimpleName() + " to Kafka ("
+                        + cause.getMessage() + "); nothing was written: check the broker and try again");
+            }
         }
 
         private String knownHost(String host) {
@@ -352,8 +365,8 @@ public final class HttpApi {
                                     request.target(), "mode", request.mode(), "status", "/api/migrations/"
                                             + request.requestId()));
                         } else {
-                            error(ctx, 503, "the balancer could not write the request to Kafka ("
-                                    + done.cause().getMessage() + "); check the broker and try again");
+                            LOG.error("could not write {} to the control topic: {}", request, done.cause().getMessage());
+                            notWritten(ctx, request, done.cause());
                         }
                     });
                 }

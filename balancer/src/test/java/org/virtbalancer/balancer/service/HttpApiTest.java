@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.virtbalancer.balancer.kafka.ControlWriter;
 import org.virtbalancer.balancer.core.BalancerCore;
 import org.virtbalancer.balancer.core.BalancerSettings;
 import org.virtbalancer.balancer.core.Preview;
@@ -54,6 +55,8 @@ class HttpApiTest {
     private HttpApi api;
     private BalancerCore core;
     private final List<Envelope> sent = new CopyOnWriteArrayList<>();
+    /** When set, every control write fails with this outcome instead of being recorded. */
+    private volatile ControlWriter.Outcome notWritten;
 
     /** h1 at 15 of 16 cores with two 7-core guests; h2 idle; h3 in maintenance. */
     @BeforeEach
@@ -116,6 +119,9 @@ class HttpApiTest {
 
             @Override
             public Future<Envelope> control(Message control, String who) {
+                if (notWritten != null) {
+                    return Future.failedFuture(new ControlWriter.NotConfirmed(notWritten));
+                }
                 Envelope env = Envelope.of("operator:" + who, control, 1L);
                 sent.add(env);
                 return Future.succeededFuture(env);
@@ -295,6 +301,33 @@ class HttpApiTest {
         assertEquals(403, r.statusCode());
         assertTrue(error(r).startsWith("this balancer's API takes no writes: start it with --api-token-file"), r.body());
         assertEquals(List.of(), sent);
+    }
+
+    @Test
+    void aFailedWriteAnswers503AndAnUnconfirmedOne504EachWithTheWritersSentence() throws Exception {
+        String failed = "Kafka answers at 127.0.0.1:9092 (only broker 1 of the 3 registered answers; no active"
+                + " controller) but partition vb.control-0 has 1 in-sync replica of the 2 it needs"
+                + " (min.insync.replicas=2): start the brokers that are down (2, 3); nothing was written";
+        notWritten = new ControlWriter.Failed(true, failed, new RuntimeException("timeout"));
+        HttpResponse<String> r = write("POST", "/api/maintenance/h2/enter", null, TOKEN);
+        assertEquals(503, r.statusCode(), r.body());
+        assertEquals(failed, error(r));
+        assertEquals(List.of("error"), fieldNames(r), "the API's error shape");
+
+        String unconfirmed = "Kafka took the write but did not confirm it within 30 s; it may still take effect when"
+                + " Kafka recovers — Kafka answers at …; check with vbal automation get";
+        notWritten = new ControlWriter.Unconfirmed(unconfirmed, new RuntimeException("timeout"));
+        r = write("PUT", "/api/automation", "{\"level\": \"manual\"}", TOKEN);
+        assertEquals(504, r.statusCode(), r.body());
+        assertEquals(unconfirmed, error(r));
+        assertEquals(List.of("error"), fieldNames(r), "the API's error shape");
+        assertEquals(List.of(), sent);
+    }
+
+    private List<String> fieldNames(HttpResponse<String> r) throws Exception {
+        List<String> names = new java.util.ArrayList<>();
+        json.readTree(r.body()).fieldNames().forEachRemaining(names::add);
+        return names;
     }
 
     @Test

@@ -34,7 +34,7 @@ import java.util.concurrent.Callable;
         exitCodeList = {"0:sent (with --wait: every migration of the plan succeeded)",
                 "1:Kafka refused; with --wait: a migration failed, or none of the moves could start any more", ExitCode.USAGE_HELP,
                 ExitCode.TIMEOUT_HELP, ExitCode.KAFKA_UNREACHABLE_HELP,
-                "6:no such plan is waiting for approval (unknown, expired, or it already ran)"},
+                "6:no such plan is waiting for approval (unknown, expired, or it already ran)", ExitCode.UNCONFIRMED_HELP},
         footer = {"%nExamples:", "  vbal approve 3f1c2a9e-5b7d-4e0a-9c1f-2d8e6b4a7c10 --wait",
                 "  vbal approve \"$(vbal recommendations --json | jq -r '.[0].planId')\""})
 final class ApproveCommand implements Callable<Integer> {

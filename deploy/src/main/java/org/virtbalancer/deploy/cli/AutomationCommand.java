@@ -56,7 +56,7 @@ final class AutomationCommand {
             exitCodeListHeading = ExitCode.HEADING,
             exitCodeList = {"0:sent (with --wait: the balancer reports the new level)", ExitCode.FAILED_HELP,
                     ExitCode.USAGE_HELP, ExitCode.TIMEOUT_HELP, "5:Kafka, or with --wait the balancer's API, is"
-                    + " unreachable"},
+                    + " unreachable", ExitCode.UNCONFIRMED_HELP},
             footer = {"%nExamples:", "  vbal automation set manual --wait",
                     "  vbal automation set full --bootstrap kafka-1:9092 --wait --api http://10.0.0.5:8484"})
     static final class Set implements Callable<Integer> {

@@ -20,6 +20,12 @@ public final class ExitCode {
     /** No such host or guest, or no such plan waiting for approval. */
     public static final int UNKNOWN = 6;
 
+    /**
+     * Kafka took a control message but did not confirm it in time: it may still take effect when Kafka
+     * recovers; the error says how to check. (A write that failed exits 1 or 5 and never takes effect.)
+     */
+    public static final int UNCONFIRMED = 7;
+
     static final String HEADING = "%nExit codes:%n";
     static final String FAILED_HELP = "1:failed: the balancer or Kafka refused or could not answer";
     static final String USAGE_HELP = "2:bad arguments; the error says which";
@@ -27,6 +33,8 @@ public final class ExitCode {
     static final String CANCELLED_HELP = "4:cancelled meanwhile, or interrupted";
     static final String API_UNREACHABLE_HELP = "5:the balancer's API is unreachable";
     static final String KAFKA_UNREACHABLE_HELP = "5:Kafka is unreachable";
+    static final String UNCONFIRMED_HELP = "7:Kafka took the message but did not confirm it; it may still take effect"
+            + " (the error says how to check)";
     static final String UNKNOWN_HOST_HELP = "6:the balancer knows no such host";
 
     private ExitCode() {}

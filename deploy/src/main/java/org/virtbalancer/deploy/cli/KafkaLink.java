@@ -4,8 +4,6 @@ import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
@@ -13,6 +11,8 @@ import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TimeoutException;
+import org.virtbalancer.balancer.kafka.ControlWriter;
+import org.virtbalancer.balancer.kafka.KafkaDiagnosis;
 import org.virtbalancer.protocol.Codec;
 import org.virtbalancer.protocol.ControlKey;
 import org.virtbalancer.protocol.Decoded;
@@ -31,8 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
+import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -52,7 +51,7 @@ final class KafkaLink implements AutoCloseable {
     private final Duration answerWithin;
     private final KafkaConsumer<String, byte[]> reader;
     private final Set<TopicPartition> assigned = new LinkedHashSet<>();
-    private KafkaProducer<String, byte[]> writer;
+    private ControlWriter writer;
     /** Signs the control messages this link sends; empty: they go unsigned. */
     private final Optional<SigningKeys.Signer> signer;
 
@@ -152,36 +151,42 @@ final class KafkaLink implements AutoCloseable {
         });
     }
 
-    /** Writes an operator's control message under the key every writer uses; returns it once Kafka has it. */
+    /**
+     * Writes an operator's control message under the key every writer uses, in a Kafka transaction
+     * of this run's own; returns it once Kafka committed it. A write that fails can never take effect
+     * later (exit 1, or 5 when nothing answers); one Kafka took but did not confirm in time exits
+     * {@link ExitCode#UNCONFIRMED}, saying how to check.
+     */
     Envelope send(Message control) {
         String topic = topics().control();
         partitions(topic);
         Envelope unsigned = Envelope.of("operator:" + System.getProperty("user.name", "cli"), control,
                 System.currentTimeMillis());
         Envelope env = signer.map(s -> s.sign(unsigned)).orElse(unsigned);
-        return call(() -> {
-            try {
-                writer().send(new ProducerRecord<>(topic, ControlKey.of(control), codec.encode(env)))
-                        .get(answerWithin.toMillis() * 3, TimeUnit.MILLISECONDS);
-                return env;
-            } catch (ExecutionException e) {
-                throw e.getCause() instanceof KafkaException k ? k : new KafkaException(e.getCause());
-            } catch (java.util.concurrent.TimeoutException e) {
-                throw new TimeoutException("no acknowledgement of the message");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CommandFailure(ExitCode.CANCELLED, "interrupted before Kafka acknowledged the message");
-            }
-        });
+        ControlWriter.Outcome outcome = writer().write(topic, ControlKey.of(control), codec.encode(env),
+                ControlWriter.howToCheck(control));
+        if (outcome instanceof ControlWriter.Confirmed) {
+            return env;
+        }
+        if (outcome instanceof ControlWriter.Unconfirmed u) {
+            throw new CommandFailure(ExitCode.UNCONFIRMED, u.sentence());
+        }
+        ControlWriter.Failed f = (ControlWriter.Failed) outcome;
+        if (f.cause() instanceof AuthenticationException a) {
+            throw CommandFailure.failed(refusedCredentials(settings.bootstrapServers(), a));
+        }
+        if (f.cause() instanceof AuthorizationException) {
+            throw CommandFailure.failed("Kafka at " + settings.bootstrapServers() + " does not allow this client that ("
+                    + rootMessage(f.cause()) + "): give its principal the operators' ACLs"
+                    + " (deploy/bin/kafka-acls-virt-balancer); nothing was written");
+        }
+        throw f.kafkaAnswers() ? CommandFailure.failed(f.sentence()) : unreachable("; nothing was written");
     }
 
-    private KafkaProducer<String, byte[]> writer() {
+    private ControlWriter writer() {
         if (writer == null) {
-            Map<String, Object> config = new HashMap<>(settings.producer(CLIENT_ID));
-            defaultUnlessGiven(config, "max.block.ms", answerWithin.toMillis());
-            defaultUnlessGiven(config, "request.timeout.ms", answerWithin.toMillis());
-            defaultUnlessGiven(config, "delivery.timeout.ms", answerWithin.toMillis() * 2);
-            writer = new KafkaProducer<>(config);
+            writer = new ControlWriter(settings, CLIENT_ID, topics().operatorTransactionalIdPrefix()
+                    + UUID.randomUUID(), answerWithin, answerWithin.multipliedBy(3));
         }
         return writer;
     }
@@ -215,11 +220,11 @@ final class KafkaLink implements AutoCloseable {
         try {
             return kafkaCall.get();
         } catch (TimeoutException e) {
-            throw CommandFailure.unreachable("cannot reach Kafka at " + settings.bootstrapServers() + " within "
-                    + answerWithin.toSeconds() + " s: start the demo (deploy/bin/vbal demo), or pass --bootstrap"
-                    + " HOST:PORT (or set VB_BOOTSTRAP) naming a running broker"
-                    + (settings.extra().containsKey("security.protocol") ? "" : "; if its listener takes TLS or SASL,"
-                    + " pass --kafka-config FILE with security.protocol and the client's settings"));
+            // Kafka may answer yet not serve a partition (its leader down, no controller): say so, not "start the demo".
+            List<String> involved = new ArrayList<>(new LinkedHashSet<>(assigned.stream().map(TopicPartition::topic).toList()));
+            KafkaDiagnosis.Finding finding = KafkaDiagnosis.of(settings, involved.isEmpty() ? List.of(topics().control())
+                    : involved, e);
+            throw finding.answers() ? CommandFailure.failed(finding.sentence()) : unreachable("");
         } catch (AuthenticationException e) {
             throw CommandFailure.failed(refusedCredentials(settings.bootstrapServers(), e));
         } catch (AuthorizationException e) {
@@ -229,6 +234,15 @@ final class KafkaLink implements AutoCloseable {
             throw CommandFailure.failed("Kafka at " + settings.bootstrapServers() + " failed (" + rootMessage(e)
                     + "); try again, and check the broker's log if it persists");
         }
+    }
+
+    /** Nothing answered in time: where to find a broker, then {@code after}. */
+    private CommandFailure unreachable(String after) {
+        return CommandFailure.unreachable("cannot reach Kafka at " + settings.bootstrapServers() + " within "
+                + answerWithin.toSeconds() + " s: start the demo (deploy/bin/vbal demo), or pass --bootstrap"
+                + " HOST:PORT (or set VB_BOOTSTRAP) naming a running broker"
+                + (settings.extra().containsKey("security.protocol") ? "" : "; if its listener takes TLS or SASL,"
+                + " pass --kafka-config FILE with security.protocol and the client's settings") + after);
     }
 
     /** One sentence for credentials Kafka did not accept: a TLS handshake or a SASL login that failed. */
@@ -260,7 +274,7 @@ final class KafkaLink implements AutoCloseable {
             reader.close(CloseOptions.timeout(CLOSE_WITHIN));
         } finally {
             if (writer != null) {
-                writer.close(CLOSE_WITHIN);
+                writer.close();
             }
         }
     }

@@ -35,7 +35,8 @@ public final class MaintenanceCommand {
                             + " change otherwise), each blocked guest with its reason, until the host is IN_MAINTENANCE."},
             exitCodeListHeading = ExitCode.HEADING,
             exitCodeList = {SENT_HELP, ExitCode.FAILED_HELP, ExitCode.USAGE_HELP, ExitCode.TIMEOUT_HELP,
-                    "4:the host was returned to service before the drain finished", ExitCode.KAFKA_UNREACHABLE_HELP},
+                    "4:the host was returned to service before the drain finished", ExitCode.KAFKA_UNREACHABLE_HELP,
+                    ExitCode.UNCONFIRMED_HELP},
             footer = {"%nExamples:", "  vbal maintenance enter host-3 --reason \"kernel update\" --wait",
                     "  vbal maintenance enter host-3 --wait --timeout 2h && ssh host-3 reboot"})
     static final class Enter implements Callable<Integer> {
@@ -60,7 +61,7 @@ public final class MaintenanceCommand {
             description = "Return HOST to service (ExitMaintenance). Moves already in flight finish; no new ones start.",
             exitCodeListHeading = ExitCode.HEADING,
             exitCodeList = {SENT_HELP, ExitCode.FAILED_HELP, ExitCode.USAGE_HELP, ExitCode.TIMEOUT_HELP,
-                    ExitCode.KAFKA_UNREACHABLE_HELP},
+                    ExitCode.KAFKA_UNREACHABLE_HELP, ExitCode.UNCONFIRMED_HELP},
             footer = {"%nExamples:", "  vbal maintenance exit host-3", "  vbal maintenance exit host-3 --wait"})
     static final class Exit implements Callable<Integer> {
         @Mixin ConnectionOptions connection;

@@ -43,7 +43,7 @@ import java.util.concurrent.Callable;
                 "1:refused by the balancer (every failing rule is printed), or the migration failed",
                 ExitCode.USAGE_HELP + " (including option combinations virsh refuses)",
                 "3:no answer, or not done, within --wait-timeout (the migration goes on; vbal migrations shows it)",
-                ExitCode.KAFKA_UNREACHABLE_HELP},
+                ExitCode.KAFKA_UNREACHABLE_HELP, ExitCode.UNCONFIRMED_HELP},
         footer = {"%nExamples:",
                 "  vbal migrate web-1 --to host-b --live --persistent --undefinesource --verbose",
                 "  vbal migrate web-1 --to host-b --live --copy-storage-all --persistent --undefinesource",

@@ -30,7 +30,9 @@ import java.util.stream.Collectors;
  * broker-controller in its own child JVM ({@link ChildKafka}): what fault tests need to kill a
  * partition leader or the active controller and watch the rest carry on. Nodes have ids 1..n, each its
  * own client and controller port, picked free at creation and kept across restarts, and a static quorum
- * of all n voters ({@code controller.quorum.voters}). Internal topics are replicated 3 times with
+ * of all n voters ({@code controller.quorum.voters}; Kafka 4.4 formats that as {@code kraft.version} 0
+ * with no more than a shared cluster id, where a dynamic quorum, {@code controller.quorum.bootstrap.servers},
+ * would need every voter's directory id at format time and buys nothing for a fixed test cluster). Internal topics are replicated 3 times with
  * {@code min.insync.replicas} 2 (transaction state too); unclean leader election is off
  * ({@link KraftConfig}).
  *

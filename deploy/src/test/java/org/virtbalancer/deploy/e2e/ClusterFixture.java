@@ -52,8 +52,19 @@ final class ClusterFixture implements AutoCloseable {
     /** With the balancer's HTTP API on {@code api} (port 0: any free port; see {@link #apiUrl()}). */
     ClusterFixture(EmbeddedKafka broker, SimulatedFabric fabric, BalancerSettings settings, ApiEndpoint api)
             throws Exception {
-        this.topics = new Topics("t" + UUID.randomUUID().toString().substring(0, 8) + ".");
-        this.kafka = KafkaSettings.of(broker.bootstrapServers()).withTopics(topics);
+        this(broker.bootstrapServers(), freshTopics(), fabric, settings, api);
+    }
+
+    /** A fresh topic prefix, so tests on one broker never see each other's messages. */
+    static Topics freshTopics() {
+        return new Topics("t" + UUID.randomUUID().toString().substring(0, 8) + ".");
+    }
+
+    /** On Kafka at {@code bootstrap} (any cluster), under {@code topics} (made beforehand, or by the balancer). */
+    ClusterFixture(String bootstrap, Topics topics, SimulatedFabric fabric, BalancerSettings settings, ApiEndpoint api)
+            throws Exception {
+        this.topics = topics;
+        this.kafka = KafkaSettings.of(bootstrap).withTopics(topics);
         this.fabric = fabric;
         Path state = Files.createTempDirectory("vb-e2e-");
         this.producer = new KafkaProducer<>(new HashMap<>(kafka.producer("test-operator")));

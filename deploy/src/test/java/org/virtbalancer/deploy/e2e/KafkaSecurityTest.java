@@ -18,6 +18,8 @@ import org.virtbalancer.agent.sim.SimulatedFabric;
 import org.virtbalancer.balancer.service.BalancerConfig;
 import org.virtbalancer.deploy.demo.LocalCluster;
 import org.virtbalancer.deploy.kafka.SecureKafka;
+import org.virtbalancer.protocol.Envelope;
+import org.virtbalancer.protocol.ExitMaintenance;
 import org.virtbalancer.protocol.KafkaSettings;
 import org.virtbalancer.protocol.Topics;
 
@@ -69,7 +71,7 @@ class KafkaSecurityTest {
         ScriptRun acls = ScriptRun.of(script(), "--prefix", topics.prefix(), "--hosts", String.join(",", HOSTS),
                 "--apply", "--bootstrap-server", kafka.saslBootstrap(), "--command-config", admin.toString());
         assertEquals(0, acls.exit(), acls.output());
-        assertTrue(acls.output().contains("13 kafka-acls invocations applied"), acls.output());
+        assertTrue(acls.output().contains("15 kafka-acls invocations applied"), acls.output());
 
         // The topics, made by the operator (SASL/PLAIN), who may create and configure them.
         operatorConfig = kafka.file("operator", kafka.plain("operator", SecureKafka.PLAIN_USERS.get("operator")));
@@ -123,6 +125,14 @@ class KafkaSecurityTest {
         assertTrue(enter.out().contains("IN_MAINTENANCE") && enter.out().contains("2/2 moved"), enter.out());
         assertEquals(List.of(), fabric.guests("host-1"));
         assertEquals(2, fabric.guests("host-2").size());
+    }
+
+    @Test
+    void theBalancersApiWritesControlMessagesUnderItsOwnTransactionalIds() throws Exception {
+        // What the HTTP API and the live page call: a transaction under <prefix>api-<id>, which its ACL allows.
+        Envelope written = cluster.balancer().control(new ExitMaintenance("host-2"), "security-test")
+                .toCompletionStage().toCompletableFuture().get(90, TimeUnit.SECONDS);
+        assertEquals("host-2", ((ExitMaintenance) written.body()).host());
     }
 
     @Test
@@ -211,7 +221,14 @@ class KafkaSecurityTest {
                 "--bootstrap-server", "kafka-1:9093", "--agent-principal", "User:CN=agent-{host}");
         assertEquals(0, printed.exit(), printed.output());
         List<String> commands = printed.output().lines().filter(l -> l.startsWith("kafka-acls.sh ")).toList();
-        assertEquals(13, commands.size(), printed.output());
+        assertEquals(15, commands.size(), printed.output());
+        // Control messages go out in transactions: each writer may use its own transactional ids, and only those.
+        assertTrue(commands.contains("kafka-acls.sh --bootstrap-server kafka-1:9093 --add --allow-principal User:operator"
+                + " --operation Write --operation Describe --transactional-id vb.vbal- --resource-pattern-type prefixed"),
+                printed.output());
+        assertTrue(commands.contains("kafka-acls.sh --bootstrap-server kafka-1:9093 --add --allow-principal User:balancer"
+                + " --operation Write --operation Describe --transactional-id vb.api- --resource-pattern-type prefixed"),
+                printed.output());
         assertTrue(commands.stream().allMatch(l -> l.startsWith("kafka-acls.sh --bootstrap-server kafka-1:9093 --add ")),
                 printed.output());
         assertTrue(commands.contains("kafka-acls.sh --bootstrap-server kafka-1:9093 --add --allow-principal"

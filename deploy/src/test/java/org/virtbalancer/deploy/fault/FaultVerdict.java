@@ -24,7 +24,10 @@ import java.util.stream.Collectors;
  *
  * @param nextCommandMs      per broker stopped, ms from its going to the next command to the drained host
  *                           the test read; -1 when none came after it (the drain was over)
- * @param samplesLost        load samples missing from a host's sequence (a gap of n intervals lacks n - 1)
+ * @param samplesLost        load samples missing from the hosts' sequences: per host, one sample per interval is
+ *                           due from its first to its last, and those not in the log are missing (a sample stamped
+ *                           late, by a busy timer, still counts)
+ * @param sampleGaps         each gap of more than 1.5 intervals between two samples of a host, for the report
  * @param samplesDelayed     samples the live consumer read more than one interval after they were stamped
  * @param writtenTwice       envelope ids in the log more than once
  * @param executedTwice      command ids an agent accepted, or finished, more than once
@@ -32,10 +35,13 @@ import java.util.stream.Collectors;
  * @param misplacedGuests    guests not on exactly one host in the last inventories (or missing, or unknown)
  * @param drainedGuestsLeft  guests still on the drained host
  * @param commands           Migrate and Abort commands issued in the run
+ * @param cadenceMs          the median time between two consecutive commands to the drained host: what
+ *                           "next command" would be without a fault
  */
-record FaultVerdict(String fault, List<Long> nextCommandMs, long samplesLost, long samplesDelayed, List<String> writtenTwice,
+record FaultVerdict(String fault, List<Long> nextCommandMs, long samplesLost, List<String> sampleGaps, long samplesDelayed,
+                    List<String> writtenTwice,
                     List<String> executedTwice, List<String> withoutFinalResult, Map<String, List<String>> misplacedGuests,
-                    Set<String> drainedGuestsLeft, int commands) {
+                    Set<String> drainedGuestsLeft, int commands, long cadenceMs) {
 
     static FaultVerdict of(ReplicatedFleet fleet, ReplicatedFleet.Injected injected, List<TopicTap.Seen> all,
                            List<TopicTap.Seen> live) {
@@ -46,13 +52,25 @@ record FaultVerdict(String fault, List<Long> nextCommandMs, long samplesLost, lo
         }
 
         long lost = 0;
+        List<String> gaps = new ArrayList<>();
         long interval = ReplicatedFleet.INTERVAL.toMillis();
+        long faultAt = injected.startedAt();
         for (String host : fleet.hosts) {
             List<Long> ts = all.stream().filter(s -> s.topic().equals(topics.hostLoad()) && s.envelope() != null
                             && s.envelope().body() instanceof HostLoad l && l.host().equals(host))
                     .map(s -> s.envelope().ts()).distinct().sorted().toList();
+            if (ts.isEmpty()) {
+                gaps.add(host + ": no sample at all");
+                continue;
+            }
+            long due = Math.round((ts.get(ts.size() - 1) - ts.get(0)) / (double) interval) + 1;
+            lost += Math.max(0, due - ts.size());
             for (int i = 1; i < ts.size(); i++) {
-                lost += Math.max(0, Math.round((ts.get(i) - ts.get(i - 1)) / (double) interval) - 1);
+                long gap = ts.get(i) - ts.get(i - 1);
+                if (gap > interval * 3 / 2) {
+                    gaps.add(String.format(java.util.Locale.ROOT, "%s: %d ms between samples stamped %+.1f s and %+.1f s"
+                            + " from the fault", host, gap, (ts.get(i - 1) - faultAt) / 1000.0, (ts.get(i) - faultAt) / 1000.0));
+                }
             }
         }
         Map<String, Long> firstSeen = new TreeMap<>();
@@ -95,8 +113,16 @@ record FaultVerdict(String fault, List<Long> nextCommandMs, long samplesLost, lo
         });
         Set<String> left = Optional.ofNullable(latest.get(ReplicatedFleet.DRAINED))
                 .map(inv -> inv.guests().stream().map(GuestDescriptor::name).collect(Collectors.toSet())).orElse(Set.of());
-        return new FaultVerdict(injected.fault().label, List.copyOf(next), lost, delayed, twice, executedTwice, withoutFinal,
-                misplaced, left, commands.size());
+        List<Long> drainTs = commands.stream().filter(c -> c.body() instanceof Migrate m
+                && m.source().equals(ReplicatedFleet.DRAINED)).map(Envelope::ts).sorted().toList();
+        List<Long> between = new ArrayList<>();
+        for (int i = 1; i < drainTs.size(); i++) {
+            between.add(drainTs.get(i) - drainTs.get(i - 1));
+        }
+        between.sort(null);
+        long cadence = between.isEmpty() ? -1 : between.get(between.size() / 2);
+        return new FaultVerdict(injected.fault().label, List.copyOf(next), lost, List.copyOf(gaps), delayed, twice, executedTwice, withoutFinal,
+                misplaced, left, commands.size(), cadence);
     }
 
     /** The longest wait for the next command after a broker went, or -1 if none followed any. */
@@ -106,21 +132,22 @@ record FaultVerdict(String fault, List<Long> nextCommandMs, long samplesLost, lo
 
     /** A row of the benchmark's table. */
     String row() {
-        return String.format(java.util.Locale.ROOT, "| %-36s | %17s | %7d | %4d | %9d | %8d | %8d |", fault,
+        return String.format(java.util.Locale.ROOT, "| %-38s | %22s | %13d | %7d | %4d | %9d | %8d | %8d |", fault,
                 nextCommandMs.stream().map(ms -> ms < 0 ? "-" : String.valueOf(ms)).collect(Collectors.joining(" / ")),
-                samplesDelayed, samplesLost, executedTwice.size(), writtenTwice.size(), commands);
+                cadenceMs, samplesDelayed, samplesLost, executedTwice.size(), writtenTwice.size(), commands);
     }
 
     static String header() {
-        return "| fault                                | next command (ms) | delayed | lost | dup. exec | dup. ids | commands |\n"
-                + "|--------------------------------------|-------------------|---------|------|-----------|----------|----------|";
+        return "| fault                                  | next command (ms)      | usual gap (ms)| delayed | lost | dup. exec | dup. ids | commands |\n"
+                + "|----------------------------------------|------------------------|---------------|---------|------|-----------|----------|----------|";
     }
 
     @Override
     public String toString() {
         return fault + ": next command " + nextCommandMs + " ms after each broker went; samples lost " + samplesLost
-                + ", delayed " + samplesDelayed + "; written twice " + writtenTwice + "; executed twice " + executedTwice
+                + " " + sampleGaps + ", delayed " + samplesDelayed + "; written twice " + writtenTwice + "; executed twice " + executedTwice
                 + "; without final result " + withoutFinalResult + "; misplaced guests " + misplacedGuests
-                + "; left on the drained host " + drainedGuestsLeft + "; " + commands + " commands";
+                + "; left on the drained host " + drainedGuestsLeft + "; " + commands + " commands; usual gap between two"
+                + " commands to the drained host " + cadenceMs + " ms";
     }
 }

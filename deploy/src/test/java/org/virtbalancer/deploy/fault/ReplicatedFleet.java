@@ -203,7 +203,7 @@ final class ReplicatedFleet implements AutoCloseable {
      * has its final result, stops the fleet, and reads every topic whole.
      */
     List<TopicTap.Seen> finish() throws Exception {
-        within(Duration.ofSeconds(240), () -> guestsOn(DRAINED).isEmpty(), "the drain of " + DRAINED + " to end");
+        within(Duration.ofSeconds(600), () -> guestsOn(DRAINED).isEmpty(), "the drain of " + DRAINED + " to end");
         balancer.stop();
         within(Duration.ofSeconds(120), () -> tap.commands().stream().allMatch(c -> !tap.finalResults(c.id()).isEmpty()),
                 "a final result for every command");

@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
@@ -39,15 +40,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * On a three-broker cluster with the topics {@code vbal topics create --replication-factor 3} makes
- * (min.insync.replicas 2), a producer with the project's settings ({@link KafkaSettings#producer},
- * acks=all) is never acknowledged while only one broker is left: the send's future fails with
- * NotEnoughReplicas (or a timeout), within the delivery timeout. And a real agent (AgentVerticle, simulated
+ * (min.insync.replicas 2), a producer with the project's settings ({@link KafkaSettings#producer}, its delivery timeout cut to 20 s,
+ * acks=all) is never acknowledged while only one broker is left: the broker refuses each try with
+ * NotEnoughReplicas and the send's future fails at the delivery timeout (the producer's TimeoutException,
+ * or NotEnoughReplicas itself). And a real agent (AgentVerticle, simulated
  * hosts) that samples all along publishes its samples again by itself once a second broker is back:
  * same deployment, no restart. Broker logs stay in {@code deploy/target/too-few-replicas/run-*}.
  */
 class TooFewReplicasTest {
     private static final List<String> HOSTS = List.of("h1", "h2");
     private static final Duration SAMPLE_INTERVAL = Duration.ofMillis(500);
+    private static final long PROBE_DELIVERY_TIMEOUT_MS = 20_000;
 
     @Test
     void acksAllFailsLoudlyWithOneBrokerOfThreeAndTheAgentCarriesOnWhenASecondReturns() throws Exception {
@@ -58,6 +61,10 @@ class TooFewReplicasTest {
             Topics topics = new Topics("tf" + UUID.randomUUID().toString().substring(0, 8) + ".");
             KafkaSettings kafka = KafkaSettings.of(cluster.bootstrapServers()).withTopics(topics);
             ReplicatedTopics.create(kafka, HOSTS);
+            // The project's producer settings with a shorter delivery timeout (20 s instead of 120 s), so that the
+            // test does not wait two minutes for the same loud failure.
+            KafkaSettings probe = new KafkaSettings(kafka.bootstrapServers(), topics,
+                    Map.of("delivery.timeout.ms", String.valueOf(PROBE_DELIVERY_TIMEOUT_MS), "request.timeout.ms", "10000"));
             String probeTopic = topics.decisions(); // one partition, replicated 3 times, min.insync.replicas 2
 
             SimulatedFabric.Builder fabricBuilder = SimulatedFabric.builder();
@@ -76,7 +83,7 @@ class TooFewReplicasTest {
                             .await(60, TimeUnit.SECONDS));
                 }
                 try (TopicTap tap = new TopicTap(kafka);
-                     KafkaProducer<String, byte[]> producer = new KafkaProducer<>(new HashMap<>(kafka.producer("too-few-replicas")))) {
+                     KafkaProducer<String, byte[]> producer = new KafkaProducer<>(new HashMap<>(probe.producer("too-few-replicas")))) {
                     await().atMost(Duration.ofSeconds(90)).until(() -> HOSTS.stream().allMatch(h -> tap.samples(h).size() >= 3));
                     producer.send(record(probeTopic, "before")).get(60, TimeUnit.SECONDS);
 
@@ -89,7 +96,7 @@ class TooFewReplicasTest {
 
                     long sentAt = System.nanoTime();
                     Future<RecordMetadata> ack = producer.send(record(probeTopic, "alone"));
-                    await().atMost(Duration.ofMillis(KafkaSettings.DELIVERY_TIMEOUT_MS).plusSeconds(60))
+                    await().atMost(Duration.ofMillis(PROBE_DELIVERY_TIMEOUT_MS).plusSeconds(60))
                             .pollInterval(Duration.ofMillis(200)).until(ack::isDone);
                     long failedAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentAt);
                     ExecutionException failure = assertThrows(ExecutionException.class, ack::get,
@@ -98,11 +105,17 @@ class TooFewReplicasTest {
                     assertTrue(cause instanceof NotEnoughReplicasException || cause instanceof NotEnoughReplicasAfterAppendException
                             || cause instanceof TimeoutException, "failed with " + cause);
 
+                    // The producer's retries end in a timeout; what the broker answered them with is in its log.
+                    String survivorLog = Files.readString(cluster.node(survivor).log());
+                    assertTrue(survivorLog.contains("NotEnoughReplicasException: The size of the current ISR : 1 is insufficient"
+                            + " to satisfy the min.isr requirement of 2 for partition " + probeTopic + "-0"),
+                            "the last broker refused the write for want of replicas in sync; see " + cluster.node(survivor).log());
+
                     // A second broker returns: two replicas in sync again, and the same agents' samples flow.
                     int back = stopped.get(0);
                     cluster.start(back);
                     long backAt = System.currentTimeMillis();
-                    producer.send(record(probeTopic, "two again")).get(KafkaSettings.DELIVERY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                    producer.send(record(probeTopic, "two again")).get(PROBE_DELIVERY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
                     await().atMost(Duration.ofSeconds(120)).until(() -> HOSTS.stream().allMatch(h ->
                             tap.samples(h).stream().filter(e -> e.ts() > backAt).count() >= 3));
                     long firstAfter = HOSTS.stream().mapToLong(h -> tap.samples(h).stream().mapToLong(Envelope::ts)
