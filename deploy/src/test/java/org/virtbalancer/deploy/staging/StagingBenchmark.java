@@ -13,9 +13,9 @@ import java.util.List;
  * The leader's handover on SIGTERM against a crash (SIGKILL), side by side, on the staging deployment
  * ({@link StagingCluster}): each round drains another simulated host, signals the leading balancer once
  * the drain issues commands, and records when the new leader's first command came ({@link Handover}).
- * Run by command, not in CI:
+ * Run by command, not in CI (as root; VB_TESTBED_NS keeps its test bed apart from another checkout's tests):
  * <pre>
- * mvn -o -B -q -pl deploy -am verify -Dtest=StagingBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
+ * VB_TESTBED_NS=vbstg mvn -o -B -q -pl deploy -am verify -Dtest=StagingBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dvb.test.forks=1 -Dstaging.rounds=5
  * </pre>
  * Prints a table and writes it to target/staging-handover.txt.
