@@ -83,15 +83,17 @@ public final class ChildKafka implements AutoCloseable {
 
     /**
      * Prepares a node in {@code workDir}: writes {@code props} (whose {@code log.dirs} is {@code workDir/data})
-     * to {@code server.properties} and formats {@code data/} as a member of {@code clusterId} if it is empty.
+     * to {@code server.properties} and formats {@code data/} as a member of {@code clusterId} if it is empty,
+     * with {@code formatArgs} added to {@code kafka-storage format}.
      */
     static ChildKafka prepare(Path workDir, int nodeId, int clientPort, Properties props, String clusterId,
-                              boolean deleteDataOnClose, boolean temporary, String classpath, List<String> jvmOptions) {
+                              boolean deleteDataOnClose, boolean temporary, String classpath, List<String> jvmOptions,
+                              String... formatArgs) {
         try {
             Files.createDirectories(workDir);
             Path config = workDir.resolve("server.properties");
             KraftConfig.write(props, config);
-            KraftConfig.formatIfEmpty(clusterId, workDir.resolve("data"), config);
+            KraftConfig.formatIfEmpty(clusterId, workDir.resolve("data"), config, formatArgs);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare a Kafka broker in " + workDir, e);
         }

@@ -17,10 +17,12 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
 
 /**
@@ -66,6 +68,19 @@ public final class KafkaCluster implements AutoCloseable {
      * @param jvmOptions per node, e.g. {@link ChildKafka#DEFAULT_JVM_OPTIONS}
      */
     public static KafkaCluster create(Path dir, int nodes, String classpath, List<String> jvmOptions) {
+        return create(dir, nodes, classpath, jvmOptions, (id, props) -> { }, List.of());
+    }
+
+    /**
+     * A cluster whose nodes' settings {@code nodeSettings} changes before they are written (e.g. more
+     * listeners, TLS, an authorizer: see the tests' SecureKafkaCluster), formatted with {@code formatArgs}
+     * added to {@code kafka-storage format} (e.g. {@code --add-scram …}). The PLAINTEXT listener on the
+     * node's client port must stay: readiness and {@link #leaderOf} use it.
+     *
+     * @param nodeSettings called once per node with its id and its settings, which it may change
+     */
+    public static KafkaCluster create(Path dir, int nodes, String classpath, List<String> jvmOptions,
+                                      BiConsumer<Integer, Properties> nodeSettings, List<String> formatArgs) {
         if (nodes < 1) {
             throw new IllegalArgumentException("a cluster needs at least one node, not " + nodes);
         }
@@ -86,9 +101,11 @@ public final class KafkaCluster implements AutoCloseable {
         Map<Integer, ChildKafka> children = new LinkedHashMap<>();
         for (int id = 1; id <= nodes; id++) {
             Path nodeDir = dir.resolve("node-" + id);
-            children.put(id, ChildKafka.prepare(nodeDir, id, clientPorts.get(id),
-                    KraftConfig.node(id, nodes, voters, nodeDir.resolve("data"), clientPorts.get(id), controllerPorts.get(id)),
-                    clusterId, true, false, classpath, jvmOptions));
+            Properties props = KraftConfig.node(id, nodes, voters, nodeDir.resolve("data"), clientPorts.get(id),
+                    controllerPorts.get(id));
+            nodeSettings.accept(id, props);
+            children.put(id, ChildKafka.prepare(nodeDir, id, clientPorts.get(id), props, clusterId, true, false, classpath,
+                    jvmOptions, formatArgs.toArray(String[]::new)));
         }
         return new KafkaCluster(Collections.unmodifiableMap(children));
     }

@@ -1,14 +1,10 @@
 package org.virtbalancer.deploy.kafka;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.stream.Stream;
 
 /**
  * A real single-node KRaft broker set up as a production cluster would be: a TLS listener that
@@ -26,36 +22,46 @@ public final class SecureKafka implements AutoCloseable {
     public static final Map<String, String> PLAIN_USERS = Map.of("operator", "operator-secret");
 
     private final EmbeddedKafka broker;
-    private final TestCertificates ca;
-    private final Path dir;
+    private final SecureClients clients;
     private final int sslPort;
     private final int saslPort;
 
-    private SecureKafka(EmbeddedKafka broker, TestCertificates ca, Path dir, int sslPort, int saslPort) {
+    private SecureKafka(EmbeddedKafka broker, SecureClients clients, int sslPort, int saslPort) {
         this.broker = broker;
-        this.ca = ca;
-        this.dir = dir;
+        this.clients = clients;
         this.sslPort = sslPort;
         this.saslPort = saslPort;
     }
 
     /** Makes the certificates in {@code dir} and starts the broker with its log there too. */
     public static SecureKafka start(Path dir) throws Exception {
-        TestCertificates ca = TestCertificates.authority("vb-test-ca", dir);
-        Path serverKeys = ca.keystore("localhost");
+        SecureClients clients = new SecureClients(TestCertificates.authority("vb-test-ca", dir), dir);
         int plainPort = KraftConfig.freePort();
         int sslPort = KraftConfig.freePort();
         int saslPort = KraftConfig.freePort();
         int controllerPort = KraftConfig.freePort();
         Path logDir = dir.resolve("kafka-log");
         Properties p = KraftConfig.properties(logDir, plainPort, controllerPort);
+        secure(p, clients.authority(), plainPort, sslPort, saslPort, controllerPort);
+        EmbeddedKafka broker = EmbeddedKafka.start(logDir, true, plainPort, p, scramFormatArgs().toArray(String[]::new));
+        return new SecureKafka(broker, clients, sslPort, saslPort);
+    }
+
+    /**
+     * Turns a node's settings ({@link KraftConfig}) into a secure node's: the TLS listener wanting a client
+     * certificate, the SASL_SSL listener (SCRAM-SHA-512 and the {@link #PLAIN_USERS}), the authorizer and
+     * the super users; its server certificate is signed by {@code ca}. {@link SecureKafkaCluster} makes its
+     * nodes with it too.
+     */
+    static void secure(Properties p, TestCertificates ca, int plainPort, int sslPort, int saslPort, int controllerPort)
+            throws Exception {
         p.put("listeners", "PLAINTEXT://127.0.0.1:" + plainPort + ",SSL://127.0.0.1:" + sslPort + ",SASL_SSL://127.0.0.1:"
                 + saslPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
         p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + plainPort + ",SSL://127.0.0.1:" + sslPort
                 + ",SASL_SSL://127.0.0.1:" + saslPort);
         p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT");
         p.put("ssl.keystore.type", "PKCS12");
-        p.put("ssl.keystore.location", serverKeys.toString());
+        p.put("ssl.keystore.location", ca.keystore("localhost").toString());
         p.put("ssl.keystore.password", TestCertificates.PASSWORD);
         p.put("ssl.key.password", TestCertificates.PASSWORD);
         p.put("ssl.truststore.type", "PKCS12");
@@ -73,11 +79,13 @@ public final class SecureKafka implements AutoCloseable {
         p.put("listener.name.sasl_ssl.plain.sasl.jaas.config", plain.append(';').toString());
         p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
         p.put("super.users", "User:admin;User:ANONYMOUS");
-        List<String> format = SCRAM_USERS.entrySet().stream()
-                .flatMap(u -> List.of("--add-scram", "SCRAM-SHA-512=[name=" + u.getKey() + ",password=" + u.getValue() + "]")
-                        .stream()).toList();
-        EmbeddedKafka broker = EmbeddedKafka.start(logDir, true, plainPort, p, format.toArray(String[]::new));
-        return new SecureKafka(broker, ca, dir, sslPort, saslPort);
+    }
+
+    /** The {@code kafka-storage format} arguments that add the {@link #SCRAM_USERS}. */
+    static List<String> scramFormatArgs() {
+        return SCRAM_USERS.entrySet().stream()
+                .flatMap(u -> Stream.of("--add-scram", "SCRAM-SHA-512=[name=" + u.getKey() + ",password=" + u.getValue() + "]"))
+                .toList();
     }
 
     /** The TLS listener, which wants a client certificate. */
@@ -92,69 +100,32 @@ public final class SecureKafka implements AutoCloseable {
 
     /** Client settings for mTLS with a certificate for {@code cn} signed by the broker's CA. */
     public Map<String, String> mutualTls(String cn) throws Exception {
-        Map<String, String> c = tls();
-        c.put("ssl.keystore.type", "PKCS12");
-        c.put("ssl.keystore.location", ca.keystore(cn).toString());
-        c.put("ssl.keystore.password", TestCertificates.PASSWORD);
-        c.put("ssl.key.password", TestCertificates.PASSWORD);
-        return c;
+        return clients.mutualTls(cn);
     }
 
     /** Client settings for TLS that trust the broker but have no certificate of their own. */
     public Map<String, String> tlsWithoutCertificate() throws Exception {
-        return tls();
+        return clients.tls();
     }
 
     /** Client settings for mTLS with a certificate for {@code cn} from a CA the broker does not trust. */
     public Map<String, String> mutualTlsFromAnotherCa(String cn) throws Exception {
-        Map<String, String> c = tls();
-        c.put("ssl.keystore.type", "PKCS12");
-        c.put("ssl.keystore.location", TestCertificates.authority("stranger-ca", dir).keystore(cn).toString());
-        c.put("ssl.keystore.password", TestCertificates.PASSWORD);
-        c.put("ssl.key.password", TestCertificates.PASSWORD);
-        return c;
+        return clients.mutualTlsFromAnotherCa(cn);
     }
 
     /** Client settings for SASL_SSL with SCRAM-SHA-512. */
     public Map<String, String> scram(String user, String password) throws Exception {
-        Map<String, String> c = tls();
-        c.put("security.protocol", "SASL_SSL");
-        c.put("sasl.mechanism", "SCRAM-SHA-512");
-        c.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
-                + user + "\" password=\"" + password + "\";");
-        return c;
+        return clients.scram(user, password);
     }
 
     /** Client settings for SASL_SSL with PLAIN. */
     public Map<String, String> plain(String user, String password) throws Exception {
-        Map<String, String> c = tls();
-        c.put("security.protocol", "SASL_SSL");
-        c.put("sasl.mechanism", "PLAIN");
-        c.put("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
-                + user + "\" password=\"" + password + "\";");
-        return c;
+        return clients.plain(user, password);
     }
 
     /** {@code settings} as a properties file, for {@code --kafka-config} and {@code --command-config}. */
     public Path file(String name, Map<String, String> settings) {
-        Properties props = new Properties();
-        props.putAll(settings);
-        Path file = dir.resolve(name + ".properties");
-        try (OutputStream out = Files.newOutputStream(file)) {
-            props.store(out, null);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return file;
-    }
-
-    private Map<String, String> tls() throws Exception {
-        Map<String, String> c = new LinkedHashMap<>();
-        c.put("security.protocol", "SSL");
-        c.put("ssl.truststore.type", "PKCS12");
-        c.put("ssl.truststore.location", ca.truststore().toString());
-        c.put("ssl.truststore.password", TestCertificates.PASSWORD);
-        return c;
+        return clients.file(name, settings);
     }
 
     @Override
