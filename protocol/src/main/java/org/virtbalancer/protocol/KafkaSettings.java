@@ -20,7 +20,7 @@ public record KafkaSettings(String bootstrapServers, Topics topics, Map<String, 
     /**
      * How long a producer keeps retrying a record before it fails it: longer than a broker restart
      * (a single-node broker until produce works again: 14 s at 2,000 topics, 21-28 s at 5,000 and
-     * about 50 s there after a crash; FACTS.md).
+     * about 50 s there after a crash; measured here).
      */
     public static final long DELIVERY_TIMEOUT_MS = 120_000;
     /**
@@ -102,7 +102,7 @@ public record KafkaSettings(String bootstrapServers, Topics topics, Map<String, 
         Map<String, String> c = new HashMap<>();
         c.put("bootstrap.servers", bootstrapServers);
         c.put("client.id", clientId);
-        // Per-partition client metrics cost seconds with thousands of command topics (FACTS.md).
+        // Per-partition client metrics cost seconds with thousands of command topics (measured here).
         c.put("metric.reporters", "");
         c.put("enable.metrics.push", "false");
         // While a broker is away: try again soon, then at most once a second (Kafka adds 20% jitter).

@@ -1,7 +1,7 @@
 package org.virtbalancer.protocol;
 
 /**
- * virsh migrate's options, in protocol form (DESIGN.md "Migration types and options").
+ * virsh migrate's options, in protocol form (README "Migrating by hand").
  * Zero means "not set" for the numeric ones.
  *
  * @param persistent          keep a persistent definition on the target ({@code --persistent})

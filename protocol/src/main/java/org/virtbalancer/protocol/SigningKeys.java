@@ -29,8 +29,8 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * HMAC-SHA256 keys by id, to sign envelopes and to verify their signatures (DESIGN.md,
- * "Reliability and security rules"). A key set comes from a key file of {@code ID=BASE64KEY}
+ * HMAC-SHA256 keys by id, to sign envelopes and to verify their signatures (README, "Signed
+ * commands and the target allow-list"). A key set comes from a key file of {@code ID=BASE64KEY}
  * lines; several keys let a key be rotated without downtime: verifiers accept any key of their
  * set, a signer signs with one.
  *

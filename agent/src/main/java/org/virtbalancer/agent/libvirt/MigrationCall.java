@@ -19,7 +19,7 @@ import java.util.Map;
 
 /**
  * One {@code virDomainMigrateToURI3} call (libvirt-java's {@code Domain.migrateToURI(String,
- * TypedParameter[], int)}) built from a migration request, as DESIGN.md's table maps the protocol
+ * TypedParameter[], int)}) built from a migration request, as the README's migration table maps the protocol
  * to libvirt. Always peer-to-peer: the source libvirtd connects to the target's libvirtd itself.
  *
  * @param destination      the target libvirtd's URI, from the inventory (the target's {@code peerUri})

@@ -38,7 +38,7 @@ public interface EligibilityRule {
         return false;
     }
 
-    /** The rules from DESIGN.md, cheap guest-only checks first. */
+    /** Every eligibility rule, cheap guest-only checks first. */
     static List<EligibilityRule> standard() {
         return List.of(new NotPinned(), new StateFitsMode(), new MigratableCpuMode(), new NoSataDisks(),
                 new NoFilesystemPassthrough(), new NoHostDevices(), new CacheModeNone(), new DifferentHost(),

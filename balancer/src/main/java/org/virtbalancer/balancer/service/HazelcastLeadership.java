@@ -35,7 +35,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Failure detection is tuned from Hazelcast's 60 s default to heartbeats every second and a
  * member declared dead after {@link #MAX_NO_HEARTBEAT_SECONDS} without one, so a hung leader is
- * replaced in seconds (FACTS.md measured 60 s with the default). No CP subsystem (not in the
+ * replaced in seconds (60 s with the default, measured here). No CP subsystem (not in the
  * open-source jar from 5.5): fencing is {@link LeaderChannel}'s.
  */
 final class HazelcastLeadership implements Leadership {

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * on 127.0.0.1, which can be stopped cleanly (SIGTERM) or killed (SIGKILL) and started again on the
  * same ports and the same data directory: what fault tests need. On its own it is a single-node broker
  * with {@link EmbeddedKafka}'s settings ({@link KraftConfig}); {@link KafkaCluster} runs several as one
- * cluster. Every start is a cold JVM start (6.5-7.4 s on 2 cores, FACTS.md); ready means the node
+ * cluster. Every start is a cold JVM start (6.5-7.4 s on 2 cores, measured here); ready means the node
  * answers {@code Admin.describeCluster()} and names itself among the registered brokers. The child
  * exits by itself when this JVM dies (it watches its stdin), so a crashed test leaves no broker behind.
  *

@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  * The server settings of a KRaft node in combined mode (broker and controller in one) on 127.0.0.1:
  * a single-node broker, whether it runs in this JVM ({@link EmbeddedKafka}) or in a child JVM
  * ({@link ChildKafka}), or one node of a {@link KafkaCluster}. Settings follow what was measured on
- * 2-core machines (FACTS.md): one offsets partition, two threads of each kind, a small log-cleaner
+ * 2-core machines (measured here): one offsets partition, two threads of each kind, a small log-cleaner
  * buffer. A single node has replication factor and min ISR 1 everywhere; a cluster of n nodes
  * replicates its internal topics n times (at most 3), and every topic asks for as many in sync as
  * {@code vbal topics create} would ({@link Topics.Layout#minInsyncReplicasFor}).
